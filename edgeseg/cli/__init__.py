@@ -1,0 +1,90 @@
+"""The ``edgeseg`` command line: a thin Typer layer over the library.
+
+Each command lives in its own module, parses options, calls one library function and formats the
+result. Known errors (:class:`~edgeseg.errors.EdgesegError`) become one line on stderr and exit
+code 2; ``--debug`` (anywhere on the command line) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+import edgeseg
+from edgeseg.cli import eval as eval_cmd
+from edgeseg.cli import models as models_cmd
+from edgeseg.cli import quickstart as quickstart_cmd
+from edgeseg.cli import train as train_cmd
+from edgeseg.errors import EdgesegError
+
+app = typer.Typer(
+    name="edgeseg",
+    help="Semantic segmentation from training to phones.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.command("train")(train_cmd.train)
+app.command("eval")(eval_cmd.eval_checkpoint)
+app.command("models")(models_cmd.models)
+app.command("quickstart")(quickstart_cmd.quickstart)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"edgeseg {edgeseg.__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version"
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (anywhere)"),
+) -> None:
+    """Semantic segmentation from training to phones."""
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for the user, even when a DataLoader worker re-wrapped the original error."""
+    text = str(exc).strip()
+    if "Original Traceback" in text:
+        last = text.splitlines()[-1]
+        text = last.split(": ", 1)[1] if ": " in last else last
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the exit code (2 for user errors)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    try:
+        app(args=args, prog_name="edgeseg", standalone_mode=True)
+    except SystemExit as exc:  # Typer/click usage errors (exit 2), --help and normal exits
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        return 130
+    except EdgesegError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {error_line(exc)}", err=True)
+        return 2
+    except Exception as exc:  # a bug, not a user error: still one line unless --debug
+        if debug:
+            raise
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {error_line(exc)} "
+            "(rerun with --debug for the traceback)",
+            err=True,
+        )
+        return 1
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Option aliases shared by several commands, so each is spelled and documented once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+DataOpt = Annotated[
+    str,
+    typer.Option(
+        "--data",
+        help="Dataset spec: voc:PATH | camvid:PATH | folder:PATH | images:PATH | sample",
+    ),
+]
+OptionalDataOpt = Annotated[
+    Optional[str],
+    typer.Option("--data", help="Dataset spec (default: the one recorded in the checkpoint)"),
+]
+SizeOpt = Annotated[
+    Optional[str],
+    typer.Option("--size", help="Input size HxW, e.g. 360x480 (default: dataset/checkpoint size)"),
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output directory")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", "-b", help="Images per batch")]
+WorkersOpt = Annotated[int, typer.Option("--workers", help="DataLoader worker processes")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout")]
+
+
+def make_console() -> Console:
+    """stdout console; piped output (CI logs, files) gets 120 columns instead of rich's 80."""
+    console = Console()
+    return console if console.is_terminal else Console(width=120)

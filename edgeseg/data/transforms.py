@@ -1,0 +1,193 @@
+"""Joint transforms: each takes and returns ``(image, mask)``, so geometry never drifts apart.
+
+Images resize bilinear; masks resize NEAREST (a blend of two class ids is a third, wrong class)
+and pad with 255 so that padding is ignored by the loss and the metrics. Randomness comes from
+Python's ``random`` module, which ``build_dataloader`` seeds per item.
+
+Training scales are relative to the training ``size``, not to the file: at scale 1 a crop is
+exactly what ``eval_transforms(size)`` shows the model (the whole image resized to ``size``), so
+train and eval see objects at the same size whatever the dataset's native resolution.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from edgeseg.data.base import IGNORE_INDEX
+from edgeseg.errors import ConfigError
+from edgeseg.utils import parse_size
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+Size = tuple[int, int]  # (H, W)
+PairTransform = Callable[[object, object], tuple[object, object]]
+
+
+class Compose:
+    """Apply transforms in order; a numpy mask is turned into a PIL one first."""
+
+    def __init__(self, transforms: Iterable[PairTransform]) -> None:
+        self.transforms = list(transforms)
+
+    def __call__(self, image, mask):
+        if isinstance(mask, np.ndarray):
+            mask = Image.fromarray(mask.astype(np.uint8, copy=False))
+        for transform in self.transforms:
+            image, mask = transform(image, mask)
+        return image, mask
+
+    def __repr__(self) -> str:
+        return f"Compose({', '.join(type(t).__name__ for t in self.transforms)})"
+
+
+def _resize(image: Image.Image, mask: Image.Image, size: Size) -> tuple[Image.Image, Image.Image]:
+    height, width = size
+    if image.size == (width, height) and mask.size == (width, height):
+        return image, mask
+    return (
+        image.resize((width, height), Image.BILINEAR),
+        mask.resize((width, height), Image.NEAREST),
+    )
+
+
+class Resize:
+    """Resize both to ``size`` (H, W): what the model sees at eval time."""
+
+    def __init__(self, size: Size) -> None:
+        self.size = size
+
+    def __call__(self, image, mask):
+        return _resize(image, mask, self.size)
+
+
+class RandomScale:
+    """Resize both to ``size * s`` with ``s ~ U(scale)``: objects seen smaller and larger."""
+
+    def __init__(self, size: Size, scale: tuple[float, float]) -> None:
+        self.size, self.scale = size, scale
+
+    def __call__(self, image, mask):
+        factor = random.uniform(*self.scale)
+        target = (max(1, round(self.size[0] * factor)), max(1, round(self.size[1] * factor)))
+        return _resize(image, mask, target)
+
+
+class PadIfSmaller:
+    """Pad right and bottom up to ``size``: image with ``fill``, mask with 255 (ignored)."""
+
+    def __init__(self, size: Size, fill: int = 0, mask_fill: int = IGNORE_INDEX) -> None:
+        self.size, self.fill, self.mask_fill = size, fill, mask_fill
+
+    def __call__(self, image, mask):
+        width, height = image.size
+        target_w, target_h = max(width, self.size[1]), max(height, self.size[0])
+        if (target_w, target_h) == (width, height):
+            return image, mask
+        padded = Image.new(image.mode, (target_w, target_h), (self.fill,) * len(image.getbands()))
+        padded.paste(image, (0, 0))
+        padded_mask = Image.new(mask.mode, (target_w, target_h), self.mask_fill)
+        padded_mask.paste(mask, (0, 0))
+        return padded, padded_mask
+
+
+class RandomCrop:
+    """Crop both at the same random place to ``size`` (inputs must be at least that large)."""
+
+    def __init__(self, size: Size) -> None:
+        self.size = size
+
+    def __call__(self, image, mask):
+        width, height = image.size
+        top = random.randint(0, height - self.size[0])
+        left = random.randint(0, width - self.size[1])
+        box = (left, top, left + self.size[1], top + self.size[0])
+        return image.crop(box), mask.crop(box)
+
+
+class RandomHorizontalFlip:
+    """Mirror both with probability ``p``."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = p
+
+    def __call__(self, image, mask):
+        if random.random() < self.p:
+            flip = Image.Transpose.FLIP_LEFT_RIGHT
+            return image.transpose(flip), mask.transpose(flip)
+        return image, mask
+
+
+class ToTensor:
+    """Image → float [3, H, W] in 0..1; mask → int64 [H, W] class ids (what the loss indexes)."""
+
+    def __call__(self, image, mask):
+        array = np.asarray(image.convert("RGB"), dtype=np.uint8)
+        tensor = torch.from_numpy(array.copy()).permute(2, 0, 1).float().div_(255.0)
+        return tensor, torch.from_numpy(np.array(mask, dtype=np.int64))
+
+
+class Normalize:
+    """``(image - mean) / std`` per channel; the mask passes through."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        self.mean = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
+
+    def __call__(self, image, mask):
+        return (image - self.mean) / self.std, mask
+
+
+def train_transforms(
+    size: Size | str,
+    mean: Sequence[float] = IMAGENET_MEAN,
+    std: Sequence[float] = IMAGENET_STD,
+    scale: tuple[float, float] = (0.5, 2.0),
+    hflip: float = 0.5,
+) -> Compose:
+    """Random scale → pad (image 0, mask 255) → random crop to ``size`` → flip → tensors."""
+    size = _check_size(size)
+    if size is None:
+        raise ConfigError("train_transforms needs a crop size (H, W), e.g. 360x480")
+    if not (len(scale) == 2 and 0 < scale[0] <= scale[1]):
+        raise ConfigError(f"Bad scale range {scale}: use (low, high) with 0 < low <= high")
+    if not 0.0 <= hflip <= 1.0:
+        raise ConfigError(f"Bad flip probability {hflip}: use a value in 0..1")
+    return Compose([
+        RandomScale(size, (float(scale[0]), float(scale[1]))),
+        PadIfSmaller(size),
+        RandomCrop(size),
+        RandomHorizontalFlip(hflip),
+        ToTensor(),
+        _normalize(mean, std),
+    ])  # fmt: skip
+
+
+def eval_transforms(
+    size: Size | str | None = None,
+    mean: Sequence[float] = IMAGENET_MEAN,
+    std: Sequence[float] = IMAGENET_STD,
+) -> Compose:
+    """Resize to ``size`` (None keeps each image's own size) → tensors; nothing random."""
+    size = _check_size(size)
+    steps: list[PairTransform] = [] if size is None else [Resize(size)]
+    return Compose([*steps, ToTensor(), _normalize(mean, std)])
+
+
+def _check_size(size: Size | str | Sequence[int] | None) -> Size | None:
+    if size is None or isinstance(size, str):
+        return parse_size(size)
+    if len(size) != 2 or min(size) <= 0:
+        raise ConfigError(f"Bad size {size}: use (H, W) with positive integers")
+    return int(size[0]), int(size[1])
+
+
+def _normalize(mean: Sequence[float], std: Sequence[float]) -> Normalize:
+    if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
+        raise ConfigError(f"Bad mean {mean} / std {std}: use three values each, std > 0")
+    return Normalize(mean, std)

@@ -1,0 +1,130 @@
+"""``edgeseg eval``: a checkpoint's mIoU on a dataset, per-class IoU, and overlay PNGs.
+
+Evaluation runs at the checkpoint's ``input_size`` (the size it will be exported at), with labels
+resized by nearest neighbour, so the number matches what a fixed-shape phone model sees.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from edgeseg.checkpoint import CheckpointMeta, load_model
+from edgeseg.data import build_dataloader, build_dataset, eval_transforms
+from edgeseg.errors import DataError
+from edgeseg.metrics import SegMetrics
+from edgeseg.train.loop import evaluate
+from edgeseg.utils import atomic_path, parse_size
+from edgeseg.visualize import save_comparison
+
+
+@dataclass
+class EvalResult:
+    metrics: SegMetrics
+    meta: CheckpointMeta
+    data: str
+    split: str
+    size: tuple[int, int]
+    seconds: float
+    images: list[Path] = field(default_factory=list)
+    report: Path | None = None
+
+
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    data: str | None = None,
+    split: str = "val",
+    size: str | tuple[int, int] | None = None,
+    batch_size: int = 4,
+    workers: int = 2,
+    visualize: int = 0,
+    out: str | Path | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+) -> EvalResult:
+    """Load ``checkpoint``, evaluate on ``data`` (default: the dataset it was trained on)."""
+    model, meta = load_model(checkpoint)
+    spec = data or meta.dataset
+    if not spec:
+        raise DataError(f"{checkpoint} records no dataset; pass --data SPEC")
+    hw = parse_size(size) or (meta.input_size[0], meta.input_size[1])
+    dataset = build_dataset(spec, split, eval_transforms(hw, mean=meta.mean, std=meta.std))
+    classes = list(dataset.info.classes)
+    if dataset.info.labeled and len(classes) != meta.num_classes:
+        raise DataError(
+            f"{spec} has {len(classes)} classes but {checkpoint} predicts {meta.num_classes}; "
+            "evaluate on the dataset the model was trained for"
+        )
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device)
+    loader = build_dataloader(dataset, batch_size, shuffle=False, workers=workers)
+    started = time.perf_counter()
+    metrics = evaluate(
+        model,
+        loader,
+        meta.num_classes,
+        device,
+        classes=list(meta.classes),
+        limit=limit,
+        progress=progress,
+    )
+    result = EvalResult(metrics, meta, spec, split, hw, time.perf_counter() - started)
+    if out is not None:
+        out = Path(out)
+        if visualize > 0:
+            result.images = _save_overlays(model, meta, spec, split, hw, visualize, out, device)
+        result.report = _write_report(result, out / "eval.json", checkpoint)
+    return result
+
+
+@torch.no_grad()
+def _save_overlays(model, meta, spec, split, hw, count, out: Path, device) -> list[Path]:
+    raw = build_dataset(spec, split)
+    prepared = build_dataset(spec, split, eval_transforms(hw, mean=meta.mean, std=meta.std))
+    paths = []
+    for i in range(min(count, len(raw))):
+        image, mask = raw[i]
+        tensor, _ = prepared[i]
+        pred = model(tensor.unsqueeze(0).to(device)).argmax(1)[0].cpu().numpy().astype(np.uint8)
+        rgb = np.asarray(image.convert("RGB").resize((hw[1], hw[0]), Image.BILINEAR))
+        target = None
+        if raw.info.labeled:
+            target = np.asarray(
+                Image.fromarray(np.asarray(mask, dtype=np.uint8)).resize(
+                    (hw[1], hw[0]), Image.NEAREST
+                )
+            )
+        name = Path(raw.image_path(i)).stem
+        paths.append(
+            save_comparison(
+                rgb,
+                target,
+                pred,
+                meta.palette,
+                meta.classes,
+                out / "overlays" / f"{i:03d}_{name}.png",
+            )
+        )
+    return paths
+
+
+def _write_report(result: EvalResult, path: Path, checkpoint) -> Path:
+    report = {
+        "checkpoint": str(checkpoint),
+        "arch": result.meta.arch,
+        "data": result.data,
+        "split": result.split,
+        "size": list(result.size),
+        "seconds": round(result.seconds, 3),
+        **result.metrics.as_dict(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(report, indent=2) + "\n")
+    return path

@@ -1,0 +1,74 @@
+"""The training recipe as one dataclass: what the CLI fills in and what the checkpoint records."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edgeseg.errors import ConfigError
+
+OPTIMIZERS = ("adamw", "sgd")
+SCHEDULES = ("cosine", "poly")
+CLASS_WEIGHTS = ("none", "enet", "median_freq", "inverse")
+
+
+@dataclass
+class TrainConfig:
+    """Defaults follow the OWLSAM recipe: AdamW, cosine decay after a linear warm-up."""
+
+    arch: str
+    data: str
+    out: Path = Path("runs/train")
+    epochs: int = 30
+    batch_size: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    optimizer: str = "adamw"
+    momentum: float = 0.9
+    schedule: str = "cosine"
+    warmup_epochs: float = 1.0
+    size: tuple[int, int] | None = None  # training crop (H, W); None = the dataset's native size
+    scale: tuple[float, float] = (0.5, 2.0)
+    freeze_backbone_until: int = 0
+    class_weights: str = "none"
+    aux_weight: float = 0.5
+    weights: str | None = None
+    backbone_weights: str | None = None
+    workers: int = 2
+    seed: int = 0
+    resume: bool = False
+    device: str = "auto"
+    amp: bool = True  # only ever used on CUDA
+    val_every: int = 1
+    limit_train_batches: int | None = None
+    limit_val_batches: int | None = None
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        checks = [
+            (self.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (self.schedule in SCHEDULES, f"--schedule must be one of {', '.join(SCHEDULES)}"),
+            (
+                self.class_weights in CLASS_WEIGHTS,
+                f"--class-weights must be one of {', '.join(CLASS_WEIGHTS)}",
+            ),
+            (self.epochs > 0, "--epochs must be > 0"),
+            (self.batch_size > 0, "--batch-size must be > 0"),
+            (self.lr > 0, "--lr must be > 0"),
+            (self.warmup_epochs >= 0, "--warmup-epochs must be >= 0"),
+            (self.freeze_backbone_until >= 0, "--freeze-backbone-until must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    def as_recipe(self) -> dict[str, Any]:
+        """JSON-safe record of the recipe for the checkpoint's metadata."""
+        recipe = asdict(self)
+        recipe["out"] = str(self.out)
+        for key in ("progress", "resume", "limit_train_batches", "limit_val_batches"):
+            recipe.pop(key, None)
+        return recipe

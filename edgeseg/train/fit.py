@@ -1,0 +1,227 @@
+"""``fit``: the whole ``edgeseg train`` job — data, model, optimiser, epochs, checkpoints, resume.
+
+Every epoch writes ``last.pt`` (with optimiser, scheduler, epoch and RNG state, for ``--resume``)
+and, when validation mIoU improves, ``best.pt``; ``history.jsonl`` gets one line per epoch.
+Data order depends only on ``seed + epoch``, so a resumed run sees the same batches.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from edgeseg.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
+from edgeseg.data import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    build_dataloader,
+    build_dataset,
+    compute_class_weights,
+    eval_transforms,
+    train_transforms,
+)
+from edgeseg.errors import CheckpointError
+from edgeseg.models import create_model, pretrained_cfgs
+from edgeseg.train.config import TrainConfig
+from edgeseg.train.loop import evaluate, has_aux_head, set_backbone_frozen, train_one_epoch
+from edgeseg.train.optim import build_optimizer, build_scheduler
+from edgeseg.utils import atomic_path
+
+
+@dataclass
+class TrainResult:
+    best_miou: float
+    best_epoch: int
+    best_path: Path
+    last_path: Path
+    seconds: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def native_size(dataset) -> tuple[int, int]:
+    """(H, W) of the dataset's first image (untransformed PIL): the default training size."""
+    image, _ = dataset[0]
+    return image.height, image.width
+
+
+def normalization(cfg: TrainConfig) -> tuple[list[float], list[float]]:
+    """Mean/std the initial weights were trained with (a tag's config says); else ImageNet's."""
+    for tag, backbone in ((cfg.weights, False), (cfg.backbone_weights, True)):
+        pretrained = pretrained_cfgs(cfg.arch, backbone=backbone).get(tag or "")
+        if pretrained is not None:
+            return list(pretrained.mean), list(pretrained.std)
+    return list(IMAGENET_MEAN), list(IMAGENET_STD)
+
+
+def _rng_state() -> dict[str, Any]:
+    return {"torch": torch.get_rng_state(), "python": list(random.getstate()[1])}
+
+
+def _restore_rng(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate((3, tuple(state["python"]), None))
+
+
+def fit(cfg: TrainConfig) -> TrainResult:
+    """Train ``cfg.arch`` on ``cfg.data``; returns where the best checkpoint is and its mIoU."""
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    train_raw = build_dataset(cfg.data, split="train")
+    size = cfg.size or native_size(train_raw)
+    info = train_raw.info
+    mean, std = normalization(cfg)
+    train_tf = train_transforms(size, mean=mean, std=std, scale=cfg.scale)
+    train_set = build_dataset(cfg.data, "train", train_tf)
+    val_set = build_dataset(cfg.data, "val", eval_transforms(size, mean=mean, std=std))
+    num_classes = len(info.classes)
+
+    model = create_model(
+        cfg.arch,
+        num_classes=num_classes,
+        weights=cfg.weights,
+        backbone_weights=cfg.backbone_weights,
+    ).to(device)
+    weights = None
+    if cfg.class_weights != "none":
+        weights = compute_class_weights(train_raw, num_classes, method=cfg.class_weights).to(device)
+
+    probe = build_dataloader(train_set, cfg.batch_size, shuffle=True, workers=0, drop_last=True)
+    steps = (
+        len(probe) if cfg.limit_train_batches is None else min(len(probe), cfg.limit_train_batches)
+    )
+    optimizer = build_optimizer(model, cfg)
+    scheduler = build_scheduler(optimizer, cfg, max(1, steps))
+    scaler = torch.amp.GradScaler("cuda") if (cfg.amp and device.type == "cuda") else None
+
+    meta = CheckpointMeta(
+        arch=cfg.arch,
+        num_classes=num_classes,
+        classes=list(info.classes),
+        palette=[list(c) for c in info.palette],
+        mean=mean,
+        std=std,
+        input_size=list(size),
+        dataset=cfg.data,
+        recipe=cfg.as_recipe(),
+        aux_loss=has_aux_head(model),
+    )
+    out = cfg.out
+    out.mkdir(parents=True, exist_ok=True)
+    best_path, last_path = out / "best.pt", out / "last.pt"
+    start_epoch, best_miou, best_epoch, history = 0, -1.0, -1, []
+    if cfg.resume:
+        start_epoch, best_miou, best_epoch, history = _resume(
+            last_path, cfg, model, optimizer, scheduler
+        )
+
+    started = time.perf_counter()
+    for epoch in range(start_epoch, cfg.epochs):
+        frozen = epoch < cfg.freeze_backbone_until
+        set_backbone_frozen(model, frozen)
+        loader = build_dataloader(
+            train_set,
+            cfg.batch_size,
+            shuffle=True,
+            workers=cfg.workers,
+            seed=cfg.seed * 1000 + epoch,
+            drop_last=True,
+        )
+        t0 = time.perf_counter()
+        loss = train_one_epoch(
+            model,
+            loader,
+            optimizer,
+            scheduler,
+            device,
+            class_weights=weights,
+            aux_weight=cfg.aux_weight,
+            frozen_backbone=frozen,
+            scaler=scaler,
+            limit=cfg.limit_train_batches,
+            progress=cfg.progress,
+            description=f"epoch {epoch + 1}/{cfg.epochs}",
+        )
+        train_seconds = time.perf_counter() - t0
+        record: dict[str, Any] = {"epoch": epoch + 1, "loss": loss, "train_seconds": train_seconds}
+        if (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs:
+            val_loader = build_dataloader(
+                val_set, cfg.batch_size, shuffle=False, workers=cfg.workers
+            )
+            metrics = evaluate(
+                model,
+                val_loader,
+                num_classes,
+                device,
+                classes=list(info.classes),
+                limit=cfg.limit_val_batches,
+                progress=cfg.progress,
+                description="  val",
+            )
+            record["miou"] = metrics.miou
+            record["pixel_accuracy"] = metrics.pixel_accuracy
+            if metrics.miou > best_miou:
+                best_miou, best_epoch = metrics.miou, epoch + 1
+                meta.epoch, meta.metrics = epoch + 1, metrics.as_dict()
+                save_checkpoint(best_path, model, meta)
+        history.append(record)
+        meta.epoch = epoch + 1
+        train_state = {
+            "epoch": epoch + 1,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "best_miou": best_miou,
+            "best_epoch": best_epoch,
+            "history": history,
+            "rng": _rng_state(),
+        }
+        save_checkpoint(last_path, model, meta, train_state)
+        _write_history(out / "history.jsonl", history)
+
+    return TrainResult(
+        best_miou, best_epoch, best_path, last_path, time.perf_counter() - started, history
+    )
+
+
+def _resume(last_path: Path, cfg: TrainConfig, model, optimizer, scheduler):
+    if not last_path.is_file():
+        raise CheckpointError(
+            f"--resume: no {last_path} to resume from; run without --resume first"
+        )
+    ckpt = load_checkpoint(last_path)
+    if ckpt.meta.arch != cfg.arch:
+        raise CheckpointError(
+            f"--resume: {last_path} is a checkpoint of '{ckpt.meta.arch}', not '{cfg.arch}'; "
+            "use another --out or the matching arch"
+        )
+    if ckpt.train_state is None:
+        raise CheckpointError(f"--resume: {last_path} has no training state")
+    model.load_state_dict(ckpt.state_dict, strict=True)
+    state = ckpt.train_state
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    _restore_rng(state["rng"])
+    return state["epoch"], state["best_miou"], state["best_epoch"], list(state["history"])
+
+
+def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in history))

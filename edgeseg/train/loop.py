@@ -1,0 +1,129 @@
+"""A plain training loop in the spirit of torchvision's references/segmentation/train.py:
+``train_one_epoch`` and ``evaluate`` are ordinary functions; ``fit`` reads top to bottom."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from edgeseg.errors import ConfigError
+from edgeseg.metrics import ConfusionMatrix, SegMetrics
+from edgeseg.progress import progress_bar
+from edgeseg.train.losses import segmentation_loss
+
+
+def has_aux_head(model: nn.Module) -> bool:
+    return getattr(model, "aux_classifier", None) is not None
+
+
+def model_outputs(
+    model: nn.Module, images: torch.Tensor, with_aux: bool
+) -> dict[str, torch.Tensor]:
+    """Main logits (and aux logits when asked and available) as a dict."""
+    if with_aux and has_aux_head(model):
+        feats = model.forward_features(images)
+        return {"out": feats["out"], "aux": feats["aux"]}
+    return {"out": model(images)}
+
+
+def set_backbone_frozen(model: nn.Module, frozen: bool) -> None:
+    """Freeze or thaw every ``backbone.*`` parameter; frozen BN layers stop updating stats."""
+    for name, module in model.named_modules():
+        if name == "backbone" or name.startswith("backbone."):
+            for param in module.parameters(recurse=False):
+                param.requires_grad_(not frozen)
+            if frozen and isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
+
+
+def _limited(loader: DataLoader, limit: int | None) -> tuple[Iterable, int]:
+    total = len(loader) if limit is None else min(limit, len(loader))
+    return (loader if limit is None else itertools.islice(loader, limit)), total
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    device: torch.device,
+    *,
+    class_weights: torch.Tensor | None = None,
+    aux_weight: float = 0.5,
+    frozen_backbone: bool = False,
+    scaler: torch.amp.GradScaler | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    description: str = "train",
+) -> float:
+    """One pass over ``loader``; returns the mean loss. Non-finite losses stop training loudly."""
+    model.train()
+    if frozen_backbone:
+        set_backbone_frozen(model, True)
+    batches, total = _limited(loader, limit)
+    running, seen = 0.0, 0
+    autocast = (
+        torch.autocast(device_type="cuda", dtype=torch.float16)
+        if scaler is not None
+        else contextlib.nullcontext()
+    )
+    with progress_bar(progress) as bar:
+        task = bar.add_task(description, total=total, info="")
+        for images, masks in batches:
+            images, masks = images.to(device, non_blocking=True), masks.to(device)
+            with autocast:
+                outputs = model_outputs(model, images, with_aux=aux_weight > 0)
+                loss = segmentation_loss(outputs, masks, class_weights, aux_weight)
+            if not math.isfinite(loss.item()):
+                raise ConfigError(
+                    f"Training diverged (loss={loss.item()}); lower --lr or check the labels"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                optimizer.step()
+            scheduler.step()
+            running += loss.item() * images.shape[0]
+            seen += images.shape[0]
+            lr = optimizer.param_groups[0]["lr"]
+            bar.update(task, advance=1, info=f"loss {running / seen:.4f}  lr {lr:.2e}")
+    return running / max(1, seen)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loader: DataLoader,
+    num_classes: int,
+    device: torch.device,
+    *,
+    classes: list[str] | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    description: str = "eval",
+) -> SegMetrics:
+    """Confusion-matrix mIoU over ``loader`` (labels 255 are ignored by the matrix itself)."""
+    model.eval()
+    confmat = ConfusionMatrix(num_classes)
+    batches, total = _limited(loader, limit)
+    with progress_bar(progress) as bar:
+        task = bar.add_task(description, total=total, info="")
+        for images, masks in batches:
+            logits = model(images.to(device))
+            if logits.shape[-2:] != masks.shape[-2:]:
+                logits = nn.functional.interpolate(
+                    logits, size=masks.shape[-2:], mode="bilinear", align_corners=False
+                )
+            confmat.update(masks, logits.argmax(1).cpu())
+            bar.update(task, advance=1, info=f"mIoU {confmat.compute().miou:.4f}")
+    return confmat.compute(classes)

@@ -1,0 +1,55 @@
+"""Small helpers shared across edgeseg: name suggestions, size strings, atomic writes."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from edgeseg.errors import ConfigError
+
+
+def unknown_name_message(kind: str, name: str, choices: Iterable[str]) -> str:
+    """'Unknown model 'x'. Did you mean 'y'? Valid: a, b, c' — one line, for any registry."""
+    choices = sorted(choices)
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return f"Unknown {kind} '{name}'.{hint} Valid: {', '.join(choices)}"
+
+
+def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """Parse 'HxW' (or a single 'S' for a square) into (height, width)."""
+    if text is None or isinstance(text, tuple):
+        return text
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2 or min(values) <= 0:
+        raise ConfigError(f"Bad size '{text}': use HxW with positive integers, e.g. 360x480")
+    return values[0], values[1]
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it onto ``target`` only on success.
+
+    A crash or an exception leaves neither a partial file nor a clobbered good one behind.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()

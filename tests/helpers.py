@@ -1,0 +1,31 @@
+"""Small on-disk fixtures shared by CLI and training tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def make_folder_dataset(
+    root: Path,
+    n: int = 6,
+    size: tuple[int, int] = (40, 48),
+    classes: tuple[str, ...] = ("bg", "thing", "stuff"),
+) -> Path:
+    """``folder:`` layout: images/*.png + masks/*.png + classes.txt, learnable stripes."""
+    rng = np.random.default_rng(0)
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    (root / "masks").mkdir(parents=True, exist_ok=True)
+    h, w = size
+    for i in range(n):
+        mask = np.zeros((h, w), np.uint8)
+        mask[:, w // 3 : 2 * w // 3] = 1
+        mask[h // 2 :, :] = 2
+        mask[0, 0] = 255
+        image = (rng.integers(0, 40, (h, w, 3)) + mask[..., None] * 60).clip(0, 255)
+        Image.fromarray(image.astype(np.uint8)).save(root / "images" / f"img{i:02d}.png")
+        Image.fromarray(mask).save(root / "masks" / f"img{i:02d}.png")
+    (root / "classes.txt").write_text("\n".join(classes) + "\n")
+    return root
