@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         f"Input {size[0]}x{size[1]}, batch {args.batch_size}, 11 classes, AdamW step included; "
         f"torch {report['torch']}, {report['threads']} threads, {report['cores']} cores.",
         "",
+        "Measured with the machine otherwise idle. With another process busy on one of the two",
+        "cores, torch's two OpenMP threads wait on each other and steps ran 10-40x slower here:",
+        "set `OMP_NUM_THREADS=1` when the CPU is shared.",
+        "",
         "| model | params (M) | step (s, median) | images/s |",
         "|---|---:|---:|---:|",
     ]

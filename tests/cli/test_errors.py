@@ -105,43 +105,18 @@ def test_unknown_weights_file(capsys, tmp_path) -> None:
     assert_one_line(code, err, str(garbage))
 
 
+OTHER_ARCH = ["train", "lraspp_mobilenet_v3_large", "--data", "sample", "--quiet"]
+
+
 def test_checkpoint_of_another_arch(capsys, tmp_path, tiny_checkpoint) -> None:
-    code, err = run_cli(
-        capsys,
-        [
-            "train",
-            "lraspp_mobilenet_v3_large",
-            "--data",
-            "sample",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--weights",
-            str(tiny_checkpoint),
-            "--out",
-            str(tmp_path),
-        ],
-    )
+    args = [*OTHER_ARCH, "--epochs", "1", "--weights", str(tiny_checkpoint), "--out", str(tmp_path)]
+    code, err = run_cli(capsys, args)
     assert_one_line(code, err, str(tiny_checkpoint), "lraspp_mobilenet_v3_small")
 
 
-def test_resume_from_another_arch(capsys, tmp_path, tiny_checkpoint) -> None:
-    out = tiny_checkpoint.parent
-    code, err = run_cli(
-        capsys,
-        [
-            "train",
-            "lraspp_mobilenet_v3_large",
-            "--data",
-            "sample",
-            "--epochs",
-            "2",
-            "--quiet",
-            "--resume",
-            "--out",
-            str(out),
-        ],
-    )
+def test_resume_from_another_arch(capsys, tiny_checkpoint) -> None:
+    args = [*OTHER_ARCH, "--epochs", "2", "--resume", "--out", str(tiny_checkpoint.parent)]
+    code, err = run_cli(capsys, args)
     assert_one_line(code, err, "last.pt", "lraspp_mobilenet_v3_small")
 
 
