@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from edgeseg.cli.options import (
@@ -65,10 +66,10 @@ def eval_checkpoint(
 
 def per_class_table(result: EvalResult) -> Table:
     m = result.metrics
-    table = Table(
-        title=f"{result.meta.arch} on {result.data} [{result.split}] at "
-        f"{result.size[0]}x{result.size[1]}",
+    title = (
+        f"{result.meta.arch} on {result.data} ({result.split}, {result.size[0]}x{result.size[1]})"
     )
+    table = Table(title=escape(title), min_width=min(100, len(title) + 4))
     table.add_column("class")
     table.add_column("IoU", justify="right")
     for name, iou in zip(result.meta.classes, m.per_class_iou):
