@@ -7,6 +7,7 @@ Data order depends only on ``seed + epoch``, so a resumed run sees the same batc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import time
@@ -64,7 +65,12 @@ def native_size(dataset) -> tuple[int, int]:
 
 
 def normalization(cfg: TrainConfig) -> tuple[list[float], list[float]]:
-    """Mean/std the initial weights were trained with (a tag's config says); else ImageNet's."""
+    """Mean/std the initial weights were trained with: an edgeseg checkpoint's metadata or a
+    weight tag's config; ImageNet's otherwise (torchvision's convention)."""
+    if cfg.weights and Path(cfg.weights).is_file():
+        with contextlib.suppress(CheckpointError):
+            meta = load_checkpoint(cfg.weights).meta
+            return list(meta.mean), list(meta.std)
     for tag, backbone in ((cfg.weights, False), (cfg.backbone_weights, True)):
         pretrained = pretrained_cfgs(cfg.arch, backbone=backbone).get(tag or "")
         if pretrained is not None:

@@ -85,3 +85,23 @@ def test_schedule_shapes() -> None:
     assert lr_factor(10, 100, 10, "cosine") == pytest.approx(1.0)
     assert lr_factor(100, 100, 10, "cosine") == pytest.approx(0.0, abs=1e-9)
     assert lr_factor(55, 100, 10, "poly") == pytest.approx(0.5**0.9)
+
+
+def test_fine_tuning_keeps_the_checkpoints_normalisation(tmp_path) -> None:
+    """Weights from an edgeseg checkpoint bring their mean/std (Lite0 uses TF-Lite's)."""
+    first = fit(
+        tiny_cfg(
+            tmp_path / "a", arch="liteseg_efficientnet_lite0", epochs=1, backbone_weights="imagenet"
+        )
+    )
+    lite_mean = load_checkpoint(first.best_path).meta.mean
+    assert lite_mean == pytest.approx([127 / 255] * 3, abs=1e-3)
+    second = fit(
+        tiny_cfg(
+            tmp_path / "b",
+            arch="liteseg_efficientnet_lite0",
+            epochs=1,
+            weights=str(first.best_path),
+        )
+    )
+    assert load_checkpoint(second.best_path).meta.mean == lite_mean
