@@ -29,6 +29,7 @@ from edgeseg.data import (
     train_transforms,
 )
 from edgeseg.errors import CheckpointError
+from edgeseg.metrics import SegMetrics
 from edgeseg.models import create_model, pretrained_cfgs
 from edgeseg.train.config import TrainConfig
 from edgeseg.train.loop import evaluate, has_aux_head, set_backbone_frozen, train_one_epoch
@@ -87,8 +88,23 @@ def _restore_rng(state: dict[str, Any]) -> None:
     random.setstate((3, tuple(state["python"]), None))
 
 
-def fit(cfg: TrainConfig) -> TrainResult:
-    """Train ``cfg.arch`` on ``cfg.data``; returns where the best checkpoint is and its mIoU."""
+@dataclass
+class _Run:
+    """Everything one training run holds, built once by ``_prepare``."""
+
+    cfg: TrainConfig
+    device: torch.device
+    model: torch.nn.Module
+    train_set: Any
+    val_set: Any
+    class_weights: torch.Tensor | None
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler | None
+    meta: CheckpointMeta
+
+
+def _prepare(cfg: TrainConfig) -> _Run:
     seed_everything(cfg.seed)
     device = resolve_device(cfg.device)
     train_raw = build_dataset(cfg.data, split="train")
@@ -99,112 +115,93 @@ def fit(cfg: TrainConfig) -> TrainResult:
     train_set = build_dataset(cfg.data, "train", train_tf)
     val_set = build_dataset(cfg.data, "val", eval_transforms(size, mean=mean, std=std))
     num_classes = len(info.classes)
-
     model = create_model(
-        cfg.arch,
-        num_classes=num_classes,
-        weights=cfg.weights,
+        cfg.arch, num_classes=num_classes, weights=cfg.weights,
         backbone_weights=cfg.backbone_weights,
-    ).to(device)
-    weights = None
+    ).to(device)  # fmt: skip
+    class_weights = None
     if cfg.class_weights != "none":
-        weights = compute_class_weights(train_raw, num_classes, method=cfg.class_weights).to(device)
-
-    probe = build_dataloader(train_set, cfg.batch_size, shuffle=True, workers=0, drop_last=True)
-    steps = (
-        len(probe) if cfg.limit_train_batches is None else min(len(probe), cfg.limit_train_batches)
-    )
+        class_weights = compute_class_weights(train_raw, num_classes, method=cfg.class_weights)
+        class_weights = class_weights.to(device)
+    steps = max(1, len(train_set) // cfg.batch_size)  # drop_last=True
+    if cfg.limit_train_batches is not None:
+        steps = max(1, min(steps, cfg.limit_train_batches))
     optimizer = build_optimizer(model, cfg)
-    scheduler = build_scheduler(optimizer, cfg, max(1, steps))
-    scaler = torch.amp.GradScaler("cuda") if (cfg.amp and device.type == "cuda") else None
-
     meta = CheckpointMeta(
-        arch=cfg.arch,
-        num_classes=num_classes,
-        classes=list(info.classes),
-        palette=[list(c) for c in info.palette],
-        mean=mean,
-        std=std,
-        input_size=list(size),
-        dataset=cfg.data,
-        recipe=cfg.as_recipe(),
-        aux_loss=has_aux_head(model),
-    )
-    out = cfg.out
-    out.mkdir(parents=True, exist_ok=True)
-    best_path, last_path = out / "best.pt", out / "last.pt"
+        arch=cfg.arch, num_classes=num_classes, classes=list(info.classes),
+        palette=[list(c) for c in info.palette], mean=mean, std=std, input_size=list(size),
+        dataset=cfg.data, recipe=cfg.as_recipe(), aux_loss=has_aux_head(model),
+    )  # fmt: skip
+    return _Run(
+        cfg, device, model, train_set, val_set, class_weights, optimizer,
+        build_scheduler(optimizer, cfg, steps),
+        torch.amp.GradScaler("cuda") if (cfg.amp and device.type == "cuda") else None,
+        meta,
+    )  # fmt: skip
+
+
+def _train_epoch(run: _Run, epoch: int) -> dict[str, Any]:
+    cfg = run.cfg
+    frozen = epoch < cfg.freeze_backbone_until
+    set_backbone_frozen(run.model, frozen)
+    loader = build_dataloader(
+        run.train_set, cfg.batch_size, shuffle=True, workers=cfg.workers,
+        seed=cfg.seed * 1000 + epoch, drop_last=True,
+    )  # fmt: skip
+    started = time.perf_counter()
+    loss = train_one_epoch(
+        run.model, loader, run.optimizer, run.scheduler, run.device,
+        class_weights=run.class_weights, aux_weight=cfg.aux_weight, frozen_backbone=frozen,
+        scaler=run.scaler, limit=cfg.limit_train_batches, progress=cfg.progress,
+        description=f"epoch {epoch + 1}/{cfg.epochs}",
+    )  # fmt: skip
+    return {"epoch": epoch + 1, "loss": loss, "train_seconds": time.perf_counter() - started}
+
+
+def _validate(run: _Run) -> SegMetrics:
+    cfg = run.cfg
+    loader = build_dataloader(run.val_set, cfg.batch_size, shuffle=False, workers=cfg.workers)
+    return evaluate(
+        run.model, loader, run.meta.num_classes, run.device, classes=run.meta.classes,
+        limit=cfg.limit_val_batches, progress=cfg.progress, description="  val",
+    )  # fmt: skip
+
+
+def fit(cfg: TrainConfig) -> TrainResult:
+    """Train ``cfg.arch`` on ``cfg.data``; returns where the best checkpoint is and its mIoU."""
+    run = _prepare(cfg)
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    best_path, last_path = cfg.out / "best.pt", cfg.out / "last.pt"
     start_epoch, best_miou, best_epoch, history = 0, -1.0, -1, []
     if cfg.resume:
         start_epoch, best_miou, best_epoch, history = _resume(
-            last_path, cfg, model, optimizer, scheduler
+            last_path, cfg, run.model, run.optimizer, run.scheduler
         )
-
     started = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
-        frozen = epoch < cfg.freeze_backbone_until
-        set_backbone_frozen(model, frozen)
-        loader = build_dataloader(
-            train_set,
-            cfg.batch_size,
-            shuffle=True,
-            workers=cfg.workers,
-            seed=cfg.seed * 1000 + epoch,
-            drop_last=True,
-        )
-        t0 = time.perf_counter()
-        loss = train_one_epoch(
-            model,
-            loader,
-            optimizer,
-            scheduler,
-            device,
-            class_weights=weights,
-            aux_weight=cfg.aux_weight,
-            frozen_backbone=frozen,
-            scaler=scaler,
-            limit=cfg.limit_train_batches,
-            progress=cfg.progress,
-            description=f"epoch {epoch + 1}/{cfg.epochs}",
-        )
-        train_seconds = time.perf_counter() - t0
-        record: dict[str, Any] = {"epoch": epoch + 1, "loss": loss, "train_seconds": train_seconds}
+        record = _train_epoch(run, epoch)
         if (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs:
-            val_loader = build_dataloader(
-                val_set, cfg.batch_size, shuffle=False, workers=cfg.workers
-            )
-            metrics = evaluate(
-                model,
-                val_loader,
-                num_classes,
-                device,
-                classes=list(info.classes),
-                limit=cfg.limit_val_batches,
-                progress=cfg.progress,
-                description="  val",
-            )
-            record["miou"] = metrics.miou
-            record["pixel_accuracy"] = metrics.pixel_accuracy
+            metrics = _validate(run)
+            record.update(miou=metrics.miou, pixel_accuracy=metrics.pixel_accuracy)
             if metrics.miou > best_miou:
                 best_miou, best_epoch = metrics.miou, epoch + 1
-                meta.epoch, meta.metrics = epoch + 1, metrics.as_dict()
-                save_checkpoint(best_path, model, meta)
+                run.meta.epoch, run.meta.metrics = epoch + 1, metrics.as_dict()
+                save_checkpoint(best_path, run.model, run.meta)
         history.append(record)
-        meta.epoch = epoch + 1
+        run.meta.epoch = epoch + 1
         train_state = {
             "epoch": epoch + 1,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict(),
             "best_miou": best_miou,
             "best_epoch": best_epoch,
             "history": history,
             "rng": _rng_state(),
         }
-        save_checkpoint(last_path, model, meta, train_state)
-        _write_history(out / "history.jsonl", history)
-
-    return TrainResult(
-        best_miou, best_epoch, best_path, last_path, time.perf_counter() - started, history
-    )
+        save_checkpoint(last_path, run.model, run.meta, train_state)
+        _write_history(cfg.out / "history.jsonl", history)
+    elapsed = time.perf_counter() - started
+    return TrainResult(best_miou, best_epoch, best_path, last_path, elapsed, history)
 
 
 def _resume(last_path: Path, cfg: TrainConfig, model, optimizer, scheduler):
