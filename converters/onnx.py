@@ -59,7 +59,7 @@ class Onnx(Converter):
                 if float_ops:
                     notes.append(f"float ops: {float_ops}")
             proto = onnx.load(str(source))
-            for key, value in spec.metadata.items():
+            for key, value in {**spec.metadata, "quantization": label}.items():
                 entry = proto.metadata_props.add()
                 entry.key = key
                 entry.value = value if isinstance(value, str) else json.dumps(value)
@@ -84,7 +84,9 @@ class Onnx(Converter):
 def _export(model: nn.Module, example: torch.Tensor, path: Path) -> str:
     """Write fp32 ONNX to ``path``; return a note naming the exporter used."""
     dynamo = importlib.util.find_spec("onnxscript") is not None
-    kwargs = dict(input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], opset_version=OPSET)
+    kwargs = dict(
+        input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], opset_version=OPSET, verbose=False
+    )
     with torch.no_grad():
         if dynamo:  # one file: weights inline, never as external data
             torch.onnx.export(
