@@ -19,8 +19,8 @@ class TorchScript(Converter):
 
     def quant_hint(self, quantize: str) -> str:
         return (
-            "; TorchScript/PyTorch Mobile quantization is legacy — use --target executorch "
-            "(PyTorch's mobile successor, XNNPACK int8) or --target onnx"
+            "; PyTorch Mobile quantization is legacy — use ExecuTorch, its successor "
+            "(--target executorch, XNNPACK int8), or --target onnx"
         )
 
     def convert(

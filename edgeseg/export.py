@@ -29,6 +29,8 @@ from edgeseg.data.transforms import Compose, Resize, ToTensor
 from edgeseg.errors import EdgesegError, ExportError
 from edgeseg.utils import atomic_path, parse_size
 
+MIN_SIDE = 32  # output stride of every backbone: below it the deepest map is under 1 px
+
 
 @dataclass
 class ExportOutcome:
@@ -128,6 +130,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _check_size(model: nn.Module, hw: tuple[int, int], checkpoint) -> None:
+    if min(hw) < MIN_SIDE:
+        raise ExportError(
+            f"--size {hw[0]}x{hw[1]} is too small for {Path(checkpoint).name}: the backbones "
+            f"downsample 32x, use at least {MIN_SIDE}x{MIN_SIDE}"
+        )
     try:
         with torch.no_grad():
             model(torch.zeros(1, 3, *hw))
