@@ -12,7 +12,13 @@ from converters.parity import THRESHOLDS
 from edgeseg.export import export_checkpoint
 from tests.converters.conftest import assert_sidecar
 
-RUNTIMES = {"torchscript": "torch", "onnx": "onnxruntime", "executorch": "executorch.runtime"}
+RUNTIMES = {
+    "torchscript": "torch",
+    "onnx": "onnxruntime",
+    "executorch": "executorch.runtime",
+    "tflite": "ai_edge_litert.interpreter",
+}
+SLOW = pytest.mark.slow
 
 
 def export_one(checkpoint, tmp_path, target, quantize="none", **kw):
@@ -25,7 +31,9 @@ def export_one(checkpoint, tmp_path, target, quantize="none", **kw):
     return outcome
 
 
-@pytest.mark.parametrize("target", ["torchscript", "onnx", "executorch"])
+@pytest.mark.parametrize(
+    "target", ["torchscript", "onnx", "executorch", pytest.param("tflite", marks=SLOW)]
+)
 def test_fp32_matches_eager(checkpoint, tmp_path, target) -> None:
     outcome = export_one(checkpoint, tmp_path, target)
     p = outcome.parity
@@ -53,7 +61,7 @@ def test_onnx_int8_is_qdq_and_close(checkpoint, tmp_path) -> None:
     assert outcome.result.bytes < fp32.result.bytes / 2
 
 
-@pytest.mark.slow
+@SLOW
 def test_executorch_int8_is_delegated(checkpoint, tmp_path) -> None:
     outcome = export_one(checkpoint, tmp_path, "executorch", "int8")
     assert outcome.result.path.name == "lraspp_mobilenet_v3_small_xnnpack_q8.pte"
@@ -68,3 +76,11 @@ def test_uint8_input_and_mask_output_are_in_graph(checkpoint, tmp_path, target) 
     assert outcome.parity.agreement >= 0.99 and outcome.parity.max_abs_diff is None
     meta = assert_sidecar(outcome.result.path, quantization="fp32", input_dtype="uint8")
     assert meta["output"] == "mask" and meta["output_dtype"] == "uint8"
+
+
+@SLOW
+def test_tflite_int8_is_fully_integer(checkpoint, tmp_path) -> None:
+    outcome = export_one(checkpoint, tmp_path, "tflite", "int8")
+    assert outcome.parity.agreement >= THRESHOLDS["int8"]
+    assert outcome.result.quantize in ("int8", "int8-mixed"), outcome.result.notes
+    assert_sidecar(outcome.result.path, quantization=outcome.result.quantize)
