@@ -27,6 +27,10 @@ OUTPUT_KINDS = ("logits", "mask")
 RunFn = Callable[[torch.Tensor], torch.Tensor]
 
 
+class RuntimeUnavailable(ExportError):
+    """The artifact was written but its runtime cannot run here (e.g. Core ML off macOS)."""
+
+
 @dataclass
 class ExportSpec:
     """What to export; the same spec is given to every target of one ``edgeseg export`` call."""
@@ -72,6 +76,7 @@ class Converter:
 
     name: ClassVar[str] = ""
     suffix: ClassVar[str] = ""
+    directory: ClassVar[bool] = False  # the artifact is a folder (.mlpackage), not a file
     quant_modes: ClassVar[tuple[str, ...]] = ("none",)
     requires: ClassVar[tuple[str, ...]] = ()
     install_hint: ClassVar[str] = ""
@@ -112,9 +117,8 @@ class Converter:
 
 
 def variant_tag(spec: ExportSpec) -> str:
-    return ("_u8in" if spec.input_dtype == "uint8" else "") + (
-        "_mask" if spec.output == "mask" else ""
-    )
+    mask = "_mask" if spec.output == "mask" else ""
+    return ("_u8in" if spec.input_dtype == "uint8" else "") + mask
 
 
 _CONVERTERS: dict[str, type[Converter]] = {}

@@ -11,8 +11,12 @@ work, as an :class:`~edgeseg.errors.EdgesegError`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from torch import nn
 
 import edgeseg
 from converters import ExportResult, ExportSpec, get_converter, resolve_targets
+from converters.base import RuntimeUnavailable
 from converters.parity import ParityData, ParityResult, check_parity
 from converters.wrappers import example_input, wrap_model
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
@@ -105,20 +110,55 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity) -> ExportOutc
         converter.check_quantize(spec.quantize)
         converter.check_available()
         target = out_dir / converter.filename(arch, spec)
-        with atomic_path(target) as tmp:
+        with atomic_artifact(target, converter.directory) as tmp:
             result = converter.convert(wrapped, example_input(spec), tmp, spec)
             check = ParityResult("skipped", reason="no parity images")
             if parity is not None:  # a file its runtime cannot run never replaces a good one
-                check = check_parity(
-                    converter.load(tmp), eager, parity, spec.input_dtype == "uint8", spec.quantize
-                )
-        result = dataclasses.replace(result, path=target, bytes=target.stat().st_size)
+                check = _parity(converter, tmp, eager, parity, spec)
+        result = dataclasses.replace(result, path=target, bytes=_size(target))
         write_sidecar(target, {**spec.metadata, "quantization": result.quantize,
                                "target": name, "parity": check.as_dict()})  # fmt: skip
         return ExportOutcome(name, spec.quantize, result, check)
     except Exception as exc:  # one target's failure never stops the others
         reason = _one_line(exc)
         return ExportOutcome(name, spec.quantize, None, ParityResult("failed", reason=reason))
+
+
+def _parity(converter, path: Path, eager, parity: ParityData, spec: ExportSpec) -> ParityResult:
+    try:
+        run = converter.load(path)
+    except RuntimeUnavailable as exc:
+        return ParityResult("skipped", reason=str(exc))
+    return check_parity(run, eager, parity, spec.input_dtype == "uint8", spec.quantize)
+
+
+@contextlib.contextmanager
+def atomic_artifact(target: Path, directory: bool) -> Iterator[Path]:
+    """``atomic_path`` for files; for folder artifacts, build aside and swap in on success."""
+    if not directory:
+        with atomic_path(target) as tmp:
+            yield tmp
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stem = f".{target.stem}.{os.getpid()}"  # tools check the suffix: keep it last
+    tmp = target.with_name(f"{stem}.tmp{target.suffix}")
+    old = target.with_name(f"{stem}.old{target.suffix}")
+    try:
+        yield tmp
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+    finally:
+        for leftover in (tmp, old):
+            shutil.rmtree(leftover, ignore_errors=True)
+            if leftover.is_file():
+                leftover.unlink()
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
 
 
 def _one_line(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ RUNTIMES = {
     "onnx": "onnxruntime",
     "executorch": "executorch.runtime",
     "tflite": "ai_edge_litert.interpreter",
+    "coreml": "coremltools",
 }
 SLOW = pytest.mark.slow
 
@@ -84,3 +85,17 @@ def test_tflite_int8_is_fully_integer(checkpoint, tmp_path) -> None:
     assert outcome.parity.agreement >= THRESHOLDS["int8"]
     assert outcome.result.quantize in ("int8", "int8-mixed"), outcome.result.notes
     assert_sidecar(outcome.result.path, quantization=outcome.result.quantize)
+
+
+@SLOW
+def test_coreml_package_is_written_and_labelled(checkpoint, tmp_path) -> None:
+    pytest.importorskip("coremltools", reason="coremltools not installed")
+    (outcome,) = export_checkpoint(checkpoint, "coreml", "int8", out=tmp_path, parity_images=2,
+                                   calib_images=2)  # fmt: skip
+    assert outcome.ok, outcome.parity.reason
+    path = outcome.result.path
+    assert path.is_dir() and path.name.endswith("_int8.mlpackage")
+    assert outcome.result.quantize == "int8-weights"  # weights only: compute stays float
+    assert outcome.parity.status in ("passed", "skipped")  # Core ML runs only on macOS
+    assert_sidecar(path, quantization="int8-weights")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name, path.name + ".json"]
