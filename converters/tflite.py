@@ -95,10 +95,16 @@ def io_note(path: Path) -> str:
     return "quantized I/O: " + ", ".join(parts) if parts else ""
 
 
-def _interpreter(path: Path):
-    from ai_edge_litert.interpreter import Interpreter
+def _interpreter(path: Path, delegates: bool = True):
+    """One-thread Interpreter; ``delegates=False`` keeps the ops visible (no XNNPACK rewrite)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    resolver = (
+        OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    )
+    interpreter = Interpreter(
+        model_path=str(path), num_threads=1, experimental_op_resolver_type=resolver
+    )
     interpreter.allocate_tensors()
     return interpreter
 
@@ -125,7 +131,7 @@ def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
 
 def _float_ops(path: Path) -> str:
     """E.g. "LOGISTIC×3": compute ops whose first input is not an int8 tensor."""
-    interpreter = _interpreter(path)
+    interpreter = _interpreter(path, delegates=False)
     dtypes = {t["index"]: t["dtype"] for t in interpreter.get_tensor_details()}
     left: Counter[str] = Counter()
     for op in interpreter._get_ops_details():  # the only per-op view the Interpreter offers
