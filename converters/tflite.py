@@ -45,9 +45,9 @@ class Tflite(Converter):
         try:
             with torch.no_grad():
                 edge = litert_torch.convert(model, (example,), **kwargs)
+            edge.export(str(out_path))
         finally:
             litert_torch.config.show_progress = shown
-        edge.export(str(out_path))
         notes: list[str] = []
         label = "fp32"
         if spec.quantize == "int8":

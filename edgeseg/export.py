@@ -97,7 +97,14 @@ def export_checkpoint(
     if quantize == "int8":
         calib = load_images(data, "train", hw, calib_images, meta)
         spec.calibration = [x.unsqueeze(0) for x in _model_inputs(calib, spec)]
-    parity = load_images(data, "val", hw, parity_images, meta) if parity_images else None
+    parity: ParityData | str = "--parity-images 0"
+    if parity_images:
+        try:
+            parity = load_images(data, "val", hw, parity_images, meta)
+        except EdgesegError as exc:  # recorded dataset absent here: export, but say so
+            if calib_data or quantize == "int8":
+                raise
+            parity = f"no parity data ({_one_line(exc)})"
     spec.metadata = artifact_metadata(meta, spec, checkpoint)
     wrapped = wrap_model(model, spec, meta.mean, meta.std)
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
@@ -112,8 +119,10 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity) -> ExportOutc
         target = out_dir / converter.filename(arch, spec)
         with atomic_artifact(target, converter.directory) as tmp:
             result = converter.convert(wrapped, example_input(spec), tmp, spec)
-            check = ParityResult("skipped", reason="no parity images")
-            if parity is not None:  # a file its runtime cannot run never replaces a good one
+            # parity runs before the swap: a file its runtime cannot run replaces nothing
+            if isinstance(parity, str):
+                check = ParityResult("skipped", reason=parity)
+            else:
                 check = _parity(converter, tmp, eager, parity, spec)
         result = dataclasses.replace(result, path=target, bytes=_size(target))
         write_sidecar(target, {**spec.metadata, "quantization": result.quantize,

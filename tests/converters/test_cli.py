@@ -109,3 +109,13 @@ def test_failed_export_never_overwrites_a_good_artifact(monkeypatch, checkpoint,
         good.result.path.name,
         good.result.path.name + ".json",
     ]
+
+
+def test_absent_dataset_skips_parity_but_exports(checkpoint, tmp_path) -> None:
+    payload = torch.load(checkpoint, weights_only=True)
+    payload["meta"]["dataset"] = f"folder:{tmp_path / 'gone'}"
+    moved = tmp_path / "moved.pt"
+    torch.save(payload, moved)
+    (outcome,) = export_checkpoint(moved, "torchscript", out=tmp_path / "out")
+    assert outcome.ok and outcome.parity.status == "skipped"
+    assert "gone" in outcome.parity.reason
