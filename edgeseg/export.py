@@ -79,7 +79,8 @@ def export_checkpoint(
 ) -> list[ExportOutcome]:
     """Export ``checkpoint`` to each of ``targets`` ("all", a name, or a list/comma list)."""
     names = resolve_targets(targets)
-    explicit = targets != "all" and "all" not in list(targets)
+    requested = targets.split(",") if isinstance(targets, str) else list(targets)
+    explicit = "all" not in [t.strip().lower() for t in requested]
     if explicit:  # a combination the user asked for by name that cannot work is bad input
         for name in names:
             converter = get_converter(name)

@@ -119,3 +119,15 @@ def test_absent_dataset_skips_parity_but_exports(checkpoint, tmp_path) -> None:
     (outcome,) = export_checkpoint(moved, "torchscript", out=tmp_path / "out")
     assert outcome.ok and outcome.parity.status == "skipped"
     assert "gone" in outcome.parity.reason
+
+
+def test_all_with_int8_records_unsupported_targets(monkeypatch, checkpoint, tmp_path) -> None:
+    pytest.importorskip("onnxruntime")
+    registry = {k: _CONVERTERS[k] for k in ("onnx", "torchscript")}
+    monkeypatch.setattr(converters.base, "_CONVERTERS", registry)
+    outcomes = export_checkpoint(checkpoint, "all", "int8", out=tmp_path, calib_images=2,
+                                 parity_images=1)  # fmt: skip
+    by_name = {o.target: o for o in outcomes}
+    assert by_name["onnx"].ok and by_name["onnx"].result.quantize in ("int8", "int8-mixed")
+    assert not by_name["torchscript"].ok
+    assert "ExecuTorch" in by_name["torchscript"].parity.reason
