@@ -1,9 +1,10 @@
 """ONNX: ``torch.onnx.export`` at opset 18, one self-contained file; INT8 = onnxruntime static QDQ.
 
 The dynamo exporter (``dynamo=True``) needs ``onnxscript``; without it the TorchScript-based
-exporter is used and the result says so in its notes. INT8 runs ``quant_pre_process`` (shape
-inference + graph optimisation), then ``quantize_static`` in QDQ format with per-channel weights,
-calibrated on real images. The quantization label is ``int8`` only when every compute op reads
+exporter is used and the result says so in its notes. FP16 converts weights and activations with
+onnxruntime's ``convert_float_to_float16`` (float32 I/O kept). INT8 runs ``quant_pre_process``
+(shape inference + graph optimisation), then ``quantize_static`` in QDQ format with per-channel
+weights, calibrated on real images. The label is ``int8`` only when every compute op reads
 dequantized int8 tensors; otherwise ``int8-mixed`` and the float ops are named in the notes.
 """
 
@@ -36,7 +37,7 @@ _PLUMBING = {
 class Onnx(Converter):
     name = "onnx"
     suffix = ".onnx"
-    quant_modes = ("none", "int8")
+    quant_modes = ("none", "fp16", "int8")
     requires = ("onnx", "onnxruntime")
     install_hint = "pip install 'edgeseg[onnx]'"
 
@@ -59,6 +60,9 @@ class Onnx(Converter):
                 if float_ops:
                     notes.append(f"float ops: {float_ops}")
             proto = onnx.load(str(source))
+            if spec.quantize == "fp16":
+                proto, label = _to_fp16(proto), "fp16"
+                notes.append("fp16 weights and compute, float32 input/output")
             for key, value in {**spec.metadata, "quantization": label}.items():
                 entry = proto.metadata_props.add()
                 entry.key = key
@@ -97,6 +101,13 @@ def _export(model: nn.Module, example: torch.Tensor, path: Path) -> str:
     return f"opset {OPSET}, " + (
         "dynamo exporter" if dynamo else "TorchScript exporter (onnxscript not installed)"
     )
+
+
+def _to_fp16(proto):
+    """fp16 weights and activations; the graph still takes and returns float32 (Cast nodes)."""
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    return convert_float_to_float16(proto, keep_io_types=True)
 
 
 class _Reader:

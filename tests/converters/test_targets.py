@@ -99,3 +99,13 @@ def test_coreml_package_is_written_and_labelled(checkpoint, tmp_path) -> None:
     assert outcome.parity.status in ("passed", "skipped")  # Core ML runs only on macOS
     assert_sidecar(path, quantization="int8-weights")
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name, path.name + ".json"]
+
+
+def test_onnx_fp16_keeps_float32_io(checkpoint, tmp_path) -> None:
+    onnx = pytest.importorskip("onnx")
+    outcome = export_one(checkpoint, tmp_path, "onnx", "fp16")
+    assert outcome.result.quantize == "fp16" and outcome.result.path.name.endswith("_fp16.onnx")
+    assert outcome.parity.agreement >= THRESHOLDS["fp16"]
+    proto = onnx.load(str(outcome.result.path))
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert any(i.data_type == onnx.TensorProto.FLOAT16 for i in proto.graph.initializer)
