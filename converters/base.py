@@ -65,6 +65,7 @@ class ExportResult:
     bytes: int
     seconds: float
     notes: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)  # sidecar fields the graph decided
 
 
 class Converter:

@@ -49,14 +49,16 @@ class Tflite(Converter):
         finally:
             litert_torch.config.show_progress = shown
         notes: list[str] = []
-        label = "fp32"
+        label, io = "fp32", {}
         if spec.quantize == "int8":
             float_ops = _float_ops(out_path)
             label = "int8-mixed" if float_ops else "int8"
             notes = [f"float ops: {float_ops}"] if float_ops else []
-            notes += [n for n in (io_note(out_path),) if n]
+            io = quantized_io(out_path)
+            notes += [f"quantized I/O: {io}"] if io else []
         seconds = time.perf_counter() - started
-        return ExportResult(self.name, label, out_path, out_path.stat().st_size, seconds, notes)
+        size = out_path.stat().st_size
+        return ExportResult(self.name, label, out_path, size, seconds, notes, metadata=io)
 
     def load(self, path: Path) -> RunFn:
         interpreter = _interpreter(path)
@@ -83,16 +85,17 @@ def _to_input(x: np.ndarray, detail: dict) -> np.ndarray:
     return np.ascontiguousarray(x.astype(detail["dtype"]))
 
 
-def io_note(path: Path) -> str:
-    """E.g. "quantized I/O: input int8 (scale …, zero …)"; "" for float I/O."""
+def quantized_io(path: Path) -> dict:
+    """Sidecar fields for int8 I/O: ``{"input_dtype": "int8", "input_quantization": {…}}``."""
     interpreter = _interpreter(path)
-    parts = []
+    fields: dict = {}
     for kind, d in (("input", interpreter.get_input_details()[0]),
                     ("output", interpreter.get_output_details()[0])):  # fmt: skip
         if d["quantization"][0]:
             scale, zero = d["quantization"]
-            parts.append(f"{kind} {np.dtype(d['dtype']).name} (scale {scale:.6g}, zero {zero})")
-    return "quantized I/O: " + ", ".join(parts) if parts else ""
+            fields[f"{kind}_dtype"] = np.dtype(d["dtype"]).name
+            fields[f"{kind}_quantization"] = {"scale": float(scale), "zero_point": int(zero)}
+    return fields
 
 
 def _interpreter(path: Path, delegates: bool = True):

@@ -126,8 +126,8 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity) -> ExportOutc
             else:
                 check = _parity(converter, tmp, eager, parity, spec)
         result = dataclasses.replace(result, path=target, bytes=_size(target))
-        write_sidecar(target, {**spec.metadata, "quantization": result.quantize,
-                               "target": name, "parity": check.as_dict()})  # fmt: skip
+        labels = {"target": name, "quantization": result.quantize, "parity": check.as_dict()}
+        write_sidecar(target, {**spec.metadata, **result.metadata, **labels})
         return ExportOutcome(name, spec.quantize, result, check)
     except Exception as exc:  # one target's failure never stops the others
         reason = _one_line(exc)

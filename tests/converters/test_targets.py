@@ -10,7 +10,7 @@ import pytest
 
 from converters.parity import THRESHOLDS
 from edgeseg.export import export_checkpoint
-from tests.converters.conftest import assert_sidecar
+from tests.converters.conftest import assert_sidecar, sidecar
 
 RUNTIMES = {
     "torchscript": "torch",
@@ -84,7 +84,10 @@ def test_tflite_int8_is_fully_integer(checkpoint, tmp_path) -> None:
     outcome = export_one(checkpoint, tmp_path, "tflite", "int8")
     assert outcome.parity.agreement >= THRESHOLDS["int8"]
     assert outcome.result.quantize in ("int8", "int8-mixed"), outcome.result.notes
-    assert_sidecar(outcome.result.path, quantization=outcome.result.quantize)
+    meta = sidecar(outcome.result.path)
+    assert meta["quantization"] == outcome.result.quantize
+    if meta["input_dtype"] == "int8":  # fully quantized I/O: the app needs scale and zero point
+        assert meta["input_quantization"]["scale"] > 0
 
 
 @SLOW
