@@ -1,3 +1,25 @@
-"""Export backends: one module per target (TorchScript, ExecuTorch, ONNX, TFLite, Core ML) behind
-one Converter protocol in ``converters/base.py``. Filled in by the converters work; shipped in the
-same distribution as ``edgeseg`` so ``import converters`` works after ``pip install edgeseg``."""
+"""Export backends: one module per target (TorchScript, ExecuTorch, ONNX, …) behind one Converter
+protocol in ``converters/base.py``. Shipped in the same distribution as ``edgeseg`` so
+``import converters`` works after ``pip install edgeseg``. Importing a target module registers it;
+toolchains are imported only inside ``convert``/``load``."""
+
+from converters import coreml, executorch, onnx, tflite, torchscript  # noqa: F401  (register)
+from converters.base import (
+    Converter,
+    ExportResult,
+    ExportSpec,
+    converter_names,
+    get_converter,
+    register_converter,
+    resolve_targets,
+)
+
+__all__ = [
+    "Converter",
+    "ExportResult",
+    "ExportSpec",
+    "converter_names",
+    "get_converter",
+    "register_converter",
+    "resolve_targets",
+]

@@ -30,3 +30,7 @@ class CheckpointError(EdgesegError):
 
 class ConfigError(EdgesegError):
     """An option value that cannot work (bad size string, bad schedule, …)."""
+
+
+class ExportError(EdgesegError):
+    """An export that cannot work: unknown target, unsupported quantization, missing toolchain."""

@@ -13,6 +13,7 @@ import typer
 
 import edgeseg
 from edgeseg.cli import eval as eval_cmd
+from edgeseg.cli import export as export_cmd
 from edgeseg.cli import models as models_cmd
 from edgeseg.cli import quickstart as quickstart_cmd
 from edgeseg.cli import train as train_cmd
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.command("train")(train_cmd.train)
 app.command("eval")(eval_cmd.eval_checkpoint)
+app.command("export")(export_cmd.export)
 app.command("models")(models_cmd.models)
 app.command("quickstart")(quickstart_cmd.quickstart)
 

@@ -1,0 +1,156 @@
+"""The Converter protocol: what every export target declares and does, and its registry.
+
+A target is one module that subclasses :class:`Converter` and registers itself with
+``@register_converter``; ``edgeseg.export`` loops over the registry and never asks which format
+it holds. A converter writes exactly one file (to the path it is given: the caller makes the write
+atomic) and can load that file back in its own runtime for the parity check.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from edgeseg.errors import ExportError
+from edgeseg.utils import unknown_name_message
+
+QUANT_MODES = ("none", "fp16", "int8")
+INPUT_DTYPES = ("float", "uint8")
+OUTPUT_KINDS = ("logits", "mask")
+
+RunFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+class RuntimeUnavailable(ExportError):
+    """The artifact was written but its runtime cannot run here (e.g. Core ML off macOS)."""
+
+
+@dataclass
+class ExportSpec:
+    """What to export; the same spec is given to every target of one ``edgeseg export`` call."""
+
+    quantize: str = "none"
+    size: tuple[int, int] = (512, 512)  # (H, W), fixed: phones want static shapes
+    input_dtype: str = "float"  # "uint8": normalisation baked into the graph
+    output: str = "logits"  # "mask": argmax baked into the graph, uint8 [N, H, W]
+    per_channel: bool = True
+    calib_data: str | None = None
+    calib_images: int = 32
+    calibration: list[torch.Tensor] = field(default_factory=list)  # model-ready inputs
+    metadata: dict[str, Any] = field(default_factory=dict)  # embedded where the format allows
+
+    def __post_init__(self) -> None:
+        for value, valid, what in (
+            (self.quantize, QUANT_MODES, "quantization"),
+            (self.input_dtype, INPUT_DTYPES, "input dtype"),
+            (self.output, OUTPUT_KINDS, "output kind"),
+        ):
+            if value not in valid:
+                raise ExportError(unknown_name_message(what, value, valid))
+
+
+@dataclass
+class ExportResult:
+    """One written artifact. ``quantize`` is the honest label (``int8`` only if all-integer)."""
+
+    target: str
+    quantize: str
+    path: Path
+    bytes: int
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)  # sidecar fields the graph decided
+
+
+class Converter:
+    """Base class of every export target.
+
+    Subclasses set ``name`` (= module name), ``suffix``, ``quant_modes``, ``requires`` (modules
+    that must import) and ``install_hint``; they implement ``convert`` and ``load``.
+    """
+
+    name: ClassVar[str] = ""
+    suffix: ClassVar[str] = ""
+    directory: ClassVar[bool] = False  # the artifact is a folder (.mlpackage), not a file
+    quant_modes: ClassVar[tuple[str, ...]] = ("none",)
+    requires: ClassVar[tuple[str, ...]] = ()
+    install_hint: ClassVar[str] = ""
+
+    def check_available(self) -> None:
+        """Raise ExportError naming the missing module and how to install it."""
+        for module in self.requires:
+            if importlib.util.find_spec(module) is None:
+                raise ExportError(
+                    f"{self.name} export needs '{module}', which is not installed: "
+                    f"{self.install_hint or 'pip install ' + module}"
+                )
+
+    def check_quantize(self, quantize: str) -> None:
+        if quantize not in self.quant_modes:
+            raise ExportError(
+                f"{self.name} does not support --quantize {quantize} "
+                f"(supported: {', '.join(self.quant_modes)}){self.quant_hint(quantize)}"
+            )
+
+    def quant_hint(self, quantize: str) -> str:
+        """Extra words after an unsupported-quantization error; override to point elsewhere."""
+        return ""
+
+    def filename(self, arch: str, spec: ExportSpec) -> str:
+        """``<arch>_<quant>[_u8in][_mask]<suffix>``: variants never overwrite each other."""
+        quant = "fp32" if spec.quantize == "none" else spec.quantize
+        return f"{arch}_{quant}{variant_tag(spec)}{self.suffix}"
+
+    def convert(
+        self, model: nn.Module, example: torch.Tensor, out_path: Path, spec: ExportSpec
+    ) -> ExportResult:
+        raise NotImplementedError
+
+    def load(self, path: Path) -> RunFn:
+        """Load ``path`` in the target's own runtime: a function from one input to one output."""
+        raise NotImplementedError
+
+
+def variant_tag(spec: ExportSpec) -> str:
+    mask = "_mask" if spec.output == "mask" else ""
+    return ("_u8in" if spec.input_dtype == "uint8" else "") + mask
+
+
+_CONVERTERS: dict[str, type[Converter]] = {}
+
+
+def register_converter(cls: type[Converter]) -> type[Converter]:
+    """Class decorator: register ``cls`` under ``cls.name``; a second use of a name is an error."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    if cls.name in _CONVERTERS:
+        raise ValueError(f"Converter '{cls.name}' is registered twice")
+    _CONVERTERS[cls.name] = cls
+    return cls
+
+
+def converter_names() -> list[str]:
+    return list(_CONVERTERS)
+
+
+def get_converter(name: str) -> Converter:
+    if name not in _CONVERTERS:
+        raise ExportError(unknown_name_message("export target", name, [*_CONVERTERS, "all"]))
+    return _CONVERTERS[name]()
+
+
+def resolve_targets(targets: str | Sequence[str]) -> list[str]:
+    """``"all"`` → every registered target; ``"onnx,torchscript"`` → both; order kept."""
+    names = targets.split(",") if isinstance(targets, str) else list(targets)
+    names = [n.strip().lower() for n in names if n.strip()]
+    if "all" in names:
+        return converter_names()
+    for name in names:
+        get_converter(name)
+    return list(dict.fromkeys(names))

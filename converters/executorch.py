@@ -1,0 +1,136 @@
+"""ExecuTorch: ``torch.export`` → (XNNPACK PT2E int8) → ``to_edge_transform_and_lower`` → ``.pte``.
+
+INT8 is static, symmetric and per-channel (``XNNPACKQuantizer`` with
+``get_symmetric_quantization_config``), calibrated on real images, via torchao's
+``prepare_pt2e``/``convert_pt2e`` (``torch.ao.quantization.quantize_pt2e`` is gone from torch).
+Files are ``<arch>_xnnpack_fp32.pte`` / ``<arch>_xnnpack_q8.pte``; parity runs them in
+``executorch.runtime``. The label is ``int8`` only when the whole graph was delegated and every
+compute op's output is re-quantized; otherwise ``int8-mixed`` with the float ops in the notes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from converters.base import (
+    Converter,
+    ExportResult,
+    ExportSpec,
+    RunFn,
+    register_converter,
+    variant_tag,
+)
+from edgeseg.errors import ExportError
+
+_DELEGATE = "executorch_call_delegate"
+_PLUMBING = ("getitem", "alloc", "view", "_to_copy", "dim_order")
+_CLAMPS = ("relu", "hardtanh", "clamp")
+
+
+@register_converter
+class Executorch(Converter):
+    name = "executorch"
+    suffix = ".pte"
+    quant_modes = ("none", "int8")
+    requires = ("executorch", "torchao")
+    install_hint = "pip install 'edgeseg[executorch]'"
+
+    def filename(self, arch: str, spec: ExportSpec) -> str:
+        quant = "q8" if spec.quantize == "int8" else "fp32"
+        return f"{arch}_xnnpack_{quant}{variant_tag(spec)}{self.suffix}"
+
+    def convert(
+        self, model: nn.Module, example: torch.Tensor, out_path: Path, spec: ExportSpec
+    ) -> ExportResult:
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+        from executorch.exir import to_edge_transform_and_lower
+
+        started = time.perf_counter()
+        with torch.no_grad():
+            float_ops = ""
+            if spec.quantize == "int8":
+                model = _quantize_pt2e(model, example, spec)
+                float_ops = _float_ops(model.graph)
+            program = torch.export.export(model, (example,))
+            edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+            leftover = _undelegated(edge.exported_program().graph_module)
+            et_program = edge.to_executorch()
+        out_path.write_bytes(et_program.buffer)
+        notes = [f"not delegated to XNNPACK: {leftover}"] if leftover else []
+        notes += [f"float ops: {float_ops}"] if float_ops else []
+        label = "fp32"
+        if spec.quantize == "int8":
+            label = "int8-mixed" if leftover or float_ops else "int8"
+        seconds = time.perf_counter() - started
+        return ExportResult(self.name, label, out_path, out_path.stat().st_size, seconds, notes)
+
+    def load(self, path: Path) -> RunFn:
+        from executorch.runtime import Runtime
+
+        method = Runtime.get().load_program(Path(path)).load_method("forward")
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            return method.execute([x.contiguous()])[0]
+
+        return run
+
+
+def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec) -> nn.Module:
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+        XNNPACKQuantizer,
+        get_symmetric_quantization_config,
+    )
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    if not spec.calibration:
+        raise ExportError("executorch int8 needs calibration images: pass --calib-data SPEC")
+    config = get_symmetric_quantization_config(is_per_channel=spec.per_channel, is_dynamic=False)
+    quantizer = XNNPACKQuantizer().set_global(config)
+    graph = torch.export.export(model, (example,)).module()
+    prepared = prepare_pt2e(graph, quantizer)
+    for x in spec.calibration:
+        prepared(x)
+    return convert_pt2e(prepared)
+
+
+def _float_ops(graph: torch.fx.Graph) -> str:
+    """E.g. "aten.conv2d.default×3": compute whose output is never re-quantized, so runs in float.
+
+    A conv/linear feeding a ReLU-type clamp counts as integer (XNNPACK fuses the clamp); the
+    op producing the graph's output may be float (the logits are dequantized for the app).
+    """
+    left: Counter[str] = Counter()
+    for node in graph.nodes:
+        name = str(node.target)
+        if node.op != "call_function" or "quantize" in name or any(p in name for p in _PLUMBING):
+            continue
+        if _quantized(node) or any(u.op == "output" for u in node.users):
+            continue
+        users = list(node.users)
+        fused = len(users) == 1 and any(c in str(users[0].target) for c in _CLAMPS)
+        if fused and _quantized(users[0]):
+            continue
+        left[name] += 1
+    return ", ".join(f"{op}×{n}" for op, n in sorted(left.items()))
+
+
+def _quantized(node: torch.fx.Node) -> bool:
+    return any("quantize_per" in str(user.target) for user in node.users)
+
+
+def _undelegated(graph_module: torch.fx.GraphModule) -> str:
+    """ "aten.hardswish×2, …": compute ops left outside XNNPACK delegates."""
+    left: Counter[str] = Counter()
+    for node in graph_module.graph.nodes:
+        if node.op != "call_function":
+            continue
+        name = getattr(node.target, "__name__", str(node.target))
+        if _DELEGATE in name or any(p in name for p in _PLUMBING):
+            continue
+        left[name] += 1
+    return ", ".join(f"{op}×{n}" for op, n in sorted(left.items()))

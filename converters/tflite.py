@@ -1,0 +1,145 @@
+"""TFLite (LiteRT): ``litert_torch.convert`` → ``.tflite``; INT8 = static PT2E, per-channel.
+
+The graph keeps NCHW inputs and outputs (the converter inserts the transposes), so the same
+metadata describes every target. INT8 uses litert-torch's ``PT2EQuantizer`` (symmetric, static)
+through torchao's ``prepare_pt2e``/``convert_pt2e``, calibrated on real images. The label is
+``int8`` only when every compute op reads int8 tensors; otherwise ``int8-mixed`` with the float
+ops in the notes. Parity runs the file in ``ai_edge_litert``'s Interpreter.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
+from edgeseg.errors import ExportError
+
+_PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
+
+
+@register_converter
+class Tflite(Converter):
+    name = "tflite"
+    suffix = ".tflite"
+    quant_modes = ("none", "int8")
+    requires = ("litert_torch", "ai_edge_litert")
+    install_hint = "pip install 'edgeseg[tflite]'"
+
+    def convert(
+        self, model: nn.Module, example: torch.Tensor, out_path: Path, spec: ExportSpec
+    ) -> ExportResult:
+        import litert_torch
+
+        started = time.perf_counter()
+        kwargs = {}
+        if spec.quantize == "int8":
+            model, kwargs["quant_config"] = _quantize_pt2e(model, example, spec)
+        shown = litert_torch.config.show_progress
+        litert_torch.config.show_progress = False  # it prints to stdout: keep --json clean
+        try:
+            with torch.no_grad():
+                edge = litert_torch.convert(model, (example,), **kwargs)
+            edge.export(str(out_path))
+        finally:
+            litert_torch.config.show_progress = shown
+        notes: list[str] = []
+        label, io = "fp32", {}
+        if spec.quantize == "int8":
+            float_ops = _float_ops(out_path)
+            label = "int8-mixed" if float_ops else "int8"
+            notes = [f"float ops: {float_ops}"] if float_ops else []
+            io = quantized_io(out_path)
+            notes += [f"quantized I/O: {io}"] if io else []
+        seconds = time.perf_counter() - started
+        size = out_path.stat().st_size
+        return ExportResult(self.name, label, out_path, size, seconds, notes, metadata=io)
+
+    def load(self, path: Path) -> RunFn:
+        interpreter = _interpreter(path)
+        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            interpreter.set_tensor(inp["index"], _to_input(x.numpy(), inp))
+            interpreter.invoke()
+            y = interpreter.get_tensor(out["index"]).copy()
+            scale, zero = out["quantization"]
+            if scale and np.issubdtype(y.dtype, np.integer) and y.ndim == 4:  # int8 logits
+                y = (y.astype(np.float32) - zero) * scale
+            return torch.from_numpy(y)
+
+        return run
+
+
+def _to_input(x: np.ndarray, detail: dict) -> np.ndarray:
+    """Quantize a float input when the graph takes int8 (fully quantized I/O)."""
+    scale, zero = detail["quantization"]
+    if detail["dtype"] != x.dtype and scale:
+        info = np.iinfo(detail["dtype"])
+        x = np.clip(np.round(x.astype(np.float32) / scale) + zero, info.min, info.max)
+    return np.ascontiguousarray(x.astype(detail["dtype"]))
+
+
+def quantized_io(path: Path) -> dict:
+    """Sidecar fields for int8 I/O: ``{"input_dtype": "int8", "input_quantization": {…}}``."""
+    interpreter = _interpreter(path)
+    fields: dict = {}
+    for kind, d in (("input", interpreter.get_input_details()[0]),
+                    ("output", interpreter.get_output_details()[0])):  # fmt: skip
+        if d["quantization"][0]:
+            scale, zero = d["quantization"]
+            fields[f"{kind}_dtype"] = np.dtype(d["dtype"]).name
+            fields[f"{kind}_quantization"] = {"scale": float(scale), "zero_point": int(zero)}
+    return fields
+
+
+def _interpreter(path: Path, delegates: bool = True):
+    """One-thread Interpreter; ``delegates=False`` keeps the ops visible (no XNNPACK rewrite)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    resolver = (
+        OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    )
+    interpreter = Interpreter(
+        model_path=str(path), num_threads=1, experimental_op_resolver_type=resolver
+    )
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
+    from litert_torch.quantize.pt2e_quantizer import (
+        PT2EQuantizer,
+        get_symmetric_quantization_config,
+    )
+    from litert_torch.quantize.quant_config import QuantConfig
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    if not spec.calibration:
+        raise ExportError("tflite int8 needs calibration images: pass --calib-data SPEC")
+    config = get_symmetric_quantization_config(is_per_channel=spec.per_channel, is_dynamic=False)
+    quantizer = PT2EQuantizer().set_global(config)
+    graph = torch.export.export(model, (example,)).module()
+    prepared = prepare_pt2e(graph, quantizer)
+    with torch.no_grad():
+        for x in spec.calibration:
+            prepared(x)
+    return convert_pt2e(prepared, fold_quantize=False), QuantConfig(pt2e_quantizer=quantizer)
+
+
+def _float_ops(path: Path) -> str:
+    """E.g. "LOGISTIC×3": compute ops whose first input is not an int8 tensor."""
+    interpreter = _interpreter(path, delegates=False)
+    dtypes = {t["index"]: t["dtype"] for t in interpreter.get_tensor_details()}
+    left: Counter[str] = Counter()
+    for op in interpreter._get_ops_details():  # the only per-op view the Interpreter offers
+        if op["op_name"] in _PLUMBING or not len(op["inputs"]):
+            continue
+        if dtypes.get(int(op["inputs"][0])) not in (np.int8, np.uint8, np.int16):
+            left[op["op_name"]] += 1
+    return ", ".join(f"{name}×{n}" for name, n in sorted(left.items()))

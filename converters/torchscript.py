@@ -1,0 +1,51 @@
+"""TorchScript: traced and frozen, fp32. PyTorch Mobile's format — ExecuTorch is its successor."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
+
+
+@register_converter
+class TorchScript(Converter):
+    name = "torchscript"
+    suffix = ".pt"
+    quant_modes = ("none",)
+
+    def quant_hint(self, quantize: str) -> str:
+        return (
+            "; PyTorch Mobile quantization is legacy — use ExecuTorch, its successor "
+            "(--target executorch, XNNPACK int8), or --target onnx"
+        )
+
+    def convert(
+        self, model: nn.Module, example: torch.Tensor, out_path: Path, spec: ExportSpec
+    ) -> ExportResult:
+        started = time.perf_counter()
+        with torch.no_grad():
+            traced = torch.jit.trace(model, example, check_trace=False)
+            frozen = torch.jit.freeze(traced.eval())
+        extra = {"edgeseg.json": _json(spec.metadata)}
+        torch.jit.save(frozen, str(out_path), _extra_files=extra)
+        seconds = time.perf_counter() - started
+        return ExportResult(self.name, "fp32", out_path, out_path.stat().st_size, seconds)
+
+    def load(self, path: Path) -> RunFn:
+        module = torch.jit.load(str(path), map_location="cpu").eval()
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                return module(x)
+
+        return run
+
+
+def _json(data: dict) -> str:
+    import json
+
+    return json.dumps(data, sort_keys=True)

@@ -1,0 +1,90 @@
+"""``edgeseg export CHECKPOINT --target …``: artifacts for phone runtimes, each parity-checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from edgeseg.cli.options import JsonOpt, SizeOpt, make_console
+from edgeseg.export import ExportOutcome, export_checkpoint
+
+console = make_console()
+STATUS = {"passed": "✅ passed", "below": "❎ below", "failed": "❌ failed", "skipped": "– skipped"}
+
+
+def export(
+    checkpoint: Annotated[Path, typer.Argument(help="A .pt written by edgeseg train/distill")],
+    target: Annotated[
+        str, typer.Option(help="torchscript | executorch | onnx | all (comma list allowed)")
+    ] = "all",
+    quantize: Annotated[str, typer.Option(help="none | fp16 | int8")] = "none",
+    calib_data: Annotated[
+        Optional[str],
+        typer.Option(help="Calibration dataset spec (default: the checkpoint's dataset)"),
+    ] = None,
+    calib_images: Annotated[int, typer.Option(help="Calibration images for int8")] = 32,
+    per_channel: Annotated[
+        bool, typer.Option("--per-channel/--per-tensor", help="int8 weight scales")
+    ] = True,
+    size: SizeOpt = None,
+    input: Annotated[
+        str, typer.Option("--input", help="float | uint8 (uint8: normalisation in the graph)")
+    ] = "float",
+    output: Annotated[
+        str, typer.Option(help="logits | mask (mask: argmax in the graph, uint8)")
+    ] = "logits",
+    parity_images: Annotated[int, typer.Option(help="Validation images for parity")] = 8,
+    out: Annotated[
+        Optional[Path], typer.Option(help="Output directory (default: next to the checkpoint)")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export CHECKPOINT and check each artifact against the PyTorch model."""
+    outcomes = export_checkpoint(
+        checkpoint,
+        target,
+        quantize,
+        size=size,
+        input_dtype=input,
+        output=output,
+        per_channel=per_channel,
+        calib_data=calib_data,
+        calib_images=calib_images,
+        parity_images=parity_images,
+        out=out,
+    )
+    if as_json:
+        typer.echo(json.dumps([o.as_dict() for o in outcomes]))
+    else:
+        console.print(outcome_table(outcomes))
+    if not any(o.ok for o in outcomes):
+        raise typer.Exit(1)
+
+
+def outcome_table(outcomes: list[ExportOutcome]) -> Table:
+    table = Table(title="edgeseg export")
+    for name, justify in (
+        ("target", "left"), ("quant", "left"), ("file", "left"), ("size", "right"),
+        ("time", "right"), ("agree", "right"), ("max|Δ|", "right"), ("ΔmIoU", "right"),
+        ("parity", "left"),
+    ):  # fmt: skip
+        table.add_column(name, justify=justify)
+    for o in outcomes:
+        p, r = o.parity, o.result
+        status = STATUS[p.status] + (f": {p.reason}" if p.reason and p.status == "failed" else "")
+        table.add_row(
+            o.target,
+            r.quantize if r else o.quantize,
+            r.path.name if r else "—",
+            f"{r.bytes / 1e6:.2f} MB" if r else "—",
+            f"{r.seconds:.1f} s" if r else "—",
+            "—" if p.agreement is None else f"{100 * p.agreement:.2f}%",
+            "—" if p.max_abs_diff is None else f"{p.max_abs_diff:.2e}",
+            "—" if p.miou_delta is None else f"{100 * p.miou_delta:+.2f}",
+            status,
+        )
+    return table

@@ -1,0 +1,241 @@
+"""``edgeseg export``: one checkpoint → artifacts for phone runtimes, each checked for parity.
+
+For every requested target: wrap the model (uint8 input / mask output if asked), convert through
+the target's :class:`~converters.base.Converter` into a temporary file, load that file in the
+target's own runtime and compare it with the fp32 eager model on validation images, then move it
+into place and write the ``<artifact>.json`` sidecar. A target that fails becomes a ``failed``
+outcome with a one-line reason; the others still run. Bad input (unknown target, unsupported
+quantization, a file that is not an edgeseg checkpoint, no calibration data) raises before any
+work, as an :class:`~edgeseg.errors.EdgesegError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import edgeseg
+from converters import ExportResult, ExportSpec, get_converter, resolve_targets
+from converters.base import RuntimeUnavailable
+from converters.parity import ParityData, ParityResult, check_parity
+from converters.wrappers import example_input, wrap_model
+from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
+from edgeseg.data import build_dataset
+from edgeseg.data.transforms import Compose, Resize, ToTensor
+from edgeseg.errors import EdgesegError, ExportError
+from edgeseg.utils import atomic_path, parse_size
+
+MIN_SIDE = 32  # output stride of every backbone: below it the deepest map is under 1 px
+
+
+@dataclass
+class ExportOutcome:
+    """One target's result: the artifact (None if it failed) and its parity check."""
+
+    target: str
+    quantize: str
+    result: ExportResult | None
+    parity: ParityResult
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+    def as_dict(self) -> dict:
+        r = self.result
+        return {
+            "target": self.target,
+            "quantize": r.quantize if r else self.quantize,
+            "path": str(r.path) if r else None,
+            "bytes": r.bytes if r else None,
+            "seconds": round(r.seconds, 3) if r else None,
+            "notes": r.notes if r else [],
+            "parity": self.parity.as_dict(),
+        }
+
+
+def export_checkpoint(
+    checkpoint: str | Path,
+    targets: str | list[str] = "all",
+    quantize: str = "none",
+    *,
+    size: str | tuple[int, int] | None = None,
+    input_dtype: str = "float",
+    output: str = "logits",
+    per_channel: bool = True,
+    calib_data: str | None = None,
+    calib_images: int = 32,
+    parity_images: int = 8,
+    out: str | Path | None = None,
+) -> list[ExportOutcome]:
+    """Export ``checkpoint`` to each of ``targets`` ("all", a name, or a list/comma list)."""
+    names = resolve_targets(targets)
+    requested = targets.split(",") if isinstance(targets, str) else list(targets)
+    explicit = "all" not in [t.strip().lower() for t in requested]
+    if explicit:  # a combination the user asked for by name that cannot work is bad input
+        for name in names:
+            converter = get_converter(name)
+            converter.check_quantize(quantize)
+            converter.check_available()
+    model, meta = load_model(checkpoint)
+    hw = parse_size(size) or (int(meta.input_size[0]), int(meta.input_size[1]))
+    spec = ExportSpec(quantize, hw, input_dtype, output, per_channel, calib_data, calib_images)
+    _check_size(model, hw, checkpoint)
+    data = calib_data or meta.dataset
+    if not data:
+        raise ExportError(f"{checkpoint} records no dataset; pass --calib-data SPEC")
+    if calib_images <= 0 or parity_images < 0:
+        raise ExportError("--calib-images must be > 0 and parity images >= 0")
+    if quantize == "int8":
+        calib = load_images(data, "train", hw, calib_images, meta)
+        spec.calibration = [x.unsqueeze(0) for x in _model_inputs(calib, spec)]
+    parity: ParityData | str = "--parity-images 0"
+    if parity_images:
+        try:
+            parity = load_images(data, "val", hw, parity_images, meta)
+        except EdgesegError as exc:  # recorded dataset absent here: export, but say so
+            if calib_data or quantize == "int8":
+                raise
+            parity = f"no parity data ({_one_line(exc)})"
+    spec.metadata = artifact_metadata(meta, spec, checkpoint)
+    wrapped = wrap_model(model, spec, meta.mean, meta.std)
+    out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
+    return [_export_one(name, wrapped, model, spec, meta.arch, out_dir, parity) for name in names]
+
+
+def _export_one(name, wrapped, eager, spec, arch, out_dir, parity) -> ExportOutcome:
+    try:
+        converter = get_converter(name)
+        converter.check_quantize(spec.quantize)
+        converter.check_available()
+        target = out_dir / converter.filename(arch, spec)
+        with atomic_artifact(target, converter.directory) as tmp:
+            result = converter.convert(wrapped, example_input(spec), tmp, spec)
+            # parity runs before the swap: a file its runtime cannot run replaces nothing
+            if isinstance(parity, str):
+                check = ParityResult("skipped", reason=parity)
+            else:
+                check = _parity(converter, tmp, eager, parity, spec)
+        result = dataclasses.replace(result, path=target, bytes=_size(target))
+        labels = {"target": name, "quantization": result.quantize, "parity": check.as_dict()}
+        write_sidecar(target, {**spec.metadata, **result.metadata, **labels})
+        return ExportOutcome(name, spec.quantize, result, check)
+    except Exception as exc:  # one target's failure never stops the others
+        reason = _one_line(exc)
+        return ExportOutcome(name, spec.quantize, None, ParityResult("failed", reason=reason))
+
+
+def _parity(converter, path: Path, eager, parity: ParityData, spec: ExportSpec) -> ParityResult:
+    try:
+        run = converter.load(path)
+    except RuntimeUnavailable as exc:
+        return ParityResult("skipped", reason=str(exc))
+    return check_parity(run, eager, parity, spec.input_dtype == "uint8", spec.quantize)
+
+
+@contextlib.contextmanager
+def atomic_artifact(target: Path, directory: bool) -> Iterator[Path]:
+    """``atomic_path`` for files; for folder artifacts, build aside and swap in on success."""
+    if not directory:
+        with atomic_path(target) as tmp:
+            yield tmp
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stem = f".{target.stem}.{os.getpid()}"  # tools check the suffix: keep it last
+    tmp = target.with_name(f"{stem}.tmp{target.suffix}")
+    old = target.with_name(f"{stem}.old{target.suffix}")
+    try:
+        yield tmp
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+    finally:
+        for leftover in (tmp, old):
+            shutil.rmtree(leftover, ignore_errors=True)
+            if leftover.is_file():
+                leftover.unlink()
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    line = text[0] if text else ""
+    if isinstance(exc, EdgesegError):
+        return line
+    return f"{type(exc).__name__}: {line}"[:300]
+
+
+def _check_size(model: nn.Module, hw: tuple[int, int], checkpoint) -> None:
+    if min(hw) < MIN_SIDE:
+        raise ExportError(
+            f"--size {hw[0]}x{hw[1]} is too small for {Path(checkpoint).name}: the backbones "
+            f"downsample 32x, use at least {MIN_SIDE}x{MIN_SIDE}"
+        )
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, 3, *hw))
+    except RuntimeError as exc:
+        raise ExportError(
+            f"{Path(checkpoint).name} cannot run at {hw[0]}x{hw[1]} "
+            f"({_one_line(exc)[:120]}); pass a larger --size"
+        ) from exc
+
+
+def load_images(spec: str, split: str, hw, count: int, meta: CheckpointMeta) -> ParityData:
+    """The first ``count`` images of ``spec``/``split`` at ``hw``: deterministic, eval-style."""
+    dataset = build_dataset(spec, split, Compose([Resize(hw), ToTensor()]))
+    if len(dataset) == 0:
+        raise ExportError(f"{spec} has no {split} images for calibration/parity")
+    items = [dataset[i] for i in range(min(count, len(dataset)))]
+    uint8 = torch.stack([img for img, _ in items]).mul(255).round().to(torch.uint8)
+    mean = torch.tensor(meta.mean).view(1, 3, 1, 1)
+    std = torch.tensor(meta.std).view(1, 3, 1, 1)
+    normalized = (uint8.float() / 255.0 - mean) / std
+    labels = torch.stack([m for _, m in items]) if dataset.info.labeled else None
+    return ParityData(uint8, normalized, labels, meta.num_classes)
+
+
+def _model_inputs(data: ParityData, spec: ExportSpec) -> torch.Tensor:
+    return data.uint8 if spec.input_dtype == "uint8" else data.normalized
+
+
+def artifact_metadata(meta: CheckpointMeta, spec: ExportSpec, checkpoint) -> dict:
+    """What an app needs to feed the artifact and read its output (also embedded in ONNX)."""
+    baked = spec.input_dtype == "uint8"
+    return {
+        "arch": meta.arch,
+        "classes": list(meta.classes),
+        "palette": [list(c) for c in meta.palette],
+        "input_size": list(spec.size),
+        "layout": "NCHW",
+        "mean": "in-graph" if baked else list(meta.mean),
+        "std": "in-graph" if baked else list(meta.std),
+        "input_dtype": "uint8" if baked else "float32",
+        "output": "mask" if spec.output == "mask" else "logits",
+        "output_dtype": "uint8" if spec.output == "mask" else "float32",
+        "quantization": spec.quantize,
+        "source_checkpoint": Path(checkpoint).name,
+        "source_sha256": file_sha256(checkpoint),
+        "edgeseg_version": edgeseg.__version__,
+    }
+
+
+def write_sidecar(artifact: Path, data: dict) -> Path:
+    path = artifact.with_name(artifact.name + ".json")
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+    return path
