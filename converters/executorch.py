@@ -25,7 +25,7 @@ from converters.base import (
     register_converter,
     variant_tag,
 )
-from edgeseg.errors import ExportError
+from converters.pt2e import quantize_pt2e
 
 _DELEGATE = "executorch_call_delegate"
 _PLUMBING = ("getitem", "alloc", "view", "_to_copy", "dim_order")
@@ -85,17 +85,9 @@ def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec) ->
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
     )
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    if not spec.calibration:
-        raise ExportError("executorch int8 needs calibration images: pass --calib-data SPEC")
     config = get_symmetric_quantization_config(is_per_channel=spec.per_channel, is_dynamic=False)
-    quantizer = XNNPACKQuantizer().set_global(config)
-    graph = torch.export.export(model, (example,)).module()
-    prepared = prepare_pt2e(graph, quantizer)
-    for x in spec.calibration:
-        prepared(x)
-    return convert_pt2e(prepared)
+    return quantize_pt2e(model, example, spec, XNNPACKQuantizer().set_global(config), "executorch")
 
 
 def _float_ops(graph: torch.fx.Graph) -> str:

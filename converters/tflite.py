@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
-from edgeseg.errors import ExportError
+from converters.pt2e import quantize_pt2e
 
 _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 
@@ -118,18 +118,11 @@ def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
         get_symmetric_quantization_config,
     )
     from litert_torch.quantize.quant_config import QuantConfig
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    if not spec.calibration:
-        raise ExportError("tflite int8 needs calibration images: pass --calib-data SPEC")
     config = get_symmetric_quantization_config(is_per_channel=spec.per_channel, is_dynamic=False)
     quantizer = PT2EQuantizer().set_global(config)
-    graph = torch.export.export(model, (example,)).module()
-    prepared = prepare_pt2e(graph, quantizer)
-    with torch.no_grad():
-        for x in spec.calibration:
-            prepared(x)
-    return convert_pt2e(prepared, fold_quantize=False), QuantConfig(pt2e_quantizer=quantizer)
+    converted = quantize_pt2e(model, example, spec, quantizer, "tflite", fold_quantize=False)
+    return converted, QuantConfig(pt2e_quantizer=quantizer)
 
 
 def _float_ops(path: Path) -> str:
