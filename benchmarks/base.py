@@ -1,0 +1,148 @@
+"""The Runner protocol: one runner per runtime (host or phone), one result shape, one registry.
+
+A runner takes an exported artifact (plus its ``<artifact>.json`` sidecar, see
+``edgeseg.export.artifact_metadata``) and a :class:`BenchSpec`, and returns a :class:`RunResult`.
+Host runners (``benchmarks/runners/``) load the artifact in its Python runtime and time calls;
+adb runners (``benchmarks/adb/``) push it to a phone, run the phone-side tool and parse its
+output. Reporting never asks which runtime produced a result.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from edgeseg.errors import EdgesegError
+from edgeseg.utils import unknown_name_message
+
+
+class BenchError(EdgesegError):
+    """A benchmark could not run (bad artifact, missing runner binary, unreachable device)."""
+
+
+@dataclass
+class BenchSpec:
+    """How to measure; the same spec is given to every runner of one ``edgeseg bench`` call."""
+
+    warmup: int = 3
+    runs: int = 20
+    threads: int = 1
+    device: str = "host"  # "host" or an adb serial
+    delegate: str = "xnnpack"  # adb TFLite: xnnpack | gpu | nnapi | none
+    taskset: str | None = None  # adb: CPU mask, e.g. "f0" (big cores)
+    max_temp_c: float | None = None  # adb: wait until the device is below this before each run
+    repeats: int = 1  # whole measurement repeated; the spread across repeats is reported
+
+
+@dataclass
+class LatencyStats:
+    """Milliseconds over the timed runs (warm-up excluded)."""
+
+    runs: int
+    mean_ms: float
+    median_ms: float
+    p90_ms: float
+    min_ms: float
+    max_ms: float
+    std_ms: float
+
+    @classmethod
+    def from_samples(cls, samples_ms: list[float]) -> LatencyStats:
+        if not samples_ms:
+            raise ValueError("no timed runs")
+        ordered = sorted(samples_ms)
+        p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+        std = statistics.pstdev(ordered) if len(ordered) > 1 else 0.0
+        return cls(
+            len(ordered), statistics.fmean(ordered), statistics.median(ordered), p90,
+            ordered[0], ordered[-1], std,
+        )  # fmt: skip
+
+
+@dataclass
+class RunResult:
+    """One artifact on one device. ``status``: ok | failed | skipped (``reason`` says why)."""
+
+    artifact: str
+    runner: str
+    device: str
+    status: str = "ok"
+    reason: str = ""
+    file_bytes: int | None = None
+    quantization: str | None = None  # the sidecar's honest label
+    load_ms: float | None = None
+    first_ms: float | None = None
+    latency: LatencyStats | None = None
+    peak_rss_mb: float | None = None
+    miou: float | None = None
+    per_class_iou: dict[str, float | None] | None = None
+    images: int | None = None  # how many images the mIoU is over
+    extra: dict[str, Any] = field(default_factory=dict)  # runner-specific (device info, spread…)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Runner:
+    """Base class of every runner. Subclasses set ``name``, ``formats`` (file suffixes) and
+    ``where`` ("host" or "adb"), and implement :meth:`run`."""
+
+    name: ClassVar[str] = ""
+    formats: ClassVar[tuple[str, ...]] = ()
+    where: ClassVar[str] = "host"
+
+    def check_available(self) -> None:
+        """Raise :class:`BenchError` naming what is missing and how to get it."""
+
+    def run(self, artifact: Path, spec: BenchSpec) -> RunResult:
+        raise NotImplementedError
+
+
+def read_sidecar(artifact: Path) -> dict[str, Any]:
+    """The artifact's ``<name>.json`` metadata, or ``{}`` for a foreign model without one."""
+    path = artifact.with_name(artifact.name + ".json")
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BenchError(f"{path}: unreadable sidecar ({exc}); re-export the model") from exc
+
+
+_RUNNERS: dict[str, type[Runner]] = {}
+
+
+def register_runner(cls: type[Runner]) -> type[Runner]:
+    """Class decorator: register ``cls`` under ``cls.name``; a second use of a name is an error."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    if cls.name in _RUNNERS:
+        raise ValueError(f"Runner '{cls.name}' is registered twice")
+    _RUNNERS[cls.name] = cls
+    return cls
+
+
+def runner_names(where: str | None = None) -> list[str]:
+    return [n for n, c in _RUNNERS.items() if where is None or c.where == where]
+
+
+def get_runner(name: str) -> Runner:
+    if name not in _RUNNERS:
+        raise BenchError(unknown_name_message("runner", name, _RUNNERS))
+    return _RUNNERS[name]()
+
+
+def runner_for(artifact: Path, where: str = "host") -> Runner:
+    """The registered runner of ``where`` that takes ``artifact``'s suffix."""
+    suffix = artifact.suffix.lower()
+    for cls in _RUNNERS.values():
+        if cls.where == where and suffix in cls.formats:
+            return cls()
+    known = sorted({s for c in _RUNNERS.values() if c.where == where for s in c.formats})
+    raise BenchError(
+        f"{artifact}: no {where} runner for '{suffix or artifact.name}' files "
+        f"(known: {', '.join(known)})"
+    )
