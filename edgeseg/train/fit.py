@@ -11,6 +11,7 @@ import contextlib
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ from edgeseg.errors import CheckpointError
 from edgeseg.metrics import SegMetrics
 from edgeseg.models import create_model, pretrained_cfgs
 from edgeseg.train.config import TrainConfig
-from edgeseg.train.loop import evaluate, has_aux_head, set_backbone_frozen, train_one_epoch
+from edgeseg.train.loop import evaluate, set_backbone_frozen, train_one_epoch
+from edgeseg.train.objective import Objective, SupervisedObjective, has_aux_head
 from edgeseg.train.optim import build_optimizer, build_scheduler
 from edgeseg.utils import atomic_path
 
@@ -89,31 +91,74 @@ def _restore_rng(state: dict[str, Any]) -> None:
 
 
 @dataclass
-class _Run:
-    """Everything one training run holds, built once by ``_prepare``."""
+class Run:
+    """Everything one training run holds; ``fit`` builds it for training, ``distill`` for
+    distillation (another objective, data and recipe), and ``fit_run`` runs either."""
 
     cfg: TrainConfig
     device: torch.device
     model: torch.nn.Module
     train_set: Any
     val_set: Any
-    class_weights: torch.Tensor | None
+    objective: Objective
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler | None
     meta: CheckpointMeta
+    evaluate_fn: Callable[[Run], SegMetrics] | None = None  # default: mIoU on val_set
 
 
-def _prepare(cfg: TrainConfig) -> _Run:
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    train_raw = build_dataset(cfg.data, split="train")
+@dataclass
+class Data:
+    """The datasets of a run and the size and normalisation they were built with."""
+
+    train_raw: Any
+    train_set: Any
+    val_set: Any
+    size: tuple[int, int]
+    mean: list[float]
+    std: list[float]
+
+
+def build_data(cfg: TrainConfig, train_spec: str | None = None) -> Data:
+    """Train (augmented) and val (resized) datasets of ``cfg.data`` in ``cfg``'s normalisation;
+    ``train_spec`` trains on another dataset (unlabeled images) and validates on ``cfg.data``."""
+    train_raw = build_dataset(train_spec or cfg.data, split="train")
     size = cfg.size or native_size(train_raw)
-    info = train_raw.info
     mean, std = normalization(cfg)
     train_tf = train_transforms(size, mean=mean, std=std, scale=cfg.scale)
-    train_set = build_dataset(cfg.data, "train", train_tf)
+    train_set = build_dataset(train_spec or cfg.data, "train", train_tf)
     val_set = build_dataset(cfg.data, "val", eval_transforms(size, mean=mean, std=std))
+    return Data(train_raw, train_set, val_set, tuple(size), mean, std)
+
+
+def steps_per_epoch(cfg: TrainConfig, train_set) -> int:
+    steps = max(1, len(train_set) // cfg.batch_size)  # drop_last=True
+    if cfg.limit_train_batches is not None:
+        steps = max(1, min(steps, cfg.limit_train_batches))
+    return steps
+
+
+def make_run(
+    cfg: TrainConfig, device: torch.device, model: torch.nn.Module, data: Data,
+    objective: Objective, meta: CheckpointMeta, train_set: Any = None,
+) -> Run:  # fmt: skip
+    """Optimiser over the model *and* the objective's own parameters, schedule, AMP scaler."""
+    objective = objective.to(device)
+    train_set = data.train_set if train_set is None else train_set
+    optimizer = build_optimizer(torch.nn.ModuleList([model, objective]), cfg)
+    scheduler = build_scheduler(optimizer, cfg, steps_per_epoch(cfg, train_set))
+    scaler = torch.amp.GradScaler("cuda") if (cfg.amp and device.type == "cuda") else None
+    return Run(
+        cfg, device, model, train_set, data.val_set, objective, optimizer, scheduler, scaler, meta
+    )
+
+
+def _prepare(cfg: TrainConfig) -> Run:
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    data = build_data(cfg)
+    info = data.train_raw.info
     num_classes = len(info.classes)
     model = create_model(
         cfg.arch, num_classes=num_classes, weights=cfg.weights,
@@ -121,26 +166,19 @@ def _prepare(cfg: TrainConfig) -> _Run:
     ).to(device)  # fmt: skip
     class_weights = None
     if cfg.class_weights != "none":
-        class_weights = compute_class_weights(train_raw, num_classes, method=cfg.class_weights)
+        class_weights = compute_class_weights(data.train_raw, num_classes, method=cfg.class_weights)
         class_weights = class_weights.to(device)
-    steps = max(1, len(train_set) // cfg.batch_size)  # drop_last=True
-    if cfg.limit_train_batches is not None:
-        steps = max(1, min(steps, cfg.limit_train_batches))
-    optimizer = build_optimizer(model, cfg)
     meta = CheckpointMeta(
         arch=cfg.arch, num_classes=num_classes, classes=list(info.classes),
-        palette=[list(c) for c in info.palette], mean=mean, std=std, input_size=list(size),
-        dataset=cfg.data, recipe=cfg.as_recipe(), aux_loss=has_aux_head(model),
+        palette=[list(c) for c in info.palette], mean=data.mean, std=data.std,
+        input_size=list(data.size), dataset=cfg.data, recipe=cfg.as_recipe(),
+        aux_loss=has_aux_head(model),
     )  # fmt: skip
-    return _Run(
-        cfg, device, model, train_set, val_set, class_weights, optimizer,
-        build_scheduler(optimizer, cfg, steps),
-        torch.amp.GradScaler("cuda") if (cfg.amp and device.type == "cuda") else None,
-        meta,
-    )  # fmt: skip
+    objective = SupervisedObjective(class_weights, cfg.aux_weight)
+    return make_run(cfg, device, model, data, objective, meta)
 
 
-def _train_epoch(run: _Run, epoch: int) -> dict[str, Any]:
+def _train_epoch(run: Run, epoch: int) -> dict[str, Any]:
     cfg = run.cfg
     frozen = epoch < cfg.freeze_backbone_until
     set_backbone_frozen(run.model, frozen)
@@ -150,15 +188,16 @@ def _train_epoch(run: _Run, epoch: int) -> dict[str, Any]:
     )  # fmt: skip
     started = time.perf_counter()
     loss = train_one_epoch(
-        run.model, loader, run.optimizer, run.scheduler, run.device,
-        class_weights=run.class_weights, aux_weight=cfg.aux_weight, frozen_backbone=frozen,
-        scaler=run.scaler, limit=cfg.limit_train_batches, progress=cfg.progress,
-        description=f"epoch {epoch + 1}/{cfg.epochs}",
+        run.model, loader, run.optimizer, run.scheduler, run.device, run.objective,
+        frozen_backbone=frozen, scaler=run.scaler, limit=cfg.limit_train_batches,
+        progress=cfg.progress, description=f"epoch {epoch + 1}/{cfg.epochs}",
     )  # fmt: skip
     return {"epoch": epoch + 1, "loss": loss, "train_seconds": time.perf_counter() - started}
 
 
-def _validate(run: _Run) -> SegMetrics:
+def _validate(run: Run) -> SegMetrics:
+    if run.evaluate_fn is not None:
+        return run.evaluate_fn(run)
     cfg = run.cfg
     loader = build_dataloader(run.val_set, cfg.batch_size, shuffle=False, workers=cfg.workers)
     return evaluate(
@@ -169,14 +208,17 @@ def _validate(run: _Run) -> SegMetrics:
 
 def fit(cfg: TrainConfig) -> TrainResult:
     """Train ``cfg.arch`` on ``cfg.data``; returns where the best checkpoint is and its mIoU."""
-    run = _prepare(cfg)
+    return fit_run(_prepare(cfg))
+
+
+def fit_run(run: Run) -> TrainResult:
+    """The epoch loop: train, validate, write best.pt / last.pt / history.jsonl; resume."""
+    cfg = run.cfg
     cfg.out.mkdir(parents=True, exist_ok=True)
     best_path, last_path = cfg.out / "best.pt", cfg.out / "last.pt"
     start_epoch, best_miou, best_epoch, history = 0, -1.0, -1, []
     if cfg.resume:
-        start_epoch, best_miou, best_epoch, history = _resume(
-            last_path, cfg, run.model, run.optimizer, run.scheduler
-        )
+        start_epoch, best_miou, best_epoch, history = _resume(last_path, run)
     started = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
         record = _train_epoch(run, epoch)
@@ -193,6 +235,7 @@ def fit(cfg: TrainConfig) -> TrainResult:
             "epoch": epoch + 1,
             "optimizer": run.optimizer.state_dict(),
             "scheduler": run.scheduler.state_dict(),
+            "objective": run.objective.state_dict(),
             "best_miou": best_miou,
             "best_epoch": best_epoch,
             "history": history,
@@ -204,7 +247,8 @@ def fit(cfg: TrainConfig) -> TrainResult:
     return TrainResult(best_miou, best_epoch, best_path, last_path, elapsed, history)
 
 
-def _resume(last_path: Path, cfg: TrainConfig, model, optimizer, scheduler):
+def _resume(last_path: Path, run: Run):
+    cfg = run.cfg
     if not last_path.is_file():
         raise CheckpointError(
             f"--resume: no {last_path} to resume from; run without --resume first"
@@ -217,10 +261,11 @@ def _resume(last_path: Path, cfg: TrainConfig, model, optimizer, scheduler):
         )
     if ckpt.train_state is None:
         raise CheckpointError(f"--resume: {last_path} has no training state")
-    model.load_state_dict(ckpt.state_dict, strict=True)
+    run.model.load_state_dict(ckpt.state_dict, strict=True)
     state = ckpt.train_state
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
+    run.objective.load_state_dict(state.get("objective", {}), strict=True)
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
     _restore_rng(state["rng"])
     return state["epoch"], state["best_miou"], state["best_epoch"], list(state["history"])
 

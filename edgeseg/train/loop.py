@@ -15,21 +15,9 @@ from torch.utils.data import DataLoader
 from edgeseg.errors import ConfigError
 from edgeseg.metrics import ConfusionMatrix, SegMetrics
 from edgeseg.progress import progress_bar
-from edgeseg.train.losses import segmentation_loss
+from edgeseg.train.objective import Batch, Objective, has_aux_head, model_outputs
 
-
-def has_aux_head(model: nn.Module) -> bool:
-    return getattr(model, "aux_classifier", None) is not None
-
-
-def model_outputs(
-    model: nn.Module, images: torch.Tensor, with_aux: bool
-) -> dict[str, torch.Tensor]:
-    """Main logits (and aux logits when asked and available) as a dict."""
-    if with_aux and has_aux_head(model):
-        feats = model.forward_features(images)
-        return {"out": feats["out"], "aux": feats["aux"]}
-    return {"out": model(images)}
+__all__ = ["evaluate", "has_aux_head", "model_outputs", "set_backbone_frozen", "train_one_epoch"]
 
 
 def set_backbone_frozen(model: nn.Module, frozen: bool) -> None:
@@ -53,17 +41,21 @@ def train_one_epoch(
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     device: torch.device,
+    objective: Objective,
     *,
-    class_weights: torch.Tensor | None = None,
-    aux_weight: float = 0.5,
     frozen_backbone: bool = False,
     scaler: torch.amp.GradScaler | None = None,
     limit: int | None = None,
     progress: bool = True,
     description: str = "train",
 ) -> float:
-    """One pass over ``loader``; returns the mean loss. Non-finite losses stop training loudly."""
+    """One pass over ``loader`` minimising ``objective``; returns the mean loss.
+
+    Non-finite losses stop training loudly. The objective is put in train mode with the model,
+    so its own heads (distillation adapters) train too.
+    """
     model.train()
+    objective.train()
     if frozen_backbone:
         set_backbone_frozen(model, True)
     batches, total = _limited(loader, limit)
@@ -75,11 +67,10 @@ def train_one_epoch(
     )
     with progress_bar(progress) as bar:
         task = bar.add_task(description, total=total, info="")
-        for images, masks in batches:
-            images, masks = images.to(device, non_blocking=True), masks.to(device)
+        for item in batches:
+            batch = Batch.from_loader(item, device)
             with autocast:
-                outputs = model_outputs(model, images, with_aux=aux_weight > 0)
-                loss = segmentation_loss(outputs, masks, class_weights, aux_weight)
+                loss = objective(model, batch)
             if not math.isfinite(loss.item()):
                 raise ConfigError(
                     f"Training diverged (loss={loss.item()}); lower --lr or check the labels"
@@ -93,10 +84,11 @@ def train_one_epoch(
                 loss.backward()
                 optimizer.step()
             scheduler.step()
-            running += loss.item() * images.shape[0]
-            seen += images.shape[0]
+            running += loss.item() * batch.size
+            seen += batch.size
             lr = optimizer.param_groups[0]["lr"]
-            bar.update(task, advance=1, info=f"loss {running / seen:.4f}  lr {lr:.2e}")
+            info = f"loss {running / seen:.4f}  lr {lr:.2e} {objective.info()}"
+            bar.update(task, advance=1, info=info.rstrip())
     return running / max(1, seen)
 
 
@@ -118,7 +110,8 @@ def evaluate(
     batches, total = _limited(loader, limit)
     with progress_bar(progress) as bar:
         task = bar.add_task(description, total=total, info="")
-        for images, masks in batches:
+        for item in batches:
+            images, masks = item[0], item[1]
             logits = model(images.to(device))
             if logits.shape[-2:] != masks.shape[-2:]:
                 logits = nn.functional.interpolate(
