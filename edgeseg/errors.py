@@ -34,3 +34,7 @@ class ConfigError(EdgesegError):
 
 class ExportError(EdgesegError):
     """An export that cannot work: unknown target, unsupported quantization, missing toolchain."""
+
+
+class DistillError(EdgesegError):
+    """A teacher, class map or distillation loss that cannot work (wrong file, class mismatch)."""

@@ -1,0 +1,2 @@
+"""Knowledge distillation: teachers (``teachers/``), losses (``losses/``), the recipe
+(``config``) and ``distill`` — the train loop with a distillation objective."""

@@ -1,0 +1,119 @@
+"""Class maps: a teacher's classes onto the student's (VOC's 21 → CamVid's 11, …).
+
+A class-map file is JSON, ``{"teacher class": "student class" | null, …}``; names are matched
+case-insensitively and a teacher class may also be given by its index. Several teacher classes may
+feed one student class (VOC car and bus → CamVid Car): their logits are merged with logsumexp, so
+the merged probability is the sum of theirs. Teacher classes that are absent or map to ``null``
+have no student counterpart: pixels the teacher assigns to them are *invalid* and take no part in
+distillation (VOC's "background" says nothing about CamVid's road vs sky). Student classes no
+teacher class reaches get a very low logit, so the teacher says "not this class".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from edgeseg.errors import DistillError
+
+NO_CLASS_LOGIT = -1.0e4  # logit of a student class no teacher class maps to: probability 0
+
+
+@dataclass(frozen=True)
+class ClassMap:
+    """``sources[c]``: teacher class indices merged into student class ``c`` (None: identity)."""
+
+    num_teacher: int
+    num_student: int
+    sources: tuple[tuple[int, ...], ...] | None = None
+
+    @property
+    def identity(self) -> bool:
+        return self.sources is None
+
+    def apply(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher logits [N, Ct, H, W] → (student-class logits [N, Cs, H, W], valid [N, H, W])."""
+        if logits.shape[1] != self.num_teacher:
+            raise DistillError(
+                f"Teacher produced {logits.shape[1]} classes but its class list has "
+                f"{self.num_teacher}; check --teacher-classes"
+            )
+        if self.sources is None:
+            return logits, torch.ones_like(logits[:, 0], dtype=torch.bool)
+        shape = (logits.shape[0], self.num_student, *logits.shape[2:])
+        mapped = logits.new_full(shape, NO_CLASS_LOGIT)
+        mapped_to = torch.zeros(self.num_teacher, dtype=torch.bool, device=logits.device)
+        for student, teachers in enumerate(self.sources):
+            if teachers:
+                mapped[:, student] = torch.logsumexp(logits[:, list(teachers)], dim=1)
+                mapped_to[list(teachers)] = True
+        valid = mapped_to[logits.argmax(1)]
+        return mapped, valid
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower()
+
+
+def resolve_class_map(
+    teacher: Sequence[str] | None,
+    student: Sequence[str],
+    path: str | Path | None = None,
+    num_teacher: int | None = None,
+) -> ClassMap:
+    """The map from ``teacher`` classes (names, or just a count) to ``student`` classes.
+
+    Without a file, the classes must agree (same names, or same count when the teacher's names
+    are unknown); anything else is a mismatch that needs ``--class-map``.
+    """
+    n_teacher = len(teacher) if teacher else int(num_teacher or 0)
+    if path is not None:
+        if not teacher:
+            teacher = [str(i) for i in range(n_teacher)]
+        return _read_map(Path(path), list(teacher), list(student))
+    same_names = teacher and [_norm(c) for c in teacher] == [_norm(c) for c in student]
+    if same_names or (not teacher and n_teacher == len(student)):
+        return ClassMap(n_teacher, len(student))
+    shown = f" ({', '.join(list(teacher)[:4])}, …)" if teacher else ""
+    raise DistillError(
+        f"Teacher has {n_teacher} classes{shown} but the student has {len(student)} "
+        f"({', '.join(list(student)[:4])}, …); pass --class-map FILE "
+        '(JSON {"teacher class": "student class" or null})'
+    )
+
+
+def _read_map(path: Path, teacher: list[str], student: list[str]) -> ClassMap:
+    if not path.is_file():
+        raise DistillError(f"Class-map file {path} does not exist; pass a JSON file")
+    try:
+        raw = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DistillError(f"{path} is not valid JSON ({exc}); write a JSON object") from exc
+    if not isinstance(raw, dict) or not raw:
+        raise DistillError(f'{path} must be a non-empty JSON object {{"teacher": "student"}}')
+    t_index = {_norm(c): i for i, c in enumerate(teacher)}
+    s_index = {_norm(c): i for i, c in enumerate(student)}
+    sources: list[list[int]] = [[] for _ in student]
+    for key, value in raw.items():
+        t = t_index.get(_norm(key))
+        if t is None and key.strip().isdigit() and int(key) < len(teacher):
+            t = int(key)
+        if t is None:
+            raise DistillError(
+                f"{path}: '{key}' is not a teacher class (teacher: {', '.join(teacher[:8])}, …)"
+            )
+        if value is None:
+            continue
+        s = s_index.get(_norm(str(value)))
+        if s is None:
+            raise DistillError(
+                f"{path}: '{value}' is not a student class (student: {', '.join(student)})"
+            )
+        sources[s].append(t)
+    if not any(sources):
+        raise DistillError(f"{path} maps no teacher class onto a student class")
+    return ClassMap(len(teacher), len(student), tuple(tuple(s) for s in sources))

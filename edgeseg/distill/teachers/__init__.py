@@ -1,0 +1,22 @@
+"""Teacher kinds behind one protocol (``base.Teacher``); importing a module registers its kind."""
+
+from edgeseg.distill.teachers import artifact, checkpoint, foreground  # noqa: F401  (register)
+from edgeseg.distill.teachers.base import (
+    Teacher,
+    TeacherOptions,
+    TeacherOutput,
+    build_teacher,
+    register_teacher,
+    teach,
+    teacher_kinds,
+)
+
+__all__ = [
+    "Teacher",
+    "TeacherOptions",
+    "TeacherOutput",
+    "build_teacher",
+    "register_teacher",
+    "teach",
+    "teacher_kinds",
+]

@@ -1,0 +1,179 @@
+"""Artifact teacher: an exported model file run in its real runtime (.tflite, .onnx, .pte).
+
+The runtime is the export target's own loader (``converters``' ``Converter.load``, found by file
+suffix), so a teacher runs exactly as the parity check ran it. How to feed the file comes, in
+order, from the options (``--teacher-mean``, …), the ``<artifact>.json`` sidecar that
+``edgeseg export`` writes (``edgeseg.export.artifact_metadata``) and the file's own input shape
+(NHWC when the last axis is 3). Example: Google's VOC DeepLabV3,
+``deeplabv3_257_mv_gpu.tflite`` — 257×257 NHWC, ``(x - 127.5) / 127.5`` (``--teacher-mean
+0.5,0.5,0.5 --teacher-std 0.5,0.5,0.5``), 21 VOC scores (``--teacher-classes voc``).
+Artifacts take one image at a time (static batch 1); a ``mask`` output (class ids, argmax in
+the graph) becomes one-hot logits: a hard teacher.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from edgeseg.distill.teachers.base import Teacher, TeacherOptions, class_list, register_teacher
+from edgeseg.errors import DistillError
+
+HARD_LOGIT = 20.0  # one-hot logit of a mask-output teacher: softmax ≈ 1 on its class
+_PROBES: dict[str, Callable[[Path], list[int]]] = {}
+
+
+def input_shape_probe(suffix: str) -> Callable[[Callable[[Path], list[int]]], Callable]:
+    """Register how to read a file's static input shape (for size and layout)."""
+
+    def decorate(fn: Callable[[Path], list[int]]) -> Callable[[Path], list[int]]:
+        _PROBES[suffix] = fn
+        return fn
+
+    return decorate
+
+
+@input_shape_probe(".tflite")
+def _tflite_shape(path: Path) -> list[int]:
+    from ai_edge_litert.interpreter import Interpreter
+
+    return [int(v) for v in Interpreter(model_path=str(path)).get_input_details()[0]["shape"]]
+
+
+@input_shape_probe(".onnx")
+def _onnx_shape(path: Path) -> list[int]:
+    import onnxruntime as ort
+
+    shape = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_inputs()[0]
+    return [v if isinstance(v, int) else -1 for v in shape.shape]
+
+
+@input_shape_probe(".pte")
+def _pte_shape(path: Path) -> list[int]:
+    from executorch.runtime import Runtime
+
+    meta = Runtime.get().load_program(path).metadata("forward")
+    return [int(v) for v in meta.input_tensor_meta(0).sizes()]
+
+
+def _runtime_for(path: Path):
+    from converters import converter_names, get_converter
+
+    for name in converter_names():
+        converter = get_converter(name)
+        if converter.suffix == path.suffix and path.suffix in _PROBES:
+            return converter
+    raise DistillError(
+        f"Teacher file {path} has suffix '{path.suffix}'; artifact teachers are "
+        f"{', '.join(sorted(_PROBES))} files"
+    )
+
+
+class ArtifactTeacher(Teacher):
+    kind = "artifact"
+
+    def __init__(self, path: Path, options: TeacherOptions) -> None:
+        converter = _runtime_for(path)
+        converter.check_available()
+        try:
+            self.run = converter.load(path)
+            shape = _PROBES[path.suffix](path)
+        except Exception as exc:  # the runtime's own words, on one line
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+            raise DistillError(
+                f"Teacher {path} is not a model {converter.name} can load ({reason}); "
+                "pass an exported model file"
+            ) from exc
+        side = _sidecar(path)
+        self.layout = (options.layout or side.get("layout") or _layout(shape)).upper()
+        spatial = shape[1:3] if self.layout == "NHWC" else shape[2:4]
+        size = options.size or side.get("input_size") or spatial
+        if min(int(v) for v in size) <= 0:
+            raise DistillError(f"{path} has a dynamic input size; pass --teacher-size HxW")
+        self.size = (int(size[0]), int(size[1]))
+        self.mean, self.std = _normalisation(side, options)
+        self.path = path
+        classes = class_list(options.classes) or tuple(side.get("classes") or ()) or None
+        self.hard_width = len(classes) if classes else None
+        probe = self._forward(torch.zeros(1, 3, *self.size))
+        if self.hard and classes is None:
+            raise DistillError(
+                f"{path} outputs class ids, not scores; pass --teacher-classes (e.g. voc) so "
+                "they can be turned into one-hot logits"
+            )
+        super().__init__(classes, int(probe.shape[1]))
+        if classes is not None and len(classes) != self.num_classes:
+            raise DistillError(
+                f"{path} outputs {self.num_classes} classes but --teacher-classes lists "
+                f"{len(classes)}; pass the matching class list"
+            )
+
+    def _forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """One image [1, 3, H, W] of 0..1 pixels → logits [1, C, h, w] (float32, NCHW).
+
+        Outputs are in the input's layout (NHWC in, NHWC out, as TF-converted models do)."""
+        x = F.interpolate(pixels, size=self.size, mode="bilinear", align_corners=False)
+        x = (x - self.mean) / self.std
+        if self.layout == "NHWC":
+            x = x.permute(0, 2, 3, 1)
+        y = self.run(x.contiguous().cpu())
+        y = y if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+        self.hard = y.ndim == 3 or not torch.is_floating_point(y)
+        if self.hard:  # class ids (argmax in the graph): one-hot logits
+            ids = y.reshape(y.shape[0], *y.shape[-2:]).long()
+            width = self.hard_width or int(ids.max()) + 1
+            return F.one_hot(ids.clamp(0, width - 1), width).permute(0, 3, 1, 2) * HARD_LOGIT
+        return (y.permute(0, 3, 1, 2) if self.layout == "NHWC" else y).float()
+
+    @torch.no_grad()
+    def predict(self, pixels: torch.Tensor, masks: torch.Tensor | None = None):
+        device = pixels.device
+        outs = [self._forward(pixels[i : i + 1].float().cpu()) for i in range(pixels.shape[0])]
+        return torch.cat(outs).float().to(device), None
+
+    def describe(self) -> dict:
+        return {**super().describe(), "source": str(self.path), "input_size": list(self.size),
+                "layout": self.layout, "mean": self.mean.flatten().tolist(),
+                "std": self.std.flatten().tolist()}  # fmt: skip
+
+
+def _layout(shape: list[int]) -> str:
+    return "NHWC" if len(shape) == 4 and shape[-1] == 3 and shape[1] != 3 else "NCHW"
+
+
+def _sidecar(path: Path) -> dict:
+    side = path.with_name(path.name + ".json")
+    if not side.is_file():
+        return {}
+    try:
+        return json.loads(side.read_text())
+    except json.JSONDecodeError as exc:
+        raise DistillError(f"Sidecar {side} is not valid JSON ({exc}); fix or remove it") from exc
+
+
+def _normalisation(side: dict, options: TeacherOptions) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean/std in 0..1 pixel units; an "in-graph" sidecar means the graph takes 0..255."""
+    mean, std = options.mean, options.std
+    if side.get("mean") == "in-graph" and mean is None:
+        mean, std = (0.0, 0.0, 0.0), (1 / 255,) * 3
+    mean = mean if mean is not None else side.get("mean", (0.0, 0.0, 0.0))
+    std = std if std is not None else side.get("std", (1.0, 1.0, 1.0))
+    return (torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1),
+            torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))  # fmt: skip
+
+
+def _accepts(spec: str) -> bool:
+    return Path(spec).suffix in _PROBES and Path(spec).is_file()
+
+
+@register_teacher("artifact", accepts=_accepts)
+def build(spec: str, options: TeacherOptions) -> ArtifactTeacher:
+    path = Path(spec)
+    if not path.is_file():
+        raise DistillError(f"Teacher file {path} does not exist; check the path")
+    return ArtifactTeacher(path, options)

@@ -1,0 +1,161 @@
+"""The Teacher protocol: an image batch in, per-class logits at the student's size out.
+
+Every teacher kind (an edgeseg/torchvision checkpoint, an exported model file run in its own
+runtime, OWLv2 + SAM, a foreground-specialised teacher) is one module that subclasses
+:class:`Teacher` and registers itself with ``@register_teacher``. A teacher sees *pixels*: RGB in
+0..1, ``[N, 3, H, W]``, and normalises them its own way (its checkpoint's mean/std, an artifact's
+``(x - 127.5) / 127.5``), so it never depends on how the student was normalised. Its logits are
+in its own classes; :func:`teach` resizes them to the student's output size and maps them onto
+the student's classes (:mod:`edgeseg.distill.classmap`). Teachers are frozen: no gradient ever
+reaches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from edgeseg.data import IGNORE_INDEX
+from edgeseg.distill.classmap import ClassMap
+from edgeseg.errors import DistillError
+from edgeseg.models._base import VOC_CLASSES
+from edgeseg.utils import unknown_name_message
+
+NAMED_CLASS_LISTS = {"voc": VOC_CLASSES}
+
+
+@dataclass
+class TeacherOptions:
+    """How to run a teacher when its file does not say (or to override what it says).
+
+    ``mean``/``std`` are in 0..1 pixel units (Google's ``(x-127.5)/127.5`` is 0.5/0.5);
+    ``classes`` is "voc", a ``classes.txt`` path or a comma list; ``size`` is (H, W).
+    """
+
+    classes: str | None = None
+    mean: tuple[float, float, float] | None = None
+    std: tuple[float, float, float] | None = None
+    size: tuple[int, int] | None = None
+    layout: str | None = None  # "NCHW" | "NHWC"
+    background: tuple[str, ...] = ()  # classes that are not foreground (foreground teacher, FSI)
+    student_classes: tuple[str, ...] = ()  # the labels' classes (what ground-truth ids mean)
+    extra: dict[str, str] = field(default_factory=dict)  # kind-specific (owlsam: iou=0.8, …)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+
+@dataclass
+class TeacherOutput:
+    """Student-class logits ``[N, Cs, h, w]``, which pixels are valid (their teacher class has
+    a student counterpart) and, for teachers that have them, feature taps."""
+
+    logits: torch.Tensor
+    valid: torch.Tensor
+    features: dict[str, torch.Tensor] | None = None
+
+
+class Teacher:
+    """Base class of every teacher kind; subclasses implement ``predict``."""
+
+    kind: ClassVar[str] = ""
+    needs_masks: ClassVar[bool] = False  # sees ground truth (the foreground teacher masks pixels)
+
+    def __init__(self, classes: tuple[str, ...] | None, num_classes: int) -> None:
+        self.classes = classes
+        self.num_classes = num_classes
+        self.feature_channels: dict[str, int] = {}
+
+    def predict(
+        self, pixels: torch.Tensor, masks: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor] | None]:
+        """(logits ``[N, C_teacher, h, w]`` at any size, features or None) for 0..1 pixels."""
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        """JSON-safe record for the checkpoint's recipe."""
+        return {"kind": self.kind, "num_classes": self.num_classes}
+
+
+@torch.no_grad()
+def teach(
+    teacher: Teacher,
+    class_map: ClassMap,
+    pixels: torch.Tensor,
+    size: tuple[int, int],
+    masks: torch.Tensor | None = None,
+) -> TeacherOutput:
+    """Run ``teacher`` on ``pixels`` and bring its logits to ``size`` and the student's classes."""
+    logits, features = teacher.predict(pixels, masks)
+    logits = logits.float()
+    if tuple(logits.shape[-2:]) != tuple(size):
+        logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+    logits, valid = class_map.apply(logits)
+    return TeacherOutput(logits.detach(), valid, features)
+
+
+def foreground_mask(masks: torch.Tensor, background: set[int]) -> torch.Tensor:
+    """True where the label is an object class: neither a background class nor ignore."""
+    keep = masks != IGNORE_INDEX
+    for cls in background:
+        keep &= masks != cls
+    return keep
+
+
+# --- registry ---------------------------------------------------------------------------------
+
+Builder = Callable[[str, TeacherOptions], Teacher]
+_KINDS: dict[str, tuple[Builder, Callable[[str], bool]]] = {}
+
+
+def register_teacher(
+    kind: str, accepts: Callable[[str], bool] = lambda spec: False
+) -> Callable[[Builder], Builder]:
+    """Register ``builder(spec, options)`` as teacher ``kind``; ``accepts(spec)`` lets a bare
+    spec (a path) pick its kind without the ``kind:`` prefix."""
+
+    def decorate(builder: Builder) -> Builder:
+        if kind in _KINDS:
+            raise ValueError(f"Teacher kind '{kind}' is registered twice")
+        _KINDS[kind] = (builder, accepts)
+        return builder
+
+    return decorate
+
+
+def teacher_kinds() -> list[str]:
+    return sorted(_KINDS)
+
+
+def build_teacher(spec: str, options: TeacherOptions | None = None) -> Teacher:
+    """``KIND:REST`` or a bare spec that one kind accepts (``model.tflite``, ``best.pt``)."""
+    options = options or TeacherOptions()
+    spec = spec.strip()
+    kind, sep, rest = spec.partition(":")
+    if sep and kind in _KINDS:
+        return _KINDS[kind][0](rest, options)
+    for builder, accepts in _KINDS.values():
+        if accepts(spec):
+            return builder(spec, options)
+    if Path(spec).suffix and not Path(spec).exists():
+        raise DistillError(f"Teacher file {spec} does not exist; check the path")
+    raise DistillError(
+        unknown_name_message("teacher", spec, [f"{k}:" for k in _KINDS])
+        + " (or a checkpoint .pt, a model name, or a .tflite/.onnx/.pte file)"
+    )
+
+
+def class_list(text: str | None) -> tuple[str, ...] | None:
+    """``--teacher-classes``: a named list ("voc"), a classes.txt path or "a,b,c"."""
+    if not text:
+        return None
+    if text.lower() in NAMED_CLASS_LISTS:
+        return tuple(NAMED_CLASS_LISTS[text.lower()])
+    if Path(text).is_file():
+        from edgeseg.data.classes import read_classes_file
+
+        return read_classes_file(Path(text))[0]
+    return tuple(c.strip() for c in text.split(",") if c.strip())
