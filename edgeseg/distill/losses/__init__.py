@@ -1,0 +1,26 @@
+"""Distillation losses, one module per family; importing a module registers its losses."""
+
+from edgeseg.distill.losses import affinity, cwd, feature, fsi, hard, response, warmup  # noqa: F401
+from edgeseg.distill.losses.base import (
+    DistillInputs,
+    DistillLoss,
+    LossContext,
+    LossParams,
+    build_losses,
+    describe_losses,
+    loss_names,
+    parse_loss_spec,
+    register_loss,
+)
+
+__all__ = [
+    "DistillInputs",
+    "DistillLoss",
+    "LossContext",
+    "LossParams",
+    "build_losses",
+    "describe_losses",
+    "loss_names",
+    "parse_loss_spec",
+    "register_loss",
+]

@@ -1,0 +1,148 @@
+"""Distillation losses behind one interface, composed from ``--loss NAME[:key=value,…]`` specs.
+
+Each loss family is one module that subclasses :class:`DistillLoss` (an ``nn.Module``: adapters
+and auxiliary heads are its parameters, adaptive weights its buffers) and registers it with
+``@register_loss``. A loss declares its options as a ``Params`` dataclass; every loss has
+``weight`` (its factor in the sum) and ``ramp`` (steps over which that factor grows linearly from
+0). Defaults follow the seeds (response KD: T=4, weight α=0.9 beside CE at 1-α).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from edgeseg.distill.teachers.base import TeacherOutput
+from edgeseg.errors import DistillError
+from edgeseg.utils import unknown_name_message
+
+
+@dataclass
+class LossParams:
+    weight: float = 1.0
+    ramp: int = 0  # steps of linear weight ramp-up from 0 (0 = full weight from step 0)
+
+
+@dataclass
+class LossContext:
+    """What a loss may need to build itself: the student's and teacher's taps and classes."""
+
+    num_classes: int
+    student_channels: dict[str, int]
+    teacher_channels: dict[str, int]
+    background: frozenset[int] = frozenset()
+    class_weights: torch.Tensor | None = None
+    aux_weight: float = 0.5
+
+
+@dataclass
+class DistillInputs:
+    """One step's tensors: student taps (``out`` logits at input size, ``low``/``mid``/``high``,
+    maybe ``aux``), the teacher's output at that size, the hard targets (255 = ignore) and
+    ``mask``: the pixels distillation may use (teacher valid, and labeled where labels exist)."""
+
+    student: dict[str, torch.Tensor]
+    teacher: TeacherOutput
+    target: torch.Tensor
+    mask: torch.Tensor
+
+
+class DistillLoss(nn.Module):
+    """Base class: ``forward(inputs) -> scalar`` (unweighted; the objective applies weights)."""
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[LossParams]] = LossParams
+    needs_taps: ClassVar[bool] = False  # student feature taps (forward_features)
+    needs_teacher_features: ClassVar[bool] = False
+
+    def __init__(self, params: LossParams, ctx: LossContext) -> None:
+        super().__init__()
+        self.params = params
+
+    def forward(self, inputs: DistillInputs) -> torch.Tensor:
+        raise NotImplementedError
+
+
+_LOSSES: dict[str, type[DistillLoss]] = {}
+
+
+def register_loss(cls: type[DistillLoss]) -> type[DistillLoss]:
+    """Class decorator: register ``cls`` under ``cls.name``; duplicates are errors."""
+    if not cls.name or cls.name in _LOSSES:
+        raise ValueError(f"Loss '{cls.name}' has no name or is registered twice")
+    _LOSSES[cls.name] = cls
+    return cls
+
+
+def loss_names() -> list[str]:
+    return sorted(_LOSSES)
+
+
+def parse_loss_spec(text: str) -> tuple[str, dict[str, str]]:
+    """``'kd:weight=0.9,temperature=4'`` → ``('kd', {'weight': '0.9', 'temperature': '4'})``."""
+    name, _, rest = text.strip().partition(":")
+    name = name.strip().lower()
+    if name not in _LOSSES:
+        raise DistillError(unknown_name_message("loss", name, _LOSSES) + " (use --loss NAME[:k=v])")
+    options: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = part.partition("=")
+        if not eq:
+            raise DistillError(f"--loss {text}: '{part}' is not key=value")
+        options[key.strip().replace("-", "_")] = value.strip()
+    return name, options
+
+
+def make_params(name: str, options: dict[str, str]) -> LossParams:
+    """Typed params for loss ``name``: each value is cast to its field's default's type."""
+    cls = _LOSSES[name].Params
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, text in options.items():
+        if key not in fields:
+            raise DistillError(
+                unknown_name_message(f"option of loss '{name}'", key, fields)
+                + f" (in --loss {name})"
+            )
+        default = fields[key].default
+        try:
+            values[key] = (text.lower() in ("1", "true", "yes")) if isinstance(default, bool) \
+                else type(default)(text)  # fmt: skip
+        except ValueError as exc:
+            raise DistillError(
+                f"--loss {name}: {key}={text} is not a {type(default).__name__}"
+            ) from exc
+    return cls(**values)
+
+
+def build_losses(specs: Sequence[str], ctx: LossContext) -> nn.ModuleDict:
+    """One module per ``--loss`` spec, keyed by name (a loss given twice is an error)."""
+    losses = nn.ModuleDict()
+    for spec in specs:
+        name, options = parse_loss_spec(spec)
+        if name in losses:
+            raise DistillError(f"--loss {name} is given twice; give each loss once")
+        cls = _LOSSES[name]
+        if cls.needs_teacher_features and not ctx.teacher_channels:
+            raise DistillError(
+                f"--loss {name} needs teacher features, which only checkpoint teachers have; "
+                "use a checkpoint teacher or drop this loss"
+            )
+        losses[name] = cls(make_params(name, options), ctx)
+    return losses
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` where ``mask``; 0 (still in the graph) when nothing is selected."""
+    mask = mask.to(values.dtype)
+    return (values * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def describe_losses(losses: nn.ModuleDict) -> list[dict[str, Any]]:
+    """JSON-safe recipe entries: each loss's name and resolved params."""
+    return [{"name": name, **dataclasses.asdict(loss.params)} for name, loss in losses.items()]

@@ -1,0 +1,83 @@
+"""The distillation objective: teacher → student-size, student-class logits; weighted losses.
+
+One step: undo the student's normalisation to get 0..1 pixels for the teacher (each teacher
+normalises its own way), run the frozen teacher (or read its cached logits), decide the hard
+targets (labels, or the teacher's confident argmax in pseudo-label mode) and the distillation mask
+(teacher valid, and labeled where there are labels), then sum ``weight · ramp · loss``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from edgeseg.data import IGNORE_INDEX
+from edgeseg.distill.classmap import ClassMap
+from edgeseg.distill.losses import DistillInputs
+from edgeseg.distill.teachers import Teacher, TeacherOutput, teach
+from edgeseg.train.objective import Batch, Objective, has_aux_head
+
+
+def pseudo_labels(teacher: TeacherOutput, threshold: float) -> torch.Tensor:
+    """Teacher argmax where it is valid and its probability ≥ ``threshold``; 255 elsewhere."""
+    confidence, labels = teacher.logits.softmax(1).max(1)
+    keep = teacher.valid & (confidence >= threshold)
+    return torch.where(keep, labels, torch.full_like(labels, IGNORE_INDEX))
+
+
+class DistillObjective(Objective):
+    def __init__(
+        self,
+        teacher: Teacher,
+        class_map: ClassMap,
+        losses: nn.ModuleDict,
+        mean: list[float],
+        std: list[float],
+        *,
+        labeled: bool = True,
+        pseudo_threshold: float = 0.5,
+        cache=None,
+    ) -> None:
+        super().__init__()
+        self.teacher, self.class_map, self.losses = teacher, class_map, losses
+        self.labeled, self.pseudo_threshold, self.cache = labeled, pseudo_threshold, cache
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("step", torch.tensor(0, dtype=torch.long))
+        self.needs_taps = any(loss.needs_taps for loss in losses.values())
+        self.last: dict[str, float] = {}
+
+    def teacher_output(self, batch: Batch) -> TeacherOutput:
+        size = tuple(batch.images.shape[-2:])
+        if self.cache is not None:
+            return self.cache.lookup(batch, size)
+        pixels = (batch.images * self.std + self.mean).clamp(0.0, 1.0)
+        masks = batch.masks if self.teacher.needs_masks else None
+        return teach(self.teacher, self.class_map, pixels, size, masks)
+
+    def student_output(self, model: nn.Module, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.needs_taps or ("ce" in self.losses and has_aux_head(model)):
+            return model.forward_features(images)
+        return {"out": model(images)}
+
+    def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
+        teacher = self.teacher_output(batch)
+        target = batch.masks if self.labeled else pseudo_labels(teacher, self.pseudo_threshold)
+        mask = teacher.valid & (target != IGNORE_INDEX) if self.labeled else teacher.valid
+        inputs = DistillInputs(self.student_output(model, batch.images), teacher, target, mask)
+        total = batch.images.new_zeros(())
+        for name, loss in self.losses.items():
+            value = loss(inputs)
+            ramp = loss.params.ramp
+            factor = min(1.0, float(self.step) / ramp) if ramp > 0 else 1.0
+            total = total + loss.params.weight * factor * value
+            self.last[name] = float(value.detach())
+        if self.training:
+            self.step += 1
+        return total
+
+    def info(self) -> str:
+        parts = [f"{k} {v:.3f}" for k, v in self.last.items()]
+        parts += [f"λ {float(loss.kl_weight):.2f}" for loss in self.losses.values()
+                  if hasattr(loss, "kl_weight")]  # fmt: skip
+        return " ".join(parts)
