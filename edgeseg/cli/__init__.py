@@ -12,6 +12,7 @@ import sys
 import typer
 
 import edgeseg
+from edgeseg.cli import distill as distill_cmd
 from edgeseg.cli import eval as eval_cmd
 from edgeseg.cli import export as export_cmd
 from edgeseg.cli import models as models_cmd
@@ -28,6 +29,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command("train")(train_cmd.train)
+app.command("distill")(distill_cmd.distill)
 app.command("eval")(eval_cmd.eval_checkpoint)
 app.command("export")(export_cmd.export)
 app.command("models")(models_cmd.models)

@@ -1,0 +1,114 @@
+"""``edgeseg distill ARCH --teacher SPEC --data SPEC``: a student trained against a teacher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from edgeseg.cli.options import (
+    BatchOpt,
+    DataOpt,
+    OutOpt,
+    QuietOpt,
+    SizeOpt,
+    WorkersOpt,
+    make_console,
+)
+from edgeseg.distill.config import DEFAULT_LOSSES, DistillConfig
+from edgeseg.distill.run import distill as run_distill
+from edgeseg.errors import ConfigError
+from edgeseg.utils import parse_size
+
+console = make_console()
+Opt = typer.Option
+
+
+def _triple(text: str | None, flag: str) -> tuple[float, float, float] | None:
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) == 1:
+        values = values * 3
+    if len(values) != 3:
+        raise ConfigError(f"{flag} '{text}': give one or three numbers, e.g. 0.5,0.5,0.5")
+    return values  # type: ignore[return-value]
+
+
+def distill(
+    arch: Annotated[str, typer.Argument(help="Student model name (see `edgeseg models`)")],
+    teacher: Annotated[
+        str,
+        Opt(
+            help="Teacher: best.pt | ARCH:TAG | model.tflite/.onnx/.pte | "
+            "foreground:SPEC | owlsam:PATH"
+        ),
+    ],  # fmt: skip
+    data: DataOpt = "sample",
+    loss: Annotated[
+        Optional[list[str]],
+        Opt(
+            help="NAME[:k=v,…], repeatable: ce iou kd warmup "
+            "feature affinity fsi cwd (default: ce kd)"
+        ),
+    ] = None,  # fmt: skip
+    class_map: Annotated[
+        Optional[str], Opt(help="JSON {teacher class: student class|null}")
+    ] = None,
+    teacher_classes: Annotated[Optional[str], Opt(help="voc | classes.txt | a,b,c")] = None,
+    teacher_mean: Annotated[Optional[str], Opt(help="Teacher input mean, 0..1 units")] = None,
+    teacher_std: Annotated[Optional[str], Opt(help="Teacher input std, 0..1 units")] = None,
+    teacher_size: Annotated[Optional[str], Opt(help="Teacher input HxW")] = None,
+    teacher_layout: Annotated[Optional[str], Opt(help="NCHW | NHWC")] = None,
+    teacher_option: Annotated[Optional[list[str]], Opt(help="Kind-specific key=value")] = None,
+    background: Annotated[Optional[str], Opt(help="Background classes (fsi, foreground)")] = None,
+    teacher_cache: Annotated[Optional[str], Opt(help="Cache teacher logits in DIR")] = None,
+    unlabeled: Annotated[Optional[str], Opt(help="Pseudo-label mode: folder of images")] = None,
+    pseudo_threshold: Annotated[float, Opt(help="Min teacher confidence for a label")] = 0.5,
+    epochs: Annotated[int, Opt(help="Training epochs")] = 30,
+    lr: Annotated[float, Opt(help="Peak learning rate")] = 1e-3,
+    batch_size: BatchOpt = 8,
+    size: SizeOpt = None,
+    out: OutOpt = Path("runs/distill"),
+    optimizer: Annotated[str, Opt(help="adamw | sgd")] = "adamw",
+    schedule: Annotated[str, Opt(help="cosine | poly")] = "cosine",
+    warmup_epochs: Annotated[float, Opt(help="Linear LR warm-up in epochs")] = 1.0,
+    weight_decay: Annotated[float, Opt(help="Weight decay")] = 1e-4,
+    class_weights: Annotated[str, Opt(help="none | enet | median_freq | inverse")] = "none",
+    weights: Annotated[Optional[str], Opt(help="Student initial weights")] = None,
+    backbone_weights: Annotated[Optional[str], Opt(help="Student backbone weights")] = None,
+    aux_weight: Annotated[float, Opt(help="Weight of the student's aux-head CE")] = 0.5,
+    workers: WorkersOpt = 2,
+    seed: Annotated[int, Opt(help="Random seed")] = 0,
+    resume: Annotated[bool, Opt(help="Continue from OUT/last.pt")] = False,
+    device: Annotated[str, Opt(help="auto | cpu | cuda | cuda:N")] = "auto",
+    limit_train_batches: Annotated[Optional[int], Opt(help="Batches per epoch (smoke)")] = None,
+    limit_val_batches: Annotated[Optional[int], Opt(help="Val batches (smoke)")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Distil TEACHER into ARCH; writes OUT/best.pt, OUT/last.pt and OUT/history.jsonl."""
+    cfg = DistillConfig(
+        arch=arch, data=data, out=out, epochs=epochs, batch_size=batch_size, lr=lr,
+        weight_decay=weight_decay, optimizer=optimizer, schedule=schedule,
+        warmup_epochs=warmup_epochs, size=parse_size(size), class_weights=class_weights,
+        aux_weight=aux_weight, weights=weights, backbone_weights=backbone_weights,
+        workers=workers, seed=seed, resume=resume, device=device,
+        limit_train_batches=limit_train_batches, limit_val_batches=limit_val_batches,
+        progress=not quiet, teacher=teacher, losses=tuple(loss or DEFAULT_LOSSES),
+        class_map=class_map, teacher_classes=teacher_classes,
+        teacher_mean=_triple(teacher_mean, "--teacher-mean"),
+        teacher_std=_triple(teacher_std, "--teacher-std"), teacher_size=parse_size(teacher_size),
+        teacher_layout=teacher_layout, teacher_options=tuple(teacher_option or ()),
+        background=tuple(b.strip() for b in (background or "").split(",") if b.strip()),
+        teacher_cache=teacher_cache, unlabeled=unlabeled, pseudo_threshold=pseudo_threshold,
+    )  # fmt: skip
+    result = run_distill(cfg)
+    label = "teacher-agreement mIoU" if unlabeled else "val mIoU"
+    console.print(
+        f"[bold green]done[/] {arch} ← {teacher}: best {label} {result.best_miou:.4f} "
+        f"(epoch {result.best_epoch}) in {result.seconds:.0f}s → {result.best_path}"
+    )
