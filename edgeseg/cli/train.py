@@ -56,6 +56,12 @@ def train(
     limit_train_batches: Annotated[
         Optional[int], typer.Option(help="Stop each epoch after N batches (smoke runs)")
     ] = None,
+    foreground_only: Annotated[
+        bool, typer.Option(help="Black out all but objects (an FSI foreground teacher)")
+    ] = False,
+    background: Annotated[
+        Optional[str], typer.Option(help="Background classes for --foreground-only, a,b")
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Train ARCH on a dataset; writes OUT/best.pt, OUT/last.pt and OUT/history.jsonl."""
@@ -81,6 +87,8 @@ def train(
         resume=resume,
         device=device,
         limit_train_batches=limit_train_batches,
+        foreground_only=foreground_only,
+        background=tuple(b.strip() for b in (background or "").split(",") if b.strip()),
         progress=not quiet,
     )
     result = fit(cfg)

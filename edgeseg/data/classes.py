@@ -71,3 +71,25 @@ def _colour(parts: list[str]) -> tuple[int, int, int] | None:
     if len(values) != 3 or not all(0 <= v <= 255 for v in values):
         return None
     return values[0], values[1], values[2]
+
+
+BACKGROUND_NAMES = ("background", "__background__", "bg")
+
+
+def background_ids(classes: tuple[str, ...] | None, names: tuple[str, ...] = ()) -> set[int]:
+    """Indices of the background classes (not objects): ``names``, else the usual names.
+
+    Foreground-only training and FSI distillation need to know which labels are "not an object";
+    CamVid has no class called background, so there ``--background`` must name them.
+    """
+    classes = tuple(classes or ())
+    lowered = [c.lower() for c in classes]
+    wanted = [n.lower() for n in names] or list(BACKGROUND_NAMES)
+    found = {lowered.index(n) for n in wanted if n in lowered}
+    missing = [n for n in names if n.lower() not in lowered]
+    if missing or not found:
+        raise DataError(
+            f"Background class '{missing[0] if missing else 'background'}' is not one of "
+            f"{', '.join(classes) or 'the (unnamed) classes'}; pass --background NAME[,NAME]"
+        )
+    return found

@@ -132,6 +132,20 @@ class ToTensor:
         return tensor, torch.from_numpy(np.array(mask, dtype=np.int64))
 
 
+class ForegroundOnly:
+    """Set every pixel that is not an object (a background class or ignore) to 0 — black —
+    on the 0..1 tensor: the input of a foreground-specialised (FSI) teacher."""
+
+    def __init__(self, background: Iterable[int]) -> None:
+        self.background = sorted(set(background))
+
+    def __call__(self, image, mask):
+        keep = mask != IGNORE_INDEX
+        for cls in self.background:
+            keep &= mask != cls
+        return image * keep.unsqueeze(0).to(image.dtype), mask
+
+
 class Normalize:
     """``(image - mean) / std`` per channel; the mask passes through."""
 
@@ -149,8 +163,10 @@ def train_transforms(
     std: Sequence[float] = IMAGENET_STD,
     scale: tuple[float, float] = (0.5, 2.0),
     hflip: float = 0.5,
+    foreground: Iterable[int] | None = None,
 ) -> Compose:
-    """Random scale → pad (image 0, mask 255) → random crop to ``size`` → flip → tensors."""
+    """Random scale → pad (image 0, mask 255) → random crop to ``size`` → flip → tensors;
+    ``foreground`` (background class ids) blacks out everything but the objects."""
     size = _check_size(size)
     if size is None:
         raise ConfigError("train_transforms needs a crop size (H, W), e.g. 360x480")
@@ -164,6 +180,7 @@ def train_transforms(
         RandomCrop(size),
         RandomHorizontalFlip(hflip),
         ToTensor(),
+        *([] if foreground is None else [ForegroundOnly(foreground)]),
         _normalize(mean, std),
     ])  # fmt: skip
 
@@ -172,11 +189,13 @@ def eval_transforms(
     size: Size | str | None = None,
     mean: Sequence[float] = IMAGENET_MEAN,
     std: Sequence[float] = IMAGENET_STD,
+    foreground: Iterable[int] | None = None,
 ) -> Compose:
     """Resize to ``size`` (None keeps each image's own size) → tensors; nothing random."""
     size = _check_size(size)
     steps: list[PairTransform] = [] if size is None else [Resize(size)]
-    return Compose([*steps, ToTensor(), _normalize(mean, std)])
+    masking = [] if foreground is None else [ForegroundOnly(foreground)]
+    return Compose([*steps, ToTensor(), *masking, _normalize(mean, std)])
 
 
 def _check_size(size: Size | str | Sequence[int] | None) -> Size | None:

@@ -20,13 +20,12 @@ from torch.utils.data import Subset
 
 from edgeseg.checkpoint import CheckpointMeta
 from edgeseg.data import build_dataloader, build_dataset, compute_class_weights, eval_transforms
-from edgeseg.data.classes import voc_colormap
+from edgeseg.data.classes import background_ids, voc_colormap
 from edgeseg.distill.classmap import resolve_class_map
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.losses import LossContext, build_losses, describe_losses
 from edgeseg.distill.objective import DistillObjective, pseudo_labels
 from edgeseg.distill.teachers import Teacher, TeacherOptions, build_teacher, teach
-from edgeseg.distill.teachers.foreground import background_ids
 from edgeseg.errors import DistillError
 from edgeseg.metrics import ConfusionMatrix, SegMetrics
 from edgeseg.models import create_model

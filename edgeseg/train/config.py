@@ -41,6 +41,8 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = True  # only ever used on CUDA
     val_every: int = 1
+    foreground_only: bool = False  # FSI teacher: train (and validate) on objects only
+    background: tuple[str, ...] = ()  # background classes; default: one named "background"
     limit_train_batches: int | None = None
     limit_val_batches: int | None = None
     progress: bool = True

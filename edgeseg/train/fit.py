@@ -29,6 +29,7 @@ from edgeseg.data import (
     eval_transforms,
     train_transforms,
 )
+from edgeseg.data.classes import background_ids
 from edgeseg.errors import CheckpointError
 from edgeseg.metrics import SegMetrics
 from edgeseg.models import create_model, pretrained_cfgs
@@ -126,9 +127,11 @@ def build_data(cfg: TrainConfig, train_spec: str | None = None) -> Data:
     train_raw = build_dataset(train_spec or cfg.data, split="train")
     size = cfg.size or native_size(train_raw)
     mean, std = normalization(cfg)
-    train_tf = train_transforms(size, mean=mean, std=std, scale=cfg.scale)
+    fg = background_ids(train_raw.info.classes, cfg.background) if cfg.foreground_only else None
+    train_tf = train_transforms(size, mean=mean, std=std, scale=cfg.scale, foreground=fg)
     train_set = build_dataset(train_spec or cfg.data, "train", train_tf)
-    val_set = build_dataset(cfg.data, "val", eval_transforms(size, mean=mean, std=std))
+    val_tf = eval_transforms(size, mean=mean, std=std, foreground=fg)
+    val_set = build_dataset(cfg.data, "val", val_tf)
     return Data(train_raw, train_set, val_set, tuple(size), mean, std)
 
 

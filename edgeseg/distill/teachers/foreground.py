@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from edgeseg.data.classes import background_ids
 from edgeseg.distill.teachers.base import (
     Teacher,
     TeacherOptions,
@@ -46,21 +47,6 @@ class ForegroundTeacher(Teacher):
     def describe(self) -> dict:
         return {**super().describe(), "inner": self.inner.describe(),
                 "background": sorted(self.background)}  # fmt: skip
-
-
-def background_ids(classes: tuple[str, ...] | None, names: tuple[str, ...]) -> set[int]:
-    """Indices of the background classes: named ones, else the usual background names."""
-    classes = tuple(classes or ())
-    lowered = [c.lower() for c in classes]
-    wanted = [n.lower() for n in names] or ["background", "__background__", "bg"]
-    found = {lowered.index(n) for n in wanted if n in lowered}
-    missing = [n for n in names if n.lower() not in lowered]
-    if missing or not found:
-        raise DistillError(
-            f"Background class {missing[0] if missing else 'background'} is not one of "
-            f"{', '.join(classes) or 'the (unnamed) classes'}; pass --background NAME[,NAME]"
-        )
-    return found
 
 
 @register_teacher("foreground")
