@@ -141,3 +141,20 @@ def test_class_mismatch_and_non_model_teacher_exit_2(tmp_path, teacher_ckpt, cap
     assert main(["distill", STUDENT, "--teacher", str(fake), "--out", str(tmp_path / "p")]) == 2
     err = capsys.readouterr().err
     assert "is not a model onnx can load" in err and err.count("\n") == 1
+
+
+def test_pseudo_label_mode_from_the_real_voc_tflite(tmp_path, voc_tflite, camvid_dir) -> None:
+    """Unlabeled CamVid images, Google's VOC teacher: the student learns VOC's 21 classes and is
+    scored by agreement with the teacher's labels on held-out images."""
+    folder = tmp_path / "unlabeled"
+    folder.mkdir()
+    for path in sorted((camvid_dir / "val").glob("*.png"))[:11]:
+        (folder / path.name).symlink_to(path)
+    cfg = tiny(tmp_path / "out", voc_tflite, unlabeled=str(folder), teacher_classes="voc",
+               teacher_mean=(0.5,) * 3, teacher_std=(0.5,) * 3, size=(64, 80),
+               limit_train_batches=2, pseudo_threshold=0.3)  # fmt: skip
+    result = distill(cfg)
+    meta = load_checkpoint(result.best_path).meta
+    assert meta.num_classes == 21 and meta.classes[15] == "person"
+    assert meta.recipe["unlabeled"] == str(folder)
+    assert 0.0 <= result.history[0]["miou"] <= 1.0
