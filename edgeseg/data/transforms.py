@@ -2,7 +2,9 @@
 
 Images resize bilinear; masks resize NEAREST (a blend of two class ids is a third, wrong class)
 and pad with 255 so that padding is ignored by the loss and the metrics. Randomness comes from
-Python's ``random`` module, which ``build_dataloader`` seeds per item.
+Python's ``random`` module, which ``build_dataloader`` seeds per item. Each random transform
+keeps its last draw in ``last`` and ``Compose.geometry()`` collects them, so the same warp can be
+replayed on something else — the teacher cache warps cached logits exactly like the image.
 
 Training scales are relative to the training ``size``, not to the file: at scale 1 a crop is
 exactly what ``eval_transforms(size)`` shows the model (the whole image resized to ``size``), so
@@ -45,6 +47,13 @@ class Compose:
     def __repr__(self) -> str:
         return f"Compose({', '.join(type(t).__name__ for t in self.transforms)})"
 
+    def geometry(self) -> dict[str, int]:
+        """The last call's random draws (scaled size, crop offset, flip) as plain ints."""
+        merged: dict[str, int] = {}
+        for transform in self.transforms:
+            merged.update(getattr(transform, "last", {}))
+        return merged
+
 
 def _resize(image: Image.Image, mask: Image.Image, size: Size) -> tuple[Image.Image, Image.Image]:
     height, width = size
@@ -75,6 +84,7 @@ class RandomScale:
     def __call__(self, image, mask):
         factor = random.uniform(*self.scale)
         target = (max(1, round(self.size[0] * factor)), max(1, round(self.size[1] * factor)))
+        self.last = {"scaled_h": target[0], "scaled_w": target[1]}
         return _resize(image, mask, target)
 
 
@@ -106,6 +116,7 @@ class RandomCrop:
         width, height = image.size
         top = random.randint(0, height - self.size[0])
         left = random.randint(0, width - self.size[1])
+        self.last = {"crop_top": top, "crop_left": left}
         box = (left, top, left + self.size[1], top + self.size[0])
         return image.crop(box), mask.crop(box)
 
@@ -117,7 +128,9 @@ class RandomHorizontalFlip:
         self.p = p
 
     def __call__(self, image, mask):
-        if random.random() < self.p:
+        flipped = random.random() < self.p
+        self.last = {"flip": int(flipped)}
+        if flipped:
             flip = Image.Transpose.FLIP_LEFT_RIGHT
             return image.transpose(flip), mask.transpose(flip)
         return image, mask

@@ -50,7 +50,7 @@ class DistillObjective(Objective):
     def teacher_output(self, batch: Batch) -> TeacherOutput:
         size = tuple(batch.images.shape[-2:])
         if self.cache is not None:
-            return self.cache.lookup(batch, size)
+            return self.cache.lookup(batch.extra, batch.images.device)
         pixels = (batch.images * self.std + self.mean).clamp(0.0, 1.0)
         masks = batch.masks if self.teacher.needs_masks else None
         return teach(self.teacher, self.class_map, pixels, size, masks)

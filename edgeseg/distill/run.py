@@ -21,6 +21,7 @@ from torch.utils.data import Subset
 from edgeseg.checkpoint import CheckpointMeta
 from edgeseg.data import build_dataloader, build_dataset, compute_class_weights, eval_transforms
 from edgeseg.data.classes import background_ids, voc_colormap
+from edgeseg.distill.cache import GeometryItems, build_cache
 from edgeseg.distill.classmap import resolve_class_map
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.losses import LossContext, build_losses, describe_losses
@@ -109,7 +110,16 @@ def distill(cfg: DistillConfig) -> TrainResult:
         input_size=list(data.size), dataset=cfg.unlabeled and f"images:{cfg.unlabeled}" or cfg.data,
         recipe=recipe, aux_loss=has_aux_head(model),
     )  # fmt: skip
-    run = make_run(cfg, device, model, data, objective, meta)
+    train_set = None
+    if cfg.teacher_cache:
+        if any(loss.needs_teacher_features for loss in objective.losses.values()):
+            raise DistillError(
+                "--teacher-cache stores logits only; drop feature/affinity losses or the cache"
+            )
+        objective.cache = build_cache(cfg.teacher_cache, teacher, class_map, data.train_raw,
+                                      data.size, cfg.batch_size, cfg.progress)  # fmt: skip
+        train_set = GeometryItems(data.train_set)
+    run = make_run(cfg, device, model, data, objective, meta, train_set=train_set)
     if cfg.unlabeled:
         run.evaluate_fn = teacher_agreement
     return fit_run(run)
