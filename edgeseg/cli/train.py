@@ -56,6 +56,9 @@ def train(
     limit_train_batches: Annotated[
         Optional[int], typer.Option(help="Stop each epoch after N batches (smoke runs)")
     ] = None,
+    limit_val_batches: Annotated[
+        Optional[int], typer.Option(help="Validate on N batches only (smoke runs)")
+    ] = None,
     foreground_only: Annotated[
         bool, typer.Option(help="Black out all but objects (an FSI foreground teacher)")
     ] = False,
@@ -87,6 +90,7 @@ def train(
         resume=resume,
         device=device,
         limit_train_batches=limit_train_batches,
+        limit_val_batches=limit_val_batches,
         foreground_only=foreground_only,
         background=tuple(b.strip() for b in (background or "").split(",") if b.strip()),
         progress=not quiet,
