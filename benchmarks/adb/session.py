@@ -68,6 +68,8 @@ class AdbRunner(Runner):
             raise BenchError(f"{artifact}: no such file")
         if spec.device in ("", "host"):
             raise BenchError(f"{self.name} runs on a phone: pass --device SERIAL|ALIAS|all")
+        if min(spec.runs, spec.repeats, spec.threads) < 1 or spec.warmup < 0:
+            raise BenchError("runs, repeats and threads must be ≥ 1 and warm-up ≥ 0")
         info = device_info(spec.device)
         binary, libs = find_tool(self.tool, info.abi, spec.runner_path)
         meta = read_sidecar(artifact)
