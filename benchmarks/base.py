@@ -35,19 +35,22 @@ class BenchSpec:
     taskset: str | None = None  # adb: CPU mask, e.g. "f0" (big cores)
     max_temp_c: float | None = None  # adb: wait until the device is below this before each run
     repeats: int = 1  # whole measurement repeated; the spread across repeats is reported
+    runner_path: str | None = None  # adb: tool binary, or a folder of them (else the ABI cache)
+    log_dir: str | None = None  # adb: where the tools' raw output is kept (else a temp folder)
 
 
 @dataclass
 class LatencyStats:
-    """Milliseconds over the timed runs (warm-up excluded)."""
+    """Milliseconds over the timed runs (warm-up excluded). Phone-side tools print summaries, not
+    samples: a statistic the tool did not report is ``None``, never estimated."""
 
     runs: int
     mean_ms: float
-    median_ms: float
-    p90_ms: float
-    min_ms: float
-    max_ms: float
-    std_ms: float
+    median_ms: float | None
+    p90_ms: float | None
+    min_ms: float | None
+    max_ms: float | None
+    std_ms: float | None
 
     @classmethod
     def from_samples(cls, samples_ms: list[float]) -> LatencyStats:

@@ -12,6 +12,7 @@ import sys
 import typer
 
 import edgeseg
+from edgeseg.cli import devices as devices_cmd
 from edgeseg.cli import distill as distill_cmd
 from edgeseg.cli import eval as eval_cmd
 from edgeseg.cli import export as export_cmd
@@ -34,6 +35,7 @@ app.command("eval")(eval_cmd.eval_checkpoint)
 app.command("export")(export_cmd.export)
 app.command("models")(models_cmd.models)
 app.command("quickstart")(quickstart_cmd.quickstart)
+app.command("devices")(devices_cmd.devices)
 
 
 def _print_version(value: bool) -> None:

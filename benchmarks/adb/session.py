@@ -1,0 +1,210 @@
+"""The lifecycle every adb runner shares: push, (cool down), run the tool, parse, clean up.
+
+An adb :class:`~benchmarks.base.RunResult` holds the tool's own timings in milliseconds
+(``load_ms`` = the tool's init/session-creation time, ``first_ms`` = first inference, ``latency``
+pooled over all repeats; statistics the tool does not print stay ``None``) and, in ``extra``:
+
+- ``device``: :class:`~benchmarks.adb.devices.DeviceInfo` as a dict (serial, state, model,
+  device, soc, abi, android, sdk, battery_c);
+- ``tool``: the binary's file name; ``format``: which output format was parsed;
+  ``command``: the exact device-side command line;
+- ``raw_output``: host paths of the saved tool output, one file per repeat (command, exit code,
+  stdout, stderr);
+- ``repeats``: per-repeat :class:`~benchmarks.adb.parsers.ToolTimings` dicts;
+- ``spread``: ``{"mean_ms": [per repeat], "min_ms", "max_ms", "range_pct"}`` across repeats;
+- ``temps_c``: device temperature before each repeat; ``cooldown_s``: time spent in the
+  thermal gate; ``taskset``, ``threads``, ``delegate``; ``notes``: caveats (e.g. a tool whose
+  warm-up count cannot be set).
+
+Failures raise :class:`~benchmarks.base.BenchError` (``DeviceGone`` when the phone vanished)
+whose one line names the device, the exit code, the tool's last error line and the saved log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shlex
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+from benchmarks.adb.binaries import Tool, find_tool
+from benchmarks.adb.client import Adb, ShellResult, adb_path, state_error
+from benchmarks.adb.devices import device_info
+from benchmarks.adb.parsers import ParseError, ToolTimings
+from benchmarks.adb.thermal import device_temp_c, wait_until_cool
+from benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult, read_sidecar
+from edgeseg.progress import progress_bar
+from edgeseg.utils import atomic_path
+
+REMOTE_DIR = "/data/local/tmp/edgeseg"
+TOOL_TIMEOUT_S = 900.0
+PUSH_TIMEOUT_S = 300.0
+
+
+class AdbRunner(Runner):
+    """Base of the adb runners: subclasses give ``tool``, :meth:`tool_args` and :meth:`parse`."""
+
+    where = "adb"
+    tool: ClassVar[Tool]
+
+    def check_available(self) -> None:
+        adb_path()
+
+    def tool_args(self, binary: str, model: str, spec: BenchSpec) -> list[str]:
+        raise NotImplementedError
+
+    def parse(self, text: str, spec: BenchSpec) -> ToolTimings:
+        raise NotImplementedError
+
+    def notes(self, spec: BenchSpec) -> list[str]:
+        return []
+
+    def run(self, artifact: Path, spec: BenchSpec) -> RunResult:
+        if not artifact.is_file():
+            raise BenchError(f"{artifact}: no such file")
+        if spec.device in ("", "host"):
+            raise BenchError(f"{self.name} runs on a phone: pass --device SERIAL|ALIAS|all")
+        if min(spec.runs, spec.repeats, spec.threads) < 1 or spec.warmup < 0:
+            raise BenchError("runs, repeats and threads must be ≥ 1 and warm-up ≥ 0")
+        info = device_info(spec.device)
+        binary, libs = find_tool(self.tool, info.abi, spec.runner_path)
+        meta = read_sidecar(artifact)
+        adb = Adb(spec.device)
+        command = self.command(binary.name, artifact.name, spec)
+        try:
+            adb.shell(f"mkdir -p {REMOTE_DIR}").check("mkdir")
+            for local in (artifact, binary, *libs):
+                adb.push(local, f"{REMOTE_DIR}/{local.name}", timeout=PUSH_TIMEOUT_S)
+            adb.shell(f"chmod 755 {REMOTE_DIR}/{shlex.quote(binary.name)}").check("chmod")
+            repeats, logs, temps, cooldown = self._measure(
+                adb, command, binary.name, artifact, spec
+            )
+        finally:
+            _cleanup(adb)
+        result = RunResult(
+            str(artifact), self.name, spec.device, file_bytes=artifact.stat().st_size,
+            quantization=meta.get("quantization"),
+        )  # fmt: skip
+        fill_result(result, repeats)
+        result.extra = {
+            "device": info.as_dict(), "tool": binary.name, "format": repeats[0].format,
+            "command": command, "raw_output": [str(p) for p in logs],
+            "repeats": [r.as_dict() for r in repeats], "spread": spread(repeats),
+            "temps_c": temps, "cooldown_s": round(cooldown, 1), "taskset": spec.taskset,
+            "threads": spec.threads, "delegate": spec.delegate, "notes": self.notes(spec),
+        }  # fmt: skip
+        return result
+
+    def command(self, binary: str, model: str, spec: BenchSpec) -> str:
+        """``LD_LIBRARY_PATH=… [taskset MASK] /data/local/tmp/edgeseg/TOOL ARGS``."""
+        args = self.tool_args(f"{REMOTE_DIR}/{binary}", f"{REMOTE_DIR}/{model}", spec)
+        prefix = [f"LD_LIBRARY_PATH={REMOTE_DIR}"]
+        if spec.taskset:
+            if not re.fullmatch(r"(0x)?[0-9a-fA-F]+", spec.taskset):
+                raise BenchError(f"--taskset '{spec.taskset}' is not a hex CPU mask (e.g. f0)")
+            prefix += ["taskset", spec.taskset]
+        return shlex.join(prefix + args)
+
+    def _measure(self, adb: Adb, command: str, tool: str, artifact: Path, spec: BenchSpec):
+        repeats: list[ToolTimings] = []
+        logs: list[Path] = []
+        temps: list[float | None] = []
+        cooldown = 0.0
+        with progress_bar(enabled=sys.stderr.isatty()) as bar:
+            task = bar.add_task(f"{self.name} {artifact.name}", total=spec.repeats, info="")
+            for i in range(spec.repeats):
+                if spec.max_temp_c is not None:
+                    cooldown += wait_until_cool(adb, spec.max_temp_c).waited_s
+                temps.append(device_temp_c(adb))
+                res = adb.shell(command, timeout=TOOL_TIMEOUT_S)
+                logs.append(save_log(res, artifact, self.name, adb.serial or "", i, spec))
+                repeats.append(self._timings(adb, res, tool, logs[-1], spec))
+                bar.update(task, advance=1, info=f"{repeats[-1].mean_ms:.2f} ms")
+        return repeats, logs, temps, cooldown
+
+    def _timings(
+        self, adb: Adb, res: ShellResult, tool: str, log: Path, spec: BenchSpec
+    ) -> ToolTimings:
+        """Parse, or explain: device gone, tool crashed (exit code), or output cut short."""
+        if res.exit_code == 0:
+            try:
+                return self.parse(res.stdout + "\n" + res.stderr, spec)
+            except ParseError as exc:
+                _raise_if_gone(adb, tool)
+                raise ParseError(f"{tool} on {adb.serial}: {exc} (output: {log})") from exc
+        _raise_if_gone(adb, tool)
+        lines = (res.stderr.strip() or res.stdout.strip() or "no output").splitlines()
+        raise BenchError(
+            f"{tool} failed on {adb.serial} (exit {res.exit_code}): {lines[-1][:200]} "
+            f"(output: {log})"
+        )
+
+
+def _raise_if_gone(adb: Adb, tool: str) -> None:
+    state = adb.get_state()
+    if state != "device":
+        raise state_error(adb.serial or "?", state, during=tool)
+
+
+def _cleanup(adb: Adb) -> None:
+    """Remove everything pushed; a phone that is gone keeps its files (nothing to do)."""
+    with contextlib.suppress(BenchError):
+        adb.shell(f"rm -rf {REMOTE_DIR}", timeout=30)
+
+
+def save_log(res: ShellResult, artifact: Path, runner: str, serial: str, i: int, spec: BenchSpec):
+    """The tool's full output on the host, so a surprising number can be checked later."""
+    folder = Path(spec.log_dir) if spec.log_dir else Path(tempfile.gettempdir()) / "edgeseg-adb"
+    safe = re.sub(r"[^\w.-]+", "_", serial)
+    path = folder / f"{artifact.name}.{runner}.{safe}.r{i}.log"
+    with atomic_path(path) as tmp:
+        tmp.write_text(
+            f"$ adb -s {serial} shell {res.command}\n# exit {res.exit_code}, {res.seconds:.2f} s\n"
+            f"# --- stdout\n{res.stdout}\n# --- stderr\n{res.stderr}"
+        )
+    return path
+
+
+def fill_result(result: RunResult, repeats: list[ToolTimings]) -> None:
+    """Pool the repeats: samples when every repeat has them, else the exactly poolable stats."""
+    first = [r.first_ms for r in repeats if r.first_ms is not None]
+    init = [r.init_ms for r in repeats if r.init_ms is not None]
+    peaks = [r.peak_mem_mb for r in repeats if r.peak_mem_mb is not None]
+    result.first_ms = statistics.median(first) if first else None
+    result.load_ms = statistics.median(init) if init else None
+    result.peak_rss_mb = max(peaks) if peaks else None
+    result.latency = pool(repeats)
+
+
+def pool(repeats: list[ToolTimings]) -> LatencyStats:
+    if all(r.samples_ms for r in repeats):
+        return LatencyStats.from_samples([s for r in repeats for s in r.samples_ms])
+    if len(repeats) == 1:
+        r = repeats[0]
+        return LatencyStats(r.runs or 0, r.mean_ms, r.median_ms, r.p90_ms, r.min_ms, r.max_ms,
+                            r.std_ms)  # fmt: skip
+    counts = [r.runs or 0 for r in repeats]
+    total = sum(counts)
+    means = [r.mean_ms for r in repeats]
+    mean = sum(n * m for n, m in zip(counts, means)) / total if total else statistics.fmean(means)
+    std = None
+    if total and all(r.std_ms is not None for r in repeats):  # pooled: within + between repeats
+        var = sum(n * (r.std_ms**2 + (r.mean_ms - mean) ** 2) for n, r in zip(counts, repeats))
+        std = (var / total) ** 0.5
+    mins = [r.min_ms for r in repeats if r.min_ms is not None]
+    maxs = [r.max_ms for r in repeats if r.max_ms is not None]
+    return LatencyStats(
+        total, mean, None, None, min(mins) if len(mins) == len(repeats) else None,
+        max(maxs) if len(maxs) == len(repeats) else None, std,
+    )  # fmt: skip
+
+
+def spread(repeats: list[ToolTimings]) -> dict:
+    means = [r.mean_ms for r in repeats]
+    center = statistics.median(means)
+    rng = (max(means) - min(means)) / center * 100 if center else 0.0
+    return {"mean_ms": means, "min_ms": min(means), "max_ms": max(means), "range_pct": rng}
