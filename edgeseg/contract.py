@@ -31,9 +31,11 @@ colour, unchanged elsewhere (255 = ignore).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -142,6 +144,28 @@ def parse_meta(meta: Mapping[str, Any], source: str = "sidecar") -> Contract:
         classes, palette, size, layout, mean, std, input_dtype, input_quant, output,
         output_dtype, _quant(meta, "output", source), source,
     )  # fmt: skip
+
+
+def sidecar_path(artifact: str | Path) -> Path:
+    """``model.tflite`` → ``model.tflite.json`` (what :func:`edgeseg.export.write_sidecar` names)."""
+    artifact = Path(artifact)
+    return artifact.with_name(artifact.name + ".json")
+
+
+def read_sidecar(artifact: str | Path) -> dict[str, Any]:
+    """The artifact's validated sidecar dict; absent, unreadable or invalid → ContractError."""
+    path = sidecar_path(artifact)
+    if not path.is_file():
+        raise ContractError(
+            f"{Path(artifact).name} has no sidecar {path.name}: export with edgeseg export "
+            "(it writes one) or write one as android_demo/README.md describes"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"{path}: invalid JSON ({exc}); re-export the model") from exc
+    parse_meta(data, path.name)
+    return data
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

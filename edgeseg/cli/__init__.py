@@ -12,6 +12,7 @@ import sys
 import typer
 
 import edgeseg
+from edgeseg.cli import android_demo as android_demo_cmd
 from edgeseg.cli import eval as eval_cmd
 from edgeseg.cli import export as export_cmd
 from edgeseg.cli import models as models_cmd
@@ -32,6 +33,7 @@ app.command("eval")(eval_cmd.eval_checkpoint)
 app.command("export")(export_cmd.export)
 app.command("models")(models_cmd.models)
 app.command("quickstart")(quickstart_cmd.quickstart)
+app.add_typer(android_demo_cmd.app, name="android-demo")
 
 
 def _print_version(value: bool) -> None:
