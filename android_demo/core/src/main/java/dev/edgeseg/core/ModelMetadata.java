@@ -18,7 +18,6 @@ public final class ModelMetadata {
   public final String source;
   public final String arch;
   public final String quantization;
-  public final String target;
   public final List<String> classes;
   public final int[][] palette;
   public final int height;
@@ -36,7 +35,6 @@ public final class ModelMetadata {
     source = f.source();
     arch = f.optString("arch", "model");
     quantization = f.optString("quantization", "?");
-    target = f.optString("target", "?");
     classes = names(f);
     palette = palette(f, classes.size());
     int[] size = size(f);
