@@ -176,7 +176,7 @@ def missing_build_tools(app: Path) -> list[str]:
     if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
         missing.append("java (JDK 17+) is not on PATH and JAVA_HOME is not set")
     if adb_path() is None:
-        missing.append("adb is not on PATH nor in $ANDROID_HOME/platform-tools (apt-get install adb)")
+        missing.append("adb is not on PATH nor in $ANDROID_HOME/platform-tools (apt install adb)")
     return missing
 
 

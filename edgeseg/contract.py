@@ -147,7 +147,7 @@ def parse_meta(meta: Mapping[str, Any], source: str = "sidecar") -> Contract:
 
 
 def sidecar_path(artifact: str | Path) -> Path:
-    """``model.tflite`` → ``model.tflite.json`` (what :func:`edgeseg.export.write_sidecar` names)."""
+    """``m.tflite`` → ``m.tflite.json``, as :func:`edgeseg.export.write_sidecar` names it."""
     artifact = Path(artifact)
     return artifact.with_name(artifact.name + ".json")
 

@@ -132,5 +132,6 @@ def test_read_sidecar_missing_and_broken(tmp_path) -> None:
 def test_check_input_names_both_shapes() -> None:
     c = contract.parse_meta(base_meta((64, 80)), "m.onnx.json")
     c.check_input((1, 3, 64, 80), "float32")
-    with pytest.raises(ContractError, match=r"input is \[1, 64, 80, 3\] float32 .* \[1, 3, 64, 80\]"):
+    expected = r"input is \[1, 64, 80, 3\] float32 .* \[1, 3, 64, 80\]"
+    with pytest.raises(ContractError, match=expected):
         c.check_input((1, 64, 80, 3), "float32")

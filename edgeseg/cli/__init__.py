@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit code (2 for user errors)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    args = [a for a in args if a != "--debug"]
+    args = android_demo_cmd.bare_flags([a for a in args if a != "--debug"])
     try:
         app(args=args, prog_name="edgeseg", standalone_mode=True)
     except SystemExit as exc:  # Typer/click usage errors (exit 2), --help and normal exits

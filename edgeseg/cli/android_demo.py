@@ -1,4 +1,4 @@
-"""``edgeseg android-demo add|list|install``: models into the Android demo, the demo onto a phone."""
+"""``edgeseg android-demo add|list|install``: models into the Android demo, it onto a phone."""
 
 from __future__ import annotations
 
@@ -13,6 +13,22 @@ from edgeseg.android_demo import add_model, check_app, install, read_index
 from edgeseg.cli.options import JsonOpt, make_console
 
 console = make_console()
+BARE_FLAGS = ("--android-demo",)  # options whose PATH value may be left out
+
+
+def bare_flags(args: list[str]) -> list[str]:
+    """``--android-demo`` with no PATH after it → ``--android-demo=`` (the default app).
+
+    Typer has no optional-value options; an empty value is how the command spells "default".
+    """
+    out = []
+    for i, arg in enumerate(args):
+        nxt = args[i + 1] if i + 1 < len(args) else None
+        bare = nxt is None or nxt.startswith("-")
+        out.append(f"{arg}=" if arg in BARE_FLAGS and bare else arg)
+    return out
+
+
 app = typer.Typer(
     name="android-demo",
     help="The Android demo app (android_demo/): add models to it, build and install it.",

@@ -46,8 +46,9 @@ def export(
     android_demo: Annotated[
         Optional[str],
         typer.Option(
-            "--android-demo", is_flag=False, flag_value="", metavar="[PATH]",
-            help="Also add the artifacts the Android demo runs to it (default: android_demo/ here)",
+            "--android-demo",
+            metavar="[PATH]",
+            help="Also add the artifacts the Android demo runs to it (alone: android_demo/ here)",
         ),
     ] = None,
 ) -> None:

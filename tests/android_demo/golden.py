@@ -72,7 +72,7 @@ def synthetic_output(c: contract.Contract, rng: np.random.Generator) -> np.ndarr
     shape = c.output_shape
     if c.output == "mask":
         mask = rng.integers(0, len(c.classes), size=shape).astype(np.uint8)
-        mask.flat[:: 7] = 255  # ignore: the overlay must leave these pixels alone
+        mask.flat[::7] = 255  # ignore: the overlay must leave these pixels alone
         return mask
     if c.output_dtype == "int8":
         return rng.integers(-128, 128, size=shape).astype(np.int8)
@@ -173,12 +173,16 @@ BAD_SIDECARS = [
     ("half-in-graph", {"mean": "in-graph"}, "mean and std must both be"),
     ("in-graph-float", {"mean": "in-graph", "std": "in-graph"}, "needs input_dtype uint8"),
     ("int8-no-quant", {"input_dtype": "int8"}, "needs input_quantization"),
-    ("quant-scale-zero",
-     {"input_dtype": "int8", "input_quantization": {"scale": 0, "zero_point": 0}},
-     "input_quantization must be {scale > 0, zero_point integer}"),  # fmt: skip
-    ("quant-zp-range",
-     {"input_dtype": "int8", "input_quantization": {"scale": 0.1, "zero_point": 200}},
-     "input_quantization.zero_point 200 is outside int8"),  # fmt: skip
+    (
+        "quant-scale-zero",
+        {"input_dtype": "int8", "input_quantization": {"scale": 0, "zero_point": 0}},
+        "input_quantization must be {scale > 0, zero_point integer}",
+    ),  # fmt: skip
+    (
+        "quant-zp-range",
+        {"input_dtype": "int8", "input_quantization": {"scale": 0.1, "zero_point": 200}},
+        "input_quantization.zero_point 200 is outside int8",
+    ),  # fmt: skip
     ("input-float16", {"input_dtype": "float16"}, "input_dtype must be one of"),
     ("output-probs", {"output": "probs"}, "output must be one of"),
     ("logits-float16", {"output_dtype": "float16"}, "output_dtype must be one of"),

@@ -61,8 +61,15 @@ def _real_tflite_cases(writer: golden.GoldenWriter, request, image: np.ndarray) 
         done = writer.case(f"real-{path.stem}", path.name, meta, "real", image, output, 0.6)
         assert len(np.unique(done["mask"])) > 1, "a real model on a real picture finds classes"
         wrong = {**meta, "layout": "NCHW"}  # a sidecar that disagrees with the model
-        writer.bad_case(f"real-{path.stem}-layout", f"wrong-{path.name}", wrong,
-                        ["the model's input is", "layout"], "input", in_shape, in_dtype)
+        writer.bad_case(
+            f"real-{path.stem}-layout",
+            f"wrong-{path.name}",
+            wrong,
+            ["the model's input is", "layout"],
+            "input",
+            in_shape,
+            in_dtype,
+        )
         writer.bad_case(f"real-{path.stem}-output", f"wrong-{path.name}", wrong,
                         ["the model's output is"], "output", (1, 9, 9), out_dtype)  # fmt: skip
         ids.append(f"real-{path.stem}")
