@@ -12,6 +12,7 @@ import sys
 import typer
 
 import edgeseg
+from edgeseg.cli import android_demo as android_demo_cmd
 from edgeseg.cli import devices as devices_cmd
 from edgeseg.cli import distill as distill_cmd
 from edgeseg.cli import eval as eval_cmd
@@ -36,6 +37,7 @@ app.command("export")(export_cmd.export)
 app.command("models")(models_cmd.models)
 app.command("quickstart")(quickstart_cmd.quickstart)
 app.command("devices")(devices_cmd.devices)
+app.add_typer(android_demo_cmd.app, name="android-demo")
 
 
 def _print_version(value: bool) -> None:
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit code (2 for user errors)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    args = [a for a in args if a != "--debug"]
+    args = android_demo_cmd.bare_flags([a for a in args if a != "--debug"])
     try:
         app(args=args, prog_name="edgeseg", standalone_mode=True)
     except SystemExit as exc:  # Typer/click usage errors (exit 2), --help and normal exits

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from edgeseg.android_demo import add_exports
 from edgeseg.cli.options import JsonOpt, SizeOpt, make_console
 from edgeseg.export import ExportOutcome, export_checkpoint
 
@@ -42,6 +43,14 @@ def export(
         Optional[Path], typer.Option(help="Output directory (default: next to the checkpoint)")
     ] = None,
     as_json: JsonOpt = False,
+    android_demo: Annotated[
+        Optional[str],
+        typer.Option(
+            "--android-demo",
+            metavar="[PATH]",
+            help="Also add the artifacts the Android demo runs to it (alone: android_demo/ here)",
+        ),
+    ] = None,
 ) -> None:
     """Export CHECKPOINT and check each artifact against the PyTorch model."""
     outcomes = export_checkpoint(
@@ -61,6 +70,10 @@ def export(
         typer.echo(json.dumps([o.as_dict() for o in outcomes]))
     else:
         console.print(outcome_table(outcomes))
+    if android_demo is not None:
+        done = [o.result.path for o in outcomes if o.ok]
+        for line in add_exports(done, android_demo or None):
+            typer.echo(line, err=as_json)
     if not any(o.ok for o in outcomes):
         raise typer.Exit(1)
 

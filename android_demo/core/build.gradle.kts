@@ -1,0 +1,18 @@
+// The model contract in plain Java 17, no Android imports: the app compiles it in, and
+// edgeseg's pytest suite compiles and runs it with javac/java against golden vectors.
+plugins {
+    `java-library`
+}
+
+java {
+    toolchain { languageVersion.set(JavaLanguageVersion.of(17)) }
+}
+
+// The core's unit tests use a self-written runner (no test jars needed); `./gradlew :core:check`
+// runs them here too. The golden-vector tests need edgeseg's Python side: run them with pytest.
+val coreTests by tasks.registering(JavaExec::class) {
+    classpath = sourceSets["test"].runtimeClasspath
+    mainClass.set("dev.edgeseg.core.TestRunner")
+    args("dev.edgeseg.core.CoreTests")
+}
+tasks.named("check") { dependsOn(coreTests) }

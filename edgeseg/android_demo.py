@@ -1,0 +1,252 @@
+"""The host side of the Android demo app (``android_demo/``): models in, APK out, results back.
+
+``add_model`` copies an exported artifact and its sidecar into the app's
+``app/src/main/assets/models/`` and updates ``index.json`` (the list the app's model switcher
+shows) atomically. ``install`` builds the app with its Gradle wrapper and installs it with adb,
+or says exactly which prerequisite is missing. ``read_bench_result`` reads what the app's bench
+mode writes (schema: ``android_demo/BENCH_MODE.md``), masks decoded, for ``edgeseg bench``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgeseg.contract import read_sidecar, sidecar_path
+from edgeseg.errors import EdgesegError
+from edgeseg.utils import atomic_path
+
+# The app's runtime per extension; android_demo/core ModelFiles.RUNTIMES holds the same map
+# (tests/android_demo checks they agree).
+APP_RUNTIMES = {".tflite": "litert", ".pte": "executorch", ".onnx": "onnxruntime"}
+PACKAGE = "dev.edgeseg.demo"
+BENCH_ACTIVITY = f"{PACKAGE}/.BenchActivity"
+MODELS_DIR = Path("app/src/main/assets/models")
+INDEX = "index.json"
+INDEX_FORMAT = "edgeseg-android-models"
+BENCH_FORMAT = "edgeseg-android-bench"
+APK = Path("app/build/outputs/apk/debug/app-debug.apk")
+WRAPPER_JAR = Path("gradle/wrapper/gradle-wrapper.jar")
+
+
+class AndroidDemoError(EdgesegError):
+    """The demo app project, a model for it, or its build prerequisites are not usable."""
+
+
+@dataclass
+class AddResult:
+    """A model copied into the app: where it went and how the switcher labels it."""
+
+    model: Path
+    sidecar: Path
+    index: Path
+    label: str
+
+
+def default_app() -> Path:
+    """``android_demo/`` of the checkout this edgeseg runs from."""
+    return Path(__file__).resolve().parents[1] / "android_demo"
+
+
+def check_app(app: str | Path | None) -> Path:
+    """The app folder, or an error saying why it is not the edgeseg demo project."""
+    root = Path(app) if app is not None else default_app()
+    if not (root / "app" / "build.gradle.kts").is_file():
+        raise AndroidDemoError(
+            f"{root} is not the edgeseg Android demo (no app/build.gradle.kts); "
+            "pass --app PATH to the android_demo folder of an edgeseg checkout"
+        )
+    return root
+
+
+def add_model(artifact: str | Path, app: str | Path | None = None) -> AddResult:
+    """Copy ``artifact`` + sidecar into the app's assets and list it in ``index.json``."""
+    artifact = Path(artifact)
+    runtime = APP_RUNTIMES.get(artifact.suffix.lower())
+    if runtime is None:
+        raise AndroidDemoError(
+            f"{artifact.name}: the app cannot run '{artifact.suffix or artifact.name}' files "
+            f"(it runs {', '.join(APP_RUNTIMES)}); export with --target tflite, executorch or onnx"
+        )
+    if not artifact.is_file():
+        raise AndroidDemoError(f"{artifact}: no such model file")
+    meta = read_sidecar(artifact)  # absent or invalid sidecar → ContractError
+    root = check_app(app)
+    target = root / MODELS_DIR / artifact.name
+    for src, dst in ((artifact, target), (sidecar_path(artifact), sidecar_path(target))):
+        with atomic_path(dst) as tmp:
+            shutil.copyfile(src, tmp)
+    label = f"{meta.get('arch', artifact.stem)} · {meta.get('quantization', '?')} · {runtime}"
+    entry = {
+        "file": artifact.name,
+        "label": label,
+        "runtime": runtime,
+        "input_size": meta["input_size"],
+        "bytes": target.stat().st_size,
+        "sha256": _sha256(target),
+    }
+    index = _write_index(root, entry)
+    return AddResult(target, sidecar_path(target), index, label)
+
+
+def read_index(app: str | Path | None = None) -> list[dict[str, Any]]:
+    """The models the app lists, in order ([] when none were added yet)."""
+    path = check_app(app) / MODELS_DIR / INDEX
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        models = data["models"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AndroidDemoError(f"{path}: not a models index ({exc}); delete it and re-add") from exc
+    return list(models)
+
+
+def _write_index(root: Path, entry: dict[str, Any]) -> Path:
+    """Replace the row of the same file in place (keeps the switcher's order) or append."""
+    rows = read_index(root)
+    files = [r.get("file") for r in rows]
+    if entry["file"] in files:
+        rows[files.index(entry["file"])] = entry
+    else:
+        rows.append(entry)
+    path = root / MODELS_DIR / INDEX
+    index = {"format": INDEX_FORMAT, "version": 1, "models": rows}
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(index, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_bench_result(folder: str | Path) -> dict[str, Any]:
+    """A pulled bench folder → result dict; each ``masks`` row gains ``mask`` (HxW uint8)."""
+    folder = Path(folder)
+    path = folder / "result.json"
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AndroidDemoError(f"{path}: no readable bench result ({exc})") from exc
+    if result.get("format") != BENCH_FORMAT or result.get("version") != 1:
+        raise AndroidDemoError(f"{path}: not an {BENCH_FORMAT} v1 result; update the app")
+    for row in result.get("masks", []):
+        h, w = int(row["height"]), int(row["width"])
+        try:
+            raw = zlib.decompress((folder / row["file"]).read_bytes())
+        except (OSError, zlib.error) as exc:
+            raise AndroidDemoError(f"{folder / row['file']}: unreadable mask ({exc})") from exc
+        if len(raw) != h * w:
+            raise AndroidDemoError(f"{row['file']}: {len(raw)} bytes, expected {h}x{w}")
+        row["mask"] = np.frombuffer(raw, dtype=np.uint8).reshape(h, w)
+    return result
+
+
+def missing_build_tools(app: Path) -> list[str]:
+    """Everything ``install`` needs that is absent, each with what to do about it."""
+    missing = []
+    sdk = os.environ.get("ANDROID_HOME") or os.environ.get("ANDROID_SDK_ROOT")
+    if not sdk:
+        missing.append(
+            "ANDROID_HOME is not set (install the Android SDK — Android Studio or the "
+            "command-line tools with platforms;android-36 and build-tools — and export "
+            "ANDROID_HOME=/path/to/sdk)"
+        )
+    elif not Path(sdk).is_dir():
+        missing.append(f"ANDROID_HOME={sdk} is not a directory")
+    if not (app / WRAPPER_JAR).is_file():
+        missing.append(
+            f"{app / WRAPPER_JAR} is absent (run `gradle wrapper` in {app} once, "
+            "see android_demo/README.md)"
+        )
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        missing.append("java (JDK 17+) is not on PATH and JAVA_HOME is not set")
+    if adb_path() is None:
+        missing.append("adb is not on PATH nor in $ANDROID_HOME/platform-tools (apt install adb)")
+    return missing
+
+
+def adb_path() -> str | None:
+    found = shutil.which("adb")
+    sdk = os.environ.get("ANDROID_HOME") or os.environ.get("ANDROID_SDK_ROOT")
+    if found is None and sdk and (Path(sdk) / "platform-tools" / "adb").is_file():
+        found = str(Path(sdk) / "platform-tools" / "adb")
+    return found
+
+
+@dataclass
+class InstallResult:
+    apk: Path
+    serial: str | None
+
+
+def install(device: str | None = None, app: str | Path | None = None) -> InstallResult:
+    """Build the debug APK with the Gradle wrapper and ``adb install`` it on ``device``."""
+    root = check_app(app)
+    missing = missing_build_tools(root)
+    if missing:
+        raise AndroidDemoError("cannot build the Android demo: " + "; ".join(missing))
+    adb = adb_path()
+    serial = resolve_device(adb, device) if device else None
+    gradlew = root / ("gradlew.bat" if os.name == "nt" else "gradlew")
+    build = subprocess.run([str(gradlew), ":app:assembleDebug"], cwd=root, check=False)
+    if build.returncode != 0:
+        raise AndroidDemoError(
+            f"gradle build failed (exit {build.returncode}); run `./gradlew :app:assembleDebug` "
+            f"in {root} to see the whole log"
+        )
+    apk = root / APK
+    target = ["-s", serial] if serial else []
+    done = subprocess.run([adb, *target, "install", "-r", str(apk)], capture_output=True, text=True)
+    if done.returncode != 0 or "Success" not in done.stdout:
+        why = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
+        raise AndroidDemoError(f"adb install {apk.name} failed: {why[-1]}")
+    return InstallResult(apk, serial)
+
+
+def resolve_device(adb: str, alias: str) -> str:
+    """A serial, or a case-insensitive part of ro.product.model / ro.product.device."""
+    out = subprocess.run([adb, "devices"], capture_output=True, text=True, check=False).stdout
+    ready = [ln.split()[0] for ln in out.splitlines()[1:] if ln.strip().endswith("\tdevice")]
+    if alias in ready:
+        return alias
+    matches = []
+    for serial in ready:
+        props = subprocess.run(
+            [adb, "-s", serial, "shell", "getprop ro.product.model; getprop ro.product.device"],
+            capture_output=True, text=True, check=False,
+        ).stdout  # fmt: skip
+        if alias.lower() in props.lower():
+            matches.append(f"{serial} ({' / '.join(props.split())})")
+    if len(matches) != 1:
+        what = "matches several devices" if matches else "matches no ready device"
+        listed = ", ".join(matches or ready) or "none (check `adb devices`)"
+        raise AndroidDemoError(f"--device {alias} {what}: {listed}")
+    return matches[0].split(" ")[0]
+
+
+def add_exports(artifacts: list[Path], app: str | Path | None = None) -> list[str]:
+    """``edgeseg export --android-demo``: add every artifact the app runs, say what was skipped."""
+    lines = []
+    for artifact in artifacts:
+        if Path(artifact).suffix.lower() not in APP_RUNTIMES:
+            lines.append(f"android-demo: skipped {Path(artifact).name} (the app runs "
+                         f"{', '.join(APP_RUNTIMES)})")  # fmt: skip
+            continue
+        added = add_model(artifact, app)
+        lines.append(f"android-demo: added {added.model.name} ({added.label}) to {added.index}")
+    return lines
