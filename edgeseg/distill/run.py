@@ -46,7 +46,10 @@ HOLD_OUT_EVERY = 10
 
 
 def teacher_options(cfg: DistillConfig, classes: tuple[str, ...], device) -> TeacherOptions:
-    extra = dict(opt.split("=", 1) for opt in cfg.teacher_options if "=" in opt)
+    bad = [opt for opt in cfg.teacher_options if "=" not in opt or not opt.split("=")[0].strip()]
+    if bad:
+        raise DistillError(f"--teacher-option '{bad[0]}': write KEY=VALUE, e.g. iou=0.88")
+    extra = dict((k.strip(), v.strip()) for k, v in (o.split("=", 1) for o in cfg.teacher_options))
     return TeacherOptions(
         classes=cfg.teacher_classes, mean=cfg.teacher_mean, std=cfg.teacher_std,
         size=cfg.teacher_size, layout=cfg.teacher_layout, background=tuple(cfg.background),
