@@ -174,7 +174,8 @@ def test_tiny_owlsam_teacher_on_camvid_images(owlsam_dir, prompts, camvid_dir) -
     out = teach(teacher, resolve_class_map(teacher.classes, CAMVID_CLASSES), pixels, (24, 32))
     assert out.logits.shape == (2, 11, 24, 32)
     record = teacher.describe()
-    assert record["owlv2"].endswith("owlv2") and record["thresholds"] == (0.1, 0.05, 0.01)
+    assert record["owlv2"].endswith("owlv2") and record["thresholds"] == [0.1, 0.05, 0.01]
+    assert json.loads(json.dumps(record)) == record  # the teacher cache's signature round-trips
 
 
 def test_sam_iou_threshold_drops_every_mask_above_one(owlsam_dir, camvid_dir) -> None:

@@ -151,7 +151,9 @@ class OwlSamTeacher(Teacher):
         )
 
     def describe(self) -> dict:
-        return {**super().describe(), **self.sources, **asdict(self.settings),
+        """JSON-safe (lists, not tuples): the teacher cache compares it with its index.json."""
+        settings = {**asdict(self.settings), "thresholds": list(self.settings.thresholds)}
+        return {**super().describe(), **self.sources, **settings,
                 "queries": [list(q) for q in self.queries]}  # fmt: skip
 
 
