@@ -116,7 +116,7 @@ def main(argv: list[str]) -> int:
         r["ratio_to_plain"] = round(r["mean_epoch_seconds"] / plain, 3)
     cached = runs[1]
     record = {
-        "command": "OMP_NUM_THREADS=1 python -m benchmarks.distill_cache_speed " + " ".join(argv),
+        "command": " ".join(["OMP_NUM_THREADS=1 python -m benchmarks.distill_cache_speed", *argv]),
         "setup": f"CamVid train (367 images) at {args.size}, {args.epochs} epochs, batch "
         f"{args.batch_size}, {args.workers} loader worker(s), student {args.student}, teacher "
         f"{args.teacher or TEACHER_ARCH + ' (untrained)'}; torch {torch.__version__}, "
