@@ -1,4 +1,6 @@
-"""``edgeseg distill ARCH --teacher SPEC --data SPEC``: a student trained against a teacher."""
+"""``edgeseg distill ARCH --teacher SPEC --data SPEC``: a student trained against a teacher.
+
+Data-parallel: ``torchrun --nproc-per-node N -m edgeseg distill …`` (``--batch-size`` per rank)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from edgeseg.cli.options import (
 from edgeseg.distill.config import DEFAULT_LOSSES, DistillConfig
 from edgeseg.distill.run import distill as run_distill
 from edgeseg.errors import ConfigError
+from edgeseg.train import distributed
 from edgeseg.utils import parse_size
 
 console = make_console()
@@ -64,7 +67,9 @@ def distill(
     teacher_std: Annotated[Optional[str], Opt(help="Teacher input std, 0..1 units")] = None,
     teacher_size: Annotated[Optional[str], Opt(help="Teacher input HxW")] = None,
     teacher_layout: Annotated[Optional[str], Opt(help="NCHW | NHWC")] = None,
-    teacher_option: Annotated[Optional[list[str]], Opt(help="Kind-specific key=value")] = None,
+    teacher_option: Annotated[
+        Optional[list[str]], Opt(help="KEY=VALUE for the teacher kind (owlsam: iou, nms, prompts…)")
+    ] = None,
     background: Annotated[Optional[str], Opt(help="Background classes (fsi, foreground)")] = None,
     teacher_cache: Annotated[Optional[str], Opt(help="Cache teacher logits in DIR")] = None,
     unlabeled: Annotated[Optional[str], Opt(help="Pseudo-label mode: folder of images")] = None,
@@ -107,6 +112,8 @@ def distill(
         teacher_cache=teacher_cache, unlabeled=unlabeled, pseudo_threshold=pseudo_threshold,
     )  # fmt: skip
     result = run_distill(cfg)
+    if not distributed.from_env().main:  # under torchrun, rank 0 reports
+        return
     label = "teacher-agreement mIoU" if unlabeled else "val mIoU"
     console.print(
         f"[bold green]done[/] {arch} ← {teacher}: best {label} {result.best_miou:.4f} "

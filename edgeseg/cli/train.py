@@ -16,7 +16,7 @@ from edgeseg.cli.options import (
     WorkersOpt,
     make_console,
 )
-from edgeseg.train import TrainConfig, fit
+from edgeseg.train import TrainConfig, distributed, fit
 from edgeseg.utils import parse_size
 
 console = make_console()
@@ -96,6 +96,8 @@ def train(
         progress=not quiet,
     )
     result = fit(cfg)
+    if not distributed.from_env().main:  # under torchrun, rank 0 reports
+        return
     console.print(
         f"[bold green]done[/] {arch}: best val mIoU {result.best_miou:.4f} "
         f"(epoch {result.best_epoch}) in {result.seconds:.0f}s → {result.best_path}"

@@ -5,7 +5,10 @@ lets augmentations depend on the number of workers, and with ``workers=0`` on wh
 global RNG went through before. Here the sampler hands every item a seed drawn from the loader's
 own generator, and the item is loaded with ``random``, ``numpy`` and ``torch`` seeded from it and
 restored afterwards: the same ``seed`` gives the same batches with 0, 2 or 8 workers, a resumed
-run sees what the first one saw, and the caller's global RNG state is left untouched.
+run sees what the first one saw, and the caller's global RNG state is left untouched. Under DDP
+every rank draws the same order and takes every ``world_size``-th item from ``rank`` (the tail
+that does not divide evenly is dropped, so all ranks take the same number of steps); an item is
+augmented the same whichever rank loads it.
 """
 
 from __future__ import annotations
@@ -25,20 +28,26 @@ _SEED_RANGE = 2**62
 
 
 class _SeededSampler(Sampler):
-    """Yields ``(index, epoch_seed)``: a fresh epoch seed and order from ``generator`` per pass."""
+    """Yields ``(index, epoch_seed)``: a fresh epoch seed and order from ``generator`` per pass;
+    with ``world_size > 1`` only this rank's share of that order."""
 
-    def __init__(self, size: int, shuffle: bool, generator: torch.Generator) -> None:
+    def __init__(
+        self, size: int, shuffle: bool, generator: torch.Generator, rank: int = 0,
+        world_size: int = 1,
+    ) -> None:  # fmt: skip
         self.size, self.shuffle, self.generator = size, shuffle, generator
+        self.rank, self.world_size = rank, world_size
 
     def __len__(self) -> int:
-        return self.size
+        return self.size // self.world_size
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         epoch_seed = int(torch.randint(_SEED_RANGE, (1,), generator=self.generator))
-        order = range(self.size)
+        order = list(range(self.size))
         if self.shuffle:
             order = torch.randperm(self.size, generator=self.generator).tolist()
-        for index in order:
+        usable = len(self) * self.world_size
+        for index in order[self.rank : usable : self.world_size]:
             yield index, epoch_seed
 
 
@@ -92,6 +101,8 @@ def build_dataloader(
     workers: int = 0,
     seed: int = 0,
     drop_last: bool = False,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> DataLoader:
     """A DataLoader whose batches depend only on ``seed`` (see the module docstring).
 
@@ -100,6 +111,8 @@ def build_dataloader(
     """
     if batch_size < 1:
         raise ConfigError(f"Bad batch size {batch_size}: use 1 or more")
+    if not 0 <= rank < world_size:
+        raise ConfigError(f"Bad rank {rank} of {world_size} processes")
     if workers < 0:
         raise ConfigError(f"Bad worker count {workers}: use 0 (load in this process) or more")
     if not isinstance(dataset, Sized):
@@ -108,7 +121,7 @@ def build_dataloader(
     return DataLoader(
         _SeededItems(dataset),
         batch_size=batch_size,
-        sampler=_SeededSampler(len(dataset), shuffle, generator),
+        sampler=_SeededSampler(len(dataset), shuffle, generator, rank, world_size),
         num_workers=workers,
         drop_last=drop_last,
         generator=generator,

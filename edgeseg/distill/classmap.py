@@ -6,7 +6,9 @@ feed one student class (VOC car and bus → CamVid Car): their logits are merged
 the merged probability is the sum of theirs. Teacher classes that are absent or map to ``null``
 have no student counterpart: pixels the teacher assigns to them are *invalid* and take no part in
 distillation (VOC's "background" says nothing about CamVid's road vs sky). Student classes no
-teacher class reaches get a very low logit, so the teacher says "not this class".
+teacher class reaches get a very low logit, so the teacher says "not this class". Without a file,
+a teacher whose classes are the student's plus a background class the student lacks (the OWLv2 +
+SAM teacher's "nothing detected here") maps by name with that background left out.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from edgeseg.data.classes import BACKGROUND_NAMES
 from edgeseg.errors import DistillError
 
 NO_CLASS_LOGIT = -1.0e4  # logit of a student class no teacher class maps to: probability 0
@@ -78,12 +81,24 @@ def resolve_class_map(
     same_names = teacher and [_norm(c) for c in teacher] == [_norm(c) for c in student]
     if same_names or (not teacher and n_teacher == len(student)):
         return ClassMap(n_teacher, len(student))
+    if teacher and (extra_background := _extra_background(list(teacher), list(student))):
+        return extra_background
     shown = f" ({', '.join(list(teacher)[:4])}, …)" if teacher else ""
     raise DistillError(
         f"Teacher has {n_teacher} classes{shown} but the student has {len(student)} "
         f"({', '.join(list(student)[:4])}, …); pass --class-map FILE "
         '(JSON {"teacher class": "student class" or null})'
     )
+
+
+def _extra_background(teacher: list[str], student: list[str]) -> ClassMap | None:
+    """Student classes by name from a teacher that only adds background classes, else None."""
+    names = [_norm(c) for c in student]
+    kept = [i for i, c in enumerate(teacher) if not (_norm(c) in BACKGROUND_NAMES
+                                                    and _norm(c) not in names)]  # fmt: skip
+    if len(kept) == len(teacher) or [_norm(teacher[i]) for i in kept] != names:
+        return None
+    return ClassMap(len(teacher), len(student), tuple((i,) for i in kept))
 
 
 def _read_map(path: Path, teacher: list[str], student: list[str]) -> ClassMap:

@@ -30,6 +30,7 @@ from edgeseg.distill.teachers import Teacher, TeacherOptions, build_teacher, tea
 from edgeseg.errors import DistillError
 from edgeseg.metrics import ConfusionMatrix, SegMetrics
 from edgeseg.models import create_model
+from edgeseg.train import distributed
 from edgeseg.train.fit import (
     Data,
     Run,
@@ -46,7 +47,10 @@ HOLD_OUT_EVERY = 10
 
 
 def teacher_options(cfg: DistillConfig, classes: tuple[str, ...], device) -> TeacherOptions:
-    extra = dict(opt.split("=", 1) for opt in cfg.teacher_options if "=" in opt)
+    bad = [opt for opt in cfg.teacher_options if "=" not in opt or not opt.split("=")[0].strip()]
+    if bad:
+        raise DistillError(f"--teacher-option '{bad[0]}': write KEY=VALUE, e.g. iou=0.88")
+    extra = dict((k.strip(), v.strip()) for k, v in (o.split("=", 1) for o in cfg.teacher_options))
     return TeacherOptions(
         classes=cfg.teacher_classes, mean=cfg.teacher_mean, std=cfg.teacher_std,
         size=cfg.teacher_size, layout=cfg.teacher_layout, background=tuple(cfg.background),
@@ -84,8 +88,13 @@ def _unlabeled_data(cfg: DistillConfig) -> Data:
 
 def distill(cfg: DistillConfig) -> TrainResult:
     """Distil ``cfg.teacher`` into ``cfg.arch``; returns where the best checkpoint is."""
+    return fit_run(prepare_distill(cfg))
+
+
+def prepare_distill(cfg: DistillConfig) -> Run:
+    """Everything a distillation run holds (teacher, objective, data, optimiser), not started."""
     seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
+    dist, device = distributed.setup(resolve_device(cfg.device))
     data = _unlabeled_data(cfg) if cfg.unlabeled else build_data(cfg)
     options = teacher_options(cfg, tuple(data.train_raw.info.classes), device)
     teacher = build_teacher(cfg.teacher, options)
@@ -116,13 +125,16 @@ def distill(cfg: DistillConfig) -> TrainResult:
             raise DistillError(
                 "--teacher-cache stores logits only; drop feature/affinity losses or the cache"
             )
-        objective.cache = build_cache(cfg.teacher_cache, teacher, class_map, data.train_raw,
-                                      data.size, cfg.batch_size, cfg.progress)  # fmt: skip
+        with distributed.main_first(dist):  # rank 0 fills it, the others open it
+            objective.cache = build_cache(
+                cfg.teacher_cache, teacher, class_map, data.train_raw, data.size, cfg.batch_size,
+                cfg.progress and dist.main,
+            )  # fmt: skip
         train_set = GeometryItems(data.train_set)
-    run = make_run(cfg, device, model, data, objective, meta, train_set=train_set)
+    run = make_run(cfg, device, model, data, objective, meta, train_set=train_set, dist=dist)
     if cfg.unlabeled:
         run.evaluate_fn = teacher_agreement
-    return fit_run(run)
+    return run
 
 
 def _loss_context(cfg, data: Data, model, teacher: Teacher, classes, device) -> LossContext:

@@ -2,7 +2,9 @@
 
 Every epoch writes ``last.pt`` (with optimiser, scheduler, epoch and RNG state, for ``--resume``)
 and, when validation mIoU improves, ``best.pt``; ``history.jsonl`` gets one line per epoch.
-Data order depends only on ``seed + epoch``, so a resumed run sees the same batches.
+Data order depends only on ``seed + epoch``, so a resumed run sees the same batches. Under
+``torchrun`` each rank trains on its share of that order with DDP and only rank 0 validates and
+writes (:mod:`edgeseg.train.distributed`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from edgeseg.data.classes import background_ids
 from edgeseg.errors import CheckpointError
 from edgeseg.metrics import SegMetrics
 from edgeseg.models import create_model, pretrained_cfgs
+from edgeseg.train import distributed
 from edgeseg.train.config import TrainConfig
+from edgeseg.train.distributed import Dist
 from edgeseg.train.loop import evaluate, set_backbone_frozen, train_one_epoch
 from edgeseg.train.objective import Objective, SupervisedObjective, has_aux_head
 from edgeseg.train.optim import build_optimizer, build_scheduler
@@ -107,6 +111,8 @@ class Run:
     scaler: torch.amp.GradScaler | None
     meta: CheckpointMeta
     evaluate_fn: Callable[[Run], SegMetrics] | None = None  # default: mIoU on val_set
+    dist: Dist = field(default_factory=Dist)
+    step: torch.nn.Module | None = None  # DDP(model + objective) under torchrun
 
 
 @dataclass
@@ -135,8 +141,8 @@ def build_data(cfg: TrainConfig, train_spec: str | None = None) -> Data:
     return Data(train_raw, train_set, val_set, tuple(size), mean, std)
 
 
-def steps_per_epoch(cfg: TrainConfig, train_set) -> int:
-    steps = max(1, len(train_set) // cfg.batch_size)  # drop_last=True
+def steps_per_epoch(cfg: TrainConfig, train_set, world_size: int = 1) -> int:
+    steps = max(1, len(train_set) // world_size // cfg.batch_size)  # drop_last=True
     if cfg.limit_train_batches is not None:
         steps = max(1, min(steps, cfg.limit_train_batches))
     return steps
@@ -144,22 +150,26 @@ def steps_per_epoch(cfg: TrainConfig, train_set) -> int:
 
 def make_run(
     cfg: TrainConfig, device: torch.device, model: torch.nn.Module, data: Data,
-    objective: Objective, meta: CheckpointMeta, train_set: Any = None,
+    objective: Objective, meta: CheckpointMeta, train_set: Any = None, dist: Dist | None = None,
 ) -> Run:  # fmt: skip
-    """Optimiser over the model *and* the objective's own parameters, schedule, AMP scaler."""
+    """Optimiser over the model *and* the objective's own parameters, schedule, AMP scaler;
+    under torchrun the two wrapped in one DDP module."""
+    dist = dist or Dist()
     objective = objective.to(device)
     train_set = data.train_set if train_set is None else train_set
     optimizer = build_optimizer(torch.nn.ModuleList([model, objective]), cfg)
-    scheduler = build_scheduler(optimizer, cfg, steps_per_epoch(cfg, train_set))
+    steps = steps_per_epoch(cfg, train_set, dist.world_size)
+    scheduler = build_scheduler(optimizer, cfg, steps)
     scaler = torch.amp.GradScaler("cuda") if (cfg.amp and device.type == "cuda") else None
     return Run(
-        cfg, device, model, train_set, data.val_set, objective, optimizer, scheduler, scaler, meta
-    )
+        cfg, device, model, train_set, data.val_set, objective, optimizer, scheduler, scaler, meta,
+        dist=dist, step=distributed.wrap(model, objective, dist, device),
+    )  # fmt: skip
 
 
 def _prepare(cfg: TrainConfig) -> Run:
     seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
+    dist, device = distributed.setup(resolve_device(cfg.device))
     data = build_data(cfg)
     info = data.train_raw.info
     num_classes = len(info.classes)
@@ -178,23 +188,26 @@ def _prepare(cfg: TrainConfig) -> Run:
         aux_loss=has_aux_head(model),
     )  # fmt: skip
     objective = SupervisedObjective(class_weights, cfg.aux_weight)
-    return make_run(cfg, device, model, data, objective, meta)
+    return make_run(cfg, device, model, data, objective, meta, dist=dist)
 
 
 def _train_epoch(run: Run, epoch: int) -> dict[str, Any]:
-    cfg = run.cfg
+    cfg, dist = run.cfg, run.dist
     frozen = epoch < cfg.freeze_backbone_until
     set_backbone_frozen(run.model, frozen)
     loader = build_dataloader(
         run.train_set, cfg.batch_size, shuffle=True, workers=cfg.workers,
-        seed=cfg.seed * 1000 + epoch, drop_last=True,
+        seed=cfg.seed * 1000 + epoch, drop_last=True, rank=dist.rank, world_size=dist.world_size,
     )  # fmt: skip
     started = time.perf_counter()
     loss = train_one_epoch(
         run.model, loader, run.optimizer, run.scheduler, run.device, run.objective,
         frozen_backbone=frozen, scaler=run.scaler, limit=cfg.limit_train_batches,
-        progress=cfg.progress, description=f"epoch {epoch + 1}/{cfg.epochs}",
+        progress=cfg.progress and dist.main, description=f"epoch {epoch + 1}/{cfg.epochs}",
+        step=run.step,
     )  # fmt: skip
+    distributed.sync_buffers(dist, run.model, run.objective)
+    loss = distributed.mean_over_ranks(loss, dist, run.device)
     return {"epoch": epoch + 1, "loss": loss, "train_seconds": time.perf_counter() - started}
 
 
@@ -215,9 +228,12 @@ def fit(cfg: TrainConfig) -> TrainResult:
 
 
 def fit_run(run: Run) -> TrainResult:
-    """The epoch loop: train, validate, write best.pt / last.pt / history.jsonl; resume."""
-    cfg = run.cfg
-    cfg.out.mkdir(parents=True, exist_ok=True)
+    """The epoch loop: train, validate, write best.pt / last.pt / history.jsonl; resume.
+
+    Under torchrun every rank trains; rank 0 alone validates and writes."""
+    cfg, main = run.cfg, run.dist.main
+    if main:
+        cfg.out.mkdir(parents=True, exist_ok=True)
     best_path, last_path = cfg.out / "best.pt", cfg.out / "last.pt"
     start_epoch, best_miou, best_epoch, history = 0, -1.0, -1, []
     if cfg.resume:
@@ -225,7 +241,7 @@ def fit_run(run: Run) -> TrainResult:
     started = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
         record = _train_epoch(run, epoch)
-        if (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs:
+        if main and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
             metrics = _validate(run)
             record.update(miou=metrics.miou, pixel_accuracy=metrics.pixel_accuracy)
             if metrics.miou > best_miou:
@@ -234,19 +250,21 @@ def fit_run(run: Run) -> TrainResult:
                 save_checkpoint(best_path, run.model, run.meta)
         history.append(record)
         run.meta.epoch = epoch + 1
-        train_state = {
-            "epoch": epoch + 1,
-            "optimizer": run.optimizer.state_dict(),
-            "scheduler": run.scheduler.state_dict(),
-            "objective": run.objective.state_dict(),
-            "best_miou": best_miou,
-            "best_epoch": best_epoch,
-            "history": history,
-            "rng": _rng_state(),
-        }
-        save_checkpoint(last_path, run.model, run.meta, train_state)
-        _write_history(cfg.out / "history.jsonl", history)
+        if main:
+            train_state = {
+                "epoch": epoch + 1,
+                "optimizer": run.optimizer.state_dict(),
+                "scheduler": run.scheduler.state_dict(),
+                "objective": run.objective.state_dict(),
+                "best_miou": best_miou,
+                "best_epoch": best_epoch,
+                "history": history,
+                "rng": _rng_state(),
+            }
+            save_checkpoint(last_path, run.model, run.meta, train_state)
+            _write_history(cfg.out / "history.jsonl", history)
     elapsed = time.perf_counter() - started
+    distributed.teardown(run.dist)
     return TrainResult(best_miou, best_epoch, best_path, last_path, elapsed, history)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -48,11 +48,13 @@ def train_one_epoch(
     limit: int | None = None,
     progress: bool = True,
     description: str = "train",
+    step: Callable[[Batch], torch.Tensor] | None = None,
 ) -> float:
     """One pass over ``loader`` minimising ``objective``; returns the mean loss.
 
     Non-finite losses stop training loudly. The objective is put in train mode with the model,
-    so its own heads (distillation adapters) train too.
+    so its own heads (distillation adapters) train too. ``step`` (the DDP-wrapped model and
+    objective, :mod:`edgeseg.train.distributed`) replaces ``objective(model, batch)``.
     """
     model.train()
     objective.train()
@@ -70,7 +72,7 @@ def train_one_epoch(
         for item in batches:
             batch = Batch.from_loader(item, device)
             with autocast:
-                loss = objective(model, batch)
+                loss = step(batch) if step is not None else objective(model, batch)
             if not math.isfinite(loss.item()):
                 raise ConfigError(
                     f"Training diverged (loss={loss.item()}); lower --lr or check the labels"

@@ -91,6 +91,21 @@ def test_loader_options(augmented: SampleDataset) -> None:
         build_dataloader(augmented, 2, shuffle=False, workers=-1)
 
 
+def test_ranks_split_one_seeded_order_and_augment_alike(augmented: SampleDataset) -> None:
+    """DDP: ranks take interleaved shares of the single-process order (16 items, 3 ranks: 15
+    used, 5 each) and each item arrives augmented exactly as the single process gets it."""
+    whole = list(build_dataloader(augmented, 1, shuffle=True, seed=5))
+    shares = [list(build_dataloader(augmented, 1, shuffle=True, seed=5, rank=r, world_size=3))
+              for r in range(3)]  # fmt: skip
+    assert [len(share) for share in shares] == [5, 5, 5]
+    for rank, share in enumerate(shares):
+        for step, (images, masks) in enumerate(share):
+            reference = whole[rank + 3 * step]
+            assert torch.equal(images, reference[0]) and torch.equal(masks, reference[1])
+    with pytest.raises(ConfigError, match="Bad rank 2 of 2"):
+        build_dataloader(augmented, 1, shuffle=True, rank=2, world_size=2)
+
+
 def test_class_weights_known_counts(tmp_path: Path) -> None:
     """Two masks: class 0 = 300 px, class 1 = 60 px, class 2 = 0 px, plus ignored pixels."""
     root = make_folder(tmp_path / "f", count=2, layout="lists")

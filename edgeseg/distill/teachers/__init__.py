@@ -1,6 +1,11 @@
 """Teacher kinds behind one protocol (``base.Teacher``); importing a module registers its kind."""
 
-from edgeseg.distill.teachers import artifact, checkpoint, foreground  # noqa: F401  (register)
+from edgeseg.distill.teachers import (  # noqa: F401  (register)
+    artifact,
+    checkpoint,
+    foreground,
+    owlsam,
+)
 from edgeseg.distill.teachers.base import (
     Teacher,
     TeacherOptions,

@@ -63,6 +63,7 @@ class Teacher:
 
     kind: ClassVar[str] = ""
     needs_masks: ClassVar[bool] = False  # sees ground truth (the foreground teacher masks pixels)
+    option_keys: tuple[str, ...] = ()  # the ``--teacher-option`` keys this kind understands
 
     def __init__(self, classes: tuple[str, ...] | None, num_classes: int) -> None:
         self.classes = classes
@@ -136,16 +137,27 @@ def build_teacher(spec: str, options: TeacherOptions | None = None) -> Teacher:
     spec = spec.strip()
     kind, sep, rest = spec.partition(":")
     if sep and kind in _KINDS:
-        return _KINDS[kind][0](rest, options)
+        return _checked(_KINDS[kind][0](rest, options), options)
     for builder, accepts in _KINDS.values():
         if accepts(spec):
-            return builder(spec, options)
+            return _checked(builder(spec, options), options)
     if Path(spec).suffix and not Path(spec).exists():
         raise DistillError(f"Teacher file {spec} does not exist; check the path")
     raise DistillError(
         unknown_name_message("teacher", spec, [f"{k}:" for k in _KINDS])
         + " (or a checkpoint .pt, a model name, or a .tflite/.onnx/.pte file)"
     )
+
+
+def _checked(teacher: Teacher, options: TeacherOptions) -> Teacher:
+    """A ``--teacher-option`` the teacher does not use is a mistake, not something to ignore."""
+    unknown = sorted(set(options.extra) - set(teacher.option_keys))
+    if unknown:
+        takes = ", ".join(teacher.option_keys) or "no options"
+        raise DistillError(
+            f"--teacher-option {unknown[0]}: the {teacher.kind} teacher takes {takes}"
+        )
+    return teacher
 
 
 def class_list(text: str | None) -> tuple[str, ...] | None:

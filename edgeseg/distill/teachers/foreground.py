@@ -32,6 +32,7 @@ class ForegroundTeacher(Teacher):
         self.inner = inner
         self.background = background
         self.feature_channels = inner.feature_channels
+        self.option_keys = inner.option_keys
 
     @torch.no_grad()
     def predict(self, pixels: torch.Tensor, masks: torch.Tensor | None = None):
