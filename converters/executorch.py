@@ -25,7 +25,7 @@ from converters.base import (
     register_converter,
     variant_tag,
 )
-from converters.pt2e import quantize_pt2e
+from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 
 _DELEGATE = "executorch_call_delegate"
 _PLUMBING = ("getitem", "alloc", "view", "_to_copy", "dim_order")
@@ -87,7 +87,14 @@ def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec) ->
     )
 
     config = get_symmetric_quantization_config(is_per_channel=spec.per_channel, is_dynamic=False)
-    return quantize_pt2e(model, example, spec, XNNPACKQuantizer().set_global(config), "executorch")
+    config = minmax_activations(config)
+    return quantize_pt2e(
+        model,
+        example,
+        spec,
+        Int8GraphQuantizer(XNNPACKQuantizer().set_global(config), config),
+        "executorch",
+    )
 
 
 def _float_ops(graph: torch.fx.Graph) -> str:

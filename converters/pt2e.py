@@ -30,3 +30,109 @@ def quantize_pt2e(
         for x in spec.calibration:
             prepared(x)
     return convert_pt2e(prepared, fold_quantize=fold_quantize)
+
+
+def minmax_activations(config):
+    """``config`` with min/max activation observers instead of the default histogram ones.
+
+    Why: the histogram observer searches for a clipping range that minimises each tensor's own
+    L2 error. On segmentation nets that clips the rare large activations that decide class
+    boundaries (CamVid, liteseg at 360x480: XNNPACK int8 agreed with fp32 on 94.8 % of pixels
+    with histograms), and it is the slowest part of calibration. onnxruntime's default, min/max,
+    agreed on 95.5 % there.
+    """
+    import dataclasses
+
+    from torchao.quantization.pt2e.observer import MinMaxObserver
+
+    def swap(spec):
+        if spec is None or getattr(spec, "is_dynamic", False):
+            return spec
+        return dataclasses.replace(
+            spec, observer_or_fake_quant_ctr=MinMaxObserver.with_args(eps=2**-12)
+        )
+
+    return dataclasses.replace(
+        config,
+        input_activation=swap(config.input_activation),
+        output_activation=swap(config.output_activation),
+    )
+
+
+_CLAMPS = ("aten.hardtanh.default", "aten.hardtanh_.default", "aten.relu.default")
+_CONVS = ("aten.conv2d.default", "aten.convolution.default")
+_ADDS = ("aten.add.Tensor",)
+_KEY = "quantization_annotation"
+
+
+class Int8GraphQuantizer:
+    """Wrap a PT2E quantizer and fix two gaps that leave float islands or wrong ranges.
+
+    1. ReLU6: XNNPACK's and LiteRT's quantizers fuse conv+ReLU but treat ``hardtanh`` (ReLU6) as
+       an op that *shares* its input's observer, so the conv output is quantized with its
+       pre-clamp range (about ±150 in EfficientNet-Lite's stem: a step of 1.2 for values that end
+       in [0, 6]). Moving the conv's output spec onto the clamp gives the [0, 6] range, which both
+       runtimes fuse into one int8 conv with a clamped output. CamVid, liteseg at 360x480: pixel
+       agreement with fp32 went from 94.8 % (85 % with min/max observers) to 99.1 %.
+    2. Residual adds: LiteRT's ``add`` annotator finds adds through ``source_fn_stack``, which
+       ``torch.export`` no longer records, so 8 of 10 adds stayed float (dequantize, add,
+       quantize). Unannotated tensor adds get the global config's activation specs.
+    """
+
+    def __init__(self, inner, config) -> None:
+        self.inner = inner
+        self.config = config
+
+    def transform_for_annotation(self, model):
+        return self.inner.transform_for_annotation(model)
+
+    def annotate(self, model):
+        model = self.inner.annotate(model)
+        fuse_clamp_annotations(model.graph)
+        annotate_adds(model.graph, self.config)
+        return model
+
+    def validate(self, model) -> None:
+        self.inner.validate(model)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+def fuse_clamp_annotations(graph) -> int:
+    """Move each conv's output quantization onto its only user when that user is a clamp."""
+    moved = 0
+    for node in graph.nodes:
+        if str(node.target) not in _CLAMPS or not node.args:
+            continue
+        conv = node.args[0]
+        if str(getattr(conv, "target", "")) not in _CONVS or len(conv.users) != 1:
+            continue
+        conv_ann, clamp_ann = conv.meta.get(_KEY), node.meta.get(_KEY)
+        if conv_ann is None or conv_ann.output_qspec is None or clamp_ann is None:
+            continue
+        clamp_ann.output_qspec = conv_ann.output_qspec
+        clamp_ann.input_qspec_map = {}
+        conv_ann.output_qspec = None
+        moved += 1
+    return moved
+
+
+def annotate_adds(graph, config) -> int:
+    """Quantize inputs and output of every tensor+tensor add the quantizer left unannotated."""
+    from torchao.quantization.pt2e.quantizer import QuantizationAnnotation
+
+    added = 0
+    for node in graph.nodes:
+        if str(node.target) not in _ADDS or node.meta.get(_KEY) is not None:
+            continue
+        inputs = [a for a in node.args[:2] if isinstance(a, torch.fx.Node)]
+        if len(inputs) != 2:
+            continue
+        node.meta[_KEY] = QuantizationAnnotation(
+            input_qspec_map={a: config.input_activation for a in inputs},
+            output_qspec=config.output_activation,
+            _annotated=True,
+        )
+        added += 1
+    return added

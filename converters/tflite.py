@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
-from converters.pt2e import quantize_pt2e
+from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 
 _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 
@@ -120,8 +120,11 @@ def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
     from litert_torch.quantize.quant_config import QuantConfig
 
     config = get_symmetric_quantization_config(is_per_channel=spec.per_channel, is_dynamic=False)
+    config = minmax_activations(config)
     quantizer = PT2EQuantizer().set_global(config)
-    converted = quantize_pt2e(model, example, spec, quantizer, "tflite", fold_quantize=False)
+    converted = quantize_pt2e(
+        model, example, spec, Int8GraphQuantizer(quantizer, config), "tflite", fold_quantize=False
+    )
     return converted, QuantConfig(pt2e_quantizer=quantizer)
 
 

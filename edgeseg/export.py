@@ -26,6 +26,7 @@ from torch import nn
 import edgeseg
 from converters import ExportResult, ExportSpec, get_converter, resolve_targets
 from converters.base import RuntimeUnavailable
+from converters.int8prep import prepare_for_int8
 from converters.parity import ParityData, ParityResult, check_parity
 from converters.wrappers import example_input, wrap_model
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
@@ -108,11 +109,17 @@ def export_checkpoint(
             parity = f"no parity data ({_one_line(exc)})"
     spec.metadata = artifact_metadata(meta, spec, checkpoint)
     wrapped = wrap_model(model, spec, meta.mean, meta.std)
+    notes: list[str] = []
+    if quantize == "int8":  # the same prepared float model feeds every target's quantizer
+        wrapped, prep = prepare_for_int8(wrapped, spec.calibration, per_channel)
+        notes.append(prep.note())
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
-    return [_export_one(name, wrapped, model, spec, meta.arch, out_dir, parity) for name in names]
+    return [
+        _export_one(name, wrapped, model, spec, meta.arch, out_dir, parity, notes) for name in names
+    ]
 
 
-def _export_one(name, wrapped, eager, spec, arch, out_dir, parity) -> ExportOutcome:
+def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> ExportOutcome:
     try:
         converter = get_converter(name)
         converter.check_quantize(spec.quantize)
@@ -125,7 +132,9 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity) -> ExportOutc
                 check = ParityResult("skipped", reason=parity)
             else:
                 check = _parity(converter, tmp, eager, parity, spec)
-        result = dataclasses.replace(result, path=target, bytes=_size(target))
+        result = dataclasses.replace(
+            result, path=target, bytes=_size(target), notes=[*notes, *result.notes]
+        )
         labels = {"target": name, "quantization": result.quantize, "parity": check.as_dict()}
         write_sidecar(target, {**spec.metadata, **result.metadata, **labels})
         return ExportOutcome(name, spec.quantize, result, check)
