@@ -34,8 +34,9 @@ def class_lut(feed: Feed, data_classes: tuple[str, ...], data: str, class_map: s
     try:
         mapping = resolve_class_map(teacher, list(data_classes), class_map, len(model))
     except DistillError as exc:
-        if class_map:
-            raise BenchError(f"--class-map {class_map}: {exc}") from exc
+        if class_map:  # classmap.py speaks of teacher/student: here they are model/dataset
+            said = str(exc).replace("teacher", "model").replace("student", "dataset")
+            raise BenchError(f"--class-map {class_map}: {said}") from exc
         raise BenchError(
             f"the model predicts {len(model)} classes ({', '.join(model[:4])}, …) but {data} has "
             f"{len(data_classes)} ({', '.join(data_classes[:4])}, …); pass --class-map FILE "

@@ -40,6 +40,8 @@ class BenchSpec:
     repeats: int = 1  # whole measurement repeated; the spread across repeats is reported
     runner_path: str | None = None  # adb: tool binary, or a folder of them (else the ABI cache)
     log_dir: str | None = None  # adb: where the tools' raw output is kept (else a temp folder)
+    data: str | None = None  # dataset spec for mIoU (``camvid:PATH``); None: latency only
+    eval_images: int = 16  # app runner: how many of ``data``'s val pictures go to the phone
 
 
 @dataclass
@@ -139,7 +141,8 @@ def runner_for(artifact: Path, where: str = "host") -> Runner:
     """The registered runner of ``where`` that takes ``artifact``: by suffix, then by content
     (:meth:`Runner.check_file`) when several runners share the suffix."""
     suffix = artifact.suffix.lower()
-    found = [c() for c in _RUNNERS.values() if c.where == where and suffix in c.formats]
+    found = [c() for c in _RUNNERS.values()
+             if c.where == where and suffix in c.formats and getattr(c, "by_suffix", True)]  # fmt: skip
     if len(found) == 1:
         return found[0]
     if not found:

@@ -40,6 +40,7 @@ class Feed:
     notes: list[str] = field(default_factory=list)
     missing: str = ""  # why there is no contract
     classes_named: bool = True  # False: ids only (foreign mask output, no --classes)
+    origin: str | None = None  # "<checkpoint sha256>@HxW": rows of one model at one size
 
 
 def resolve_feed(
@@ -64,7 +65,9 @@ def resolve_feed(
             if options.mean or options.classes:
                 notes.append(f"--mean/--std/--classes ignored: the {source} metadata says")
             label = meta.get("quantization") or session.quantization
-            return Feed(contract, source, label, notes)
+            sha = meta.get("source_sha256")
+            origin = f"{sha}@{contract.size[0]}x{contract.size[1]}" if sha else None
+            return Feed(contract, source, label, notes, origin=origin)
     return _foreign(artifact, session, options, data_classes, named)
 
 

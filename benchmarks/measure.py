@@ -67,7 +67,8 @@ def measure(
     result.latency = time_session(session, x, spec.warmup, spec.runs)
     result.peak_rss_mb = peak_rss_mb()
     result.extra = {"threads": spec.threads, "warmup": spec.warmup, "feed": feed.source,
-                    "rss_before_load_mb": rss_before, "notes": feed.notes}  # fmt: skip
+                    "rss_before_load_mb": rss_before, "notes": feed.notes,
+                    "origin": feed.origin}  # fmt: skip
     if job.macs:
         macs = runner.count_macs(artifact, session)
         result.extra["macs"] = macs
@@ -99,9 +100,19 @@ def _accuracy(result: RunResult, artifact: Path, session: Session, job: MeasureJ
     result.miou = None if metrics.miou != metrics.miou else metrics.miou
     result.per_class_iou = {c: (None if v != v else v) for c, v in zip(classes, metrics.per_class_iou)}
     result.images = count
-    result.extra.update(pixel_accuracy=metrics.pixel_accuracy, overlays=overlays,
-                        label_resize="nearest, to the artifact's input size")  # fmt: skip
+    result.extra.update(
+        pixel_accuracy=metrics.pixel_accuracy, overlays=overlays,
+        miou_mapped=_mapped_miou(metrics.per_class_iou, lut, len(classes)),
+        label_resize="nearest, to the artifact's input size",
+    )  # fmt: skip
 
+
+def _mapped_miou(ious: list[float], lut: np.ndarray, n: int) -> float | None:
+    """mIoU over the dataset classes some model class maps to (None when that is all of them):
+    a VOC model on CamVid can never say "Road", and this says how it does where it can."""
+    mapped = sorted({int(c) for c in lut if c < n})
+    valid = [ious[c] for c in mapped if ious[c] == ious[c]]
+    return sum(valid) / len(valid) if valid and len(mapped) < n else None
 
 def example_input(feed: Feed, session: Session) -> np.ndarray:
     """A seeded random picture through the contract; zeros when the normalisation is unknown."""
@@ -113,7 +124,14 @@ def example_input(feed: Feed, session: Session) -> np.ndarray:
 
 
 def peak_rss_mb() -> float:
-    """This process's resident-set high-water mark (Linux: KiB, macOS: bytes)."""
+    """This process's resident-set high-water mark. Linux: ``VmHWM`` (reset by exec; the
+    rusage figure keeps the forking parent's peak), elsewhere ``ru_maxrss`` (macOS: bytes)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (2**20 if sys.platform == "darwin" else 1024), 1)
 

@@ -29,7 +29,7 @@ class Pytorch(HostRunner):
     def load(self, artifact: Path, threads: int) -> Session:
         import torch
 
-        from edgeseg.checkpoint import load_model
+        from edgeseg.checkpoint import file_sha256, load_model
         from edgeseg.errors import EdgesegError
 
         torch.set_num_threads(threads)
@@ -43,6 +43,7 @@ class Pytorch(HostRunner):
             "palette": [list(c) for c in meta.palette], "input_size": [h, w], "layout": "NCHW",
             "mean": list(meta.mean), "std": list(meta.std), "input_dtype": "float32",
             "output": "logits", "output_dtype": "float32", "quantization": "fp32",
+            "source_sha256": file_sha256(artifact),  # what its exports record: rows pair up
         }  # fmt: skip
         shape = (1, 3, h, w)
         return Session(torch_fn(model), TensorInfo(shape, "float32"), meta=sidecar, handle=model)
