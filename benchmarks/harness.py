@@ -122,8 +122,12 @@ def _child_main(send_fd: int) -> None:
     from benchmarks.base import get_runner
     from benchmarks.measure import measure
 
+    import importlib
+
     send = Connection(send_fd, readable=False)
     runner_name, artifact, spec, job = pickle.loads(sys.stdin.buffer.read())
+    for module in job.runner_modules:
+        importlib.import_module(module)
 
     def report(phase: str, done: int, total: int) -> None:
         send.send(("progress", (phase, done, total)))

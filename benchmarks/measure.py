@@ -39,6 +39,7 @@ class MeasureJob:
     overlays: int = 0
     overlay_dir: str | None = None
     macs: bool = False
+    runner_modules: tuple[str, ...] = ()  # imported in the child: runners registered elsewhere
 
 
 def measure(
