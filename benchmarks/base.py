@@ -141,8 +141,10 @@ def runner_for(artifact: Path, where: str = "host") -> Runner:
     """The registered runner of ``where`` that takes ``artifact``: by suffix, then by content
     (:meth:`Runner.check_file`) when several runners share the suffix."""
     suffix = artifact.suffix.lower()
-    found = [c() for c in _RUNNERS.values()
-             if c.where == where and suffix in c.formats and getattr(c, "by_suffix", True)]  # fmt: skip
+    found = [
+        c() for c in _RUNNERS.values()
+        if c.where == where and suffix in c.formats and getattr(c, "by_suffix", True)
+    ]  # fmt: skip
     if len(found) == 1:
         return found[0]
     if not found:

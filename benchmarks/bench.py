@@ -71,8 +71,8 @@ def run_bench(paths: list[str | Path], options: BenchOptions) -> BenchReport:
             for artifact in artifacts:
                 bar.update(task, info=f"{artifact.name} on {device}")
 
-                def show(phase: str, done: int, total: int) -> None:
-                    bar.update(task, info=f"{artifact.name} {phase} {done}/{total}")
+                def show(phase: str, done: int, total: int, name: str = artifact.name) -> None:
+                    bar.update(task, info=f"{name} {phase} {done}/{total}")
 
                 results.append(_one(artifact, device, where, options, show))
                 bar.advance(task)

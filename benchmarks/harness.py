@@ -97,10 +97,10 @@ def _wait(child: subprocess.Popen, receive: Connection, progress, timeout_s):
 
 def _death(code: int | None, timeout_s: float | None) -> str:
     if code == -signal.SIGKILL and timeout_s:
-        return f"no result within {timeout_s:.0f} s: stopped"
+        return f"no result within {timeout_s:g} s: stopped"
     if code is not None and code < 0:
         name = signal.Signals(-code).name
-        hint = " (ExecuTorch aborts like this on a file it cannot parse)" if name == "SIGABRT" else ""
+        hint = " (ExecuTorch aborts so on a file it cannot parse)" if name == "SIGABRT" else ""
         return f"the runtime killed the process with {name}{hint}"
     return f"the measuring process exited with code {code} without a result"
 
@@ -118,11 +118,11 @@ def _failed(runner: str, artifact: Path, reason: str) -> RunResult:
 
 def _child_main(send_fd: int) -> None:
     """The child: job from stdin, messages to the parent's pipe."""
+    import importlib
+
     import benchmarks.runners  # noqa: F401  (register)
     from benchmarks.base import get_runner
     from benchmarks.measure import measure
-
-    import importlib
 
     send = Connection(send_fd, readable=False)
     runner_name, artifact, spec, job = pickle.loads(sys.stdin.buffer.read())

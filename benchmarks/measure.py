@@ -99,7 +99,8 @@ def _accuracy(result: RunResult, artifact: Path, session: Session, job: MeasureJ
                                 (job.overlays, folder), report)  # fmt: skip
     metrics = metrics_from(matrix, classes)
     result.miou = None if metrics.miou != metrics.miou else metrics.miou
-    result.per_class_iou = {c: (None if v != v else v) for c, v in zip(classes, metrics.per_class_iou)}
+    ious = metrics.per_class_iou
+    result.per_class_iou = {c: (None if v != v else v) for c, v in zip(classes, ious)}
     result.images = count
     result.extra.update(
         pixel_accuracy=metrics.pixel_accuracy, overlays=overlays,
@@ -114,6 +115,7 @@ def _mapped_miou(ious: list[float], lut: np.ndarray, n: int) -> float | None:
     mapped = sorted({int(c) for c in lut if c < n})
     valid = [ious[c] for c in mapped if ious[c] == ious[c]]
     return sum(valid) / len(valid) if valid and len(mapped) < n else None
+
 
 def example_input(feed: Feed, session: Session) -> np.ndarray:
     """A seeded random picture through the contract; zeros when the normalisation is unknown."""

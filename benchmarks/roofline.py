@@ -3,8 +3,8 @@
 The peak is measured, not looked up: a large square matrix product with the benchmark's thread
 count, best of a few repeats, in GMAC/s (one multiply-accumulate = 2 FLOPs). fp32:
 ``torch.matmul``. int8: onnxruntime's ``MatMulInteger`` (uint8 x int8 → int32, the weights a
-constant so MLAS pre-packs them as it does for a quantized conv). ``torch._int_mm`` exists on
-CPU but is a slow reference path here (~0.3 GMAC/s vs ~60 for MLAS): it would not be a peak. A model's MACs
+constant so MLAS pre-packs them as it does for a quantized conv). ``torch._int_mm`` exists
+on CPU but is a slow reference path here (~0.3 GMAC/s vs ~60 for MLAS): not a peak. A model's MACs
 come from its own graph (see each runner's ``macs_method``); a format that cannot count (a
 ``.pte``) borrows the count of a row exported from the same checkpoint at the same size
 (``source_sha256`` + input size), and says so. Achieved GMAC/s = MACs / median latency;

@@ -21,10 +21,13 @@ figcaption{font-size:12px}img.ov{max-width:320px}"""
 
 def render_html(report: BenchReport) -> str:
     data = report_dict(report)
-    parts = [f"<!doctype html><meta charset='utf-8'><title>edgeseg bench</title>"
-             f"<style>{_STYLE}</style><h1>edgeseg bench</h1>",
-             f"<p>{_e(data['created'])} on {_e(data['host'].get('processor'))} "
-             f"({data['host'].get('cpus')} CPUs); settings: {_e(data['settings'])}</p>"]  # fmt: skip
+    host = data["host"]
+    parts = [
+        "<!doctype html><meta charset='utf-8'><title>edgeseg bench</title>"
+        f"<style>{_STYLE}</style><h1>edgeseg bench</h1>",
+        f"<p>{_e(data['created'])} on {_e(host.get('processor'))} ({host.get('cpus')} CPUs); "
+        f"settings: {_e(data['settings'])}</p>",
+    ]
     if data["roofline"]:
         parts.append(f"<p>roofline peak: {_e(data['roofline'])}</p>")
     parts.append(_table(data["records"]))

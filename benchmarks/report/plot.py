@@ -25,7 +25,8 @@ def plot_png(report: BenchReport) -> bytes:
             continue
         x = r.latency.median_ms or r.latency.mean_ms
         ax.scatter([x], [y], s=40, color=f"C{i % 10}", zorder=3)
-        label = f"{Path(r.artifact).name} ({r.runner}{'' if r.device == 'host' else ', ' + r.device})"
+        where = "" if r.device == "host" else f", {r.device}"
+        label = f"{Path(r.artifact).name} ({r.runner}{where})"
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
     ax.set_xscale("log")
     ax.set_xlabel("median latency per image (ms, log scale)")

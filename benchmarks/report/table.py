@@ -25,8 +25,10 @@ def bench_table(report: BenchReport) -> Table:
     columns += ["GMAC/s", "%peak"] if roofline else []
     for c in columns:
         wide = c == "artifact"  # the only column that may wrap: numbers never do
-        table.add_column(c, justify="left" if c in ("artifact", "") else "right",
-                         overflow="fold", no_wrap=not wide, min_width=20 if wide else None)  # fmt: skip
+        table.add_column(
+            c, justify="left" if c in ("artifact", "") else "right", overflow="fold",
+            no_wrap=not wide, min_width=20 if wide else None,
+        )  # fmt: skip
     for i, record in enumerate(data["records"], 1):
         row = flat_row(record)
         mark = _ICONS.get(row["status"], row["status"])

@@ -15,8 +15,10 @@ import numpy as np
 from benchmarks.base import BenchError, register_runner
 from benchmarks.runners.host import HostRunner, Session, TensorInfo
 
-_DTYPES = {"tensor(float)": "float32", "tensor(uint8)": "uint8", "tensor(int8)": "int8",
-           "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(float16)": "float16"}  # fmt: skip
+_DTYPES = {
+    "tensor(float)": "float32", "tensor(uint8)": "uint8", "tensor(int8)": "int8",
+    "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(float16)": "float16",
+}  # fmt: skip
 
 
 @register_runner

@@ -12,35 +12,37 @@ from edgeseg.cli.options import QuietOpt, make_console
 from edgeseg.errors import ConfigError
 
 console = make_console()
-FileOpt = Optional[Path]
+Path_ = Optional[Path]
+Text = Optional[str]
+
+
+def _opt(help_: str, *names: str):
+    return typer.Option(*names, help=help_)
 
 
 def bench(
     artifacts: Annotated[list[Path], typer.Argument(help="Model files or folders of them")],
-    data: Annotated[Optional[str], typer.Option(help="Labelled dataset spec for mIoU, e.g. "
-                                                     "camvid:PATH | voc:PATH")] = None,
-    split: Annotated[str, typer.Option(help="Dataset split for mIoU")] = "val",
-    images: Annotated[Optional[int], typer.Option(help="mIoU over the first N images")] = None,
-    class_map: Annotated[Optional[Path], typer.Option(
-        help='JSON {"model class": "dataset class" | null} when they differ')] = None,
-    classes: Annotated[Optional[str], typer.Option(
-        help="Foreign models: class names (voc | classes.txt | a,b,c)")] = None,
-    mean: Annotated[Optional[str], typer.Option(help="Foreign models: mean, 0-1 units, r,g,b")] = None,
-    std: Annotated[Optional[str], typer.Option(help="Foreign models: std, 0-1 units, r,g,b")] = None,
-    device: Annotated[list[str], typer.Option(help="host | SERIAL | ALIAS | all (repeatable)")] = ["host"],  # noqa: B006
-    threads: Annotated[int, typer.Option(help="Inference threads")] = 1,
-    warmup: Annotated[int, typer.Option(help="Untimed warm-up runs")] = 3,
-    runs: Annotated[int, typer.Option(help="Timed runs")] = 20,
-    runner: Annotated[Optional[str], typer.Option(
-        help="tflite | executorch | onnxruntime | app (default: by file type)")] = None,
-    runner_path: Annotated[Optional[str], typer.Option(help="Phones: tool binary or folder")] = None,
-    delegate: Annotated[str, typer.Option(help="Phones, TFLite: xnnpack | gpu | nnapi | none")] = "xnnpack",
-    json_out: Annotated[FileOpt, typer.Option("--json", help="Write the JSON report here")] = None,
-    csv_out: Annotated[FileOpt, typer.Option("--csv", help="Write a CSV here")] = None,
-    plot: Annotated[FileOpt, typer.Option(help="Accuracy-vs-latency PNG")] = None,
-    report: Annotated[FileOpt, typer.Option(help="Self-contained HTML report")] = None,
-    roofline: Annotated[bool, typer.Option(help="Measure peak GEMM; report MACs and GMAC/s")] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds per host artifact before it is stopped")] = 1800.0,
+    data: Annotated[Text, _opt("Labelled dataset for mIoU: camvid:PATH | voc:PATH | …")] = None,
+    split: Annotated[str, _opt("Dataset split for mIoU")] = "val",
+    images: Annotated[Optional[int], _opt("mIoU over the first N images (default: all)")] = None,
+    class_map: Annotated[Path_, _opt('JSON {"model class": "dataset class" | null}')] = None,
+    classes: Annotated[Text, _opt("Foreign models: class names (voc | FILE | a,b,c)")] = None,
+    mean: Annotated[Text, _opt("Foreign models: mean r,g,b in 0-1 units")] = None,
+    std: Annotated[Text, _opt("Foreign models: std r,g,b in 0-1 units")] = None,
+    device: Annotated[list[str], _opt("host | SERIAL | ALIAS | all (repeatable)")] = ["host"],  # noqa: B006
+    threads: Annotated[int, _opt("Inference threads")] = 1,
+    warmup: Annotated[int, _opt("Untimed warm-up runs")] = 3,
+    runs: Annotated[int, _opt("Timed runs")] = 20,
+    runner: Annotated[Text, _opt("tflite | executorch | onnxruntime | app | … (default: "
+                                 "by file type)")] = None,
+    runner_path: Annotated[Text, _opt("Phones: the tool binary, or a folder of them")] = None,
+    delegate: Annotated[str, _opt("Phones, TFLite: xnnpack | gpu | nnapi | none")] = "xnnpack",
+    json_out: Annotated[Path_, _opt("Write the JSON report here", "--json")] = None,
+    csv_out: Annotated[Path_, _opt("Write a CSV here", "--csv")] = None,
+    plot: Annotated[Path_, _opt("Write the accuracy-vs-latency PNG here")] = None,
+    report: Annotated[Path_, _opt("Write a self-contained HTML report here")] = None,
+    roofline: Annotated[bool, _opt("Measure peak GEMM; report MACs, GMAC/s, % of peak")] = False,
+    timeout: Annotated[float, _opt("Seconds per host artifact before it is stopped")] = 1800.0,
     quiet: QuietOpt = False,
 ) -> None:  # fmt: skip
     """Benchmark ARTIFACTS: load time, latency stats, peak RSS, size and (with --data) mIoU."""
@@ -48,7 +50,14 @@ def bench(
     from benchmarks.bench import BenchOptions, run_bench
     from benchmarks.feed import FeedOptions
     from benchmarks.measure import MeasureJob
-    from benchmarks.report import bench_notes, bench_table, write_csv, write_html, write_json, write_plot
+    from benchmarks.report import (
+        bench_notes,
+        bench_table,
+        write_csv,
+        write_html,
+        write_json,
+        write_plot,
+    )
 
     if min(threads, runs) < 1 or warmup < 0 or (images is not None and images < 1):
         raise ConfigError("--threads, --runs and --images must be ≥ 1 and --warmup ≥ 0")
