@@ -31,7 +31,6 @@ from benchmarks.roofline import Peak, attach, measure_peak, share_macs
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
 
-SKIP_SUFFIXES = (".json", ".jsonl", ".log", ".txt", ".md", ".png", ".html", ".csv")
 
 
 @dataclass
