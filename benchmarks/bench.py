@@ -32,7 +32,6 @@ from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
 
 
-
 @dataclass
 class BenchOptions:
     spec: BenchSpec = field(default_factory=BenchSpec)
