@@ -9,7 +9,6 @@ output. Reporting never asks which runtime produced a result.
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +20,10 @@ from edgeseg.utils import unknown_name_message
 
 class BenchError(EdgesegError):
     """A benchmark could not run (bad artifact, missing runner binary, unreachable device)."""
+
+
+class RunnerUnavailable(BenchError):
+    """The runtime cannot run on this machine at all (Core ML off macOS): a skipped row."""
 
 
 @dataclass
@@ -37,6 +40,8 @@ class BenchSpec:
     repeats: int = 1  # whole measurement repeated; the spread across repeats is reported
     runner_path: str | None = None  # adb: tool binary, or a folder of them (else the ABI cache)
     log_dir: str | None = None  # adb: where the tools' raw output is kept (else a temp folder)
+    data: str | None = None  # dataset spec for mIoU (``camvid:PATH``); None: latency only
+    eval_images: int = 16  # app runner: how many of ``data``'s val pictures go to the phone
 
 
 @dataclass
@@ -100,19 +105,13 @@ class Runner:
     def check_available(self) -> None:
         """Raise :class:`BenchError` naming what is missing and how to get it."""
 
+    def check_file(self, artifact: Path) -> None:
+        """Raise :class:`BenchError` unless ``artifact`` looks like this runner's format (a cheap
+        look at its bytes). Two runners may share a suffix (``.pt``: checkpoint or TorchScript);
+        :func:`runner_for` then asks each, so content decides, never a guess."""
+
     def run(self, artifact: Path, spec: BenchSpec) -> RunResult:
         raise NotImplementedError
-
-
-def read_sidecar(artifact: Path) -> dict[str, Any]:
-    """The artifact's ``<name>.json`` metadata, or ``{}`` for a foreign model without one."""
-    path = artifact.with_name(artifact.name + ".json")
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BenchError(f"{path}: unreadable sidecar ({exc}); re-export the model") from exc
 
 
 _RUNNERS: dict[str, type[Runner]] = {}
@@ -139,13 +138,26 @@ def get_runner(name: str) -> Runner:
 
 
 def runner_for(artifact: Path, where: str = "host") -> Runner:
-    """The registered runner of ``where`` that takes ``artifact``'s suffix."""
+    """The registered runner of ``where`` that takes ``artifact``: by suffix, then by content
+    (:meth:`Runner.check_file`) when several runners share the suffix."""
     suffix = artifact.suffix.lower()
-    for cls in _RUNNERS.values():
-        if cls.where == where and suffix in cls.formats:
-            return cls()
-    known = sorted({s for c in _RUNNERS.values() if c.where == where for s in c.formats})
-    raise BenchError(
-        f"{artifact}: no {where} runner for '{suffix or artifact.name}' files "
-        f"(known: {', '.join(known)})"
-    )
+    found = [
+        c() for c in _RUNNERS.values()
+        if c.where == where and suffix in c.formats and getattr(c, "by_suffix", True)
+    ]  # fmt: skip
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        known = sorted({s for c in _RUNNERS.values() if c.where == where for s in c.formats})
+        raise BenchError(
+            f"{artifact}: no {where} runner for '{suffix or artifact.name}' files "
+            f"(known: {', '.join(known)})"
+        )
+    reasons = []
+    for runner in found:
+        try:
+            runner.check_file(artifact)
+            return runner
+        except BenchError as exc:
+            reasons.append(f"{runner.name}: {exc}")
+    raise BenchError(f"{artifact}: no {where} runner recognises it ({'; '.join(reasons)})")

@@ -152,9 +152,14 @@ def sidecar_path(artifact: str | Path) -> Path:
     return artifact.with_name(artifact.name + ".json")
 
 
-def read_sidecar(artifact: str | Path) -> dict[str, Any]:
-    """The artifact's validated sidecar dict; absent, unreadable or invalid → ContractError."""
+def read_sidecar(artifact: str | Path, missing_ok: bool = False) -> dict[str, Any]:
+    """The artifact's validated sidecar dict; absent, unreadable or invalid → ContractError.
+
+    ``missing_ok``: a foreign model (no sidecar at all) gives ``{}`` instead; a sidecar that is
+    present is still validated, since feeding a model from a broken one gives wrong numbers."""
     path = sidecar_path(artifact)
+    if not path.is_file() and missing_ok:
+        return {}
     if not path.is_file():
         raise ContractError(
             f"{Path(artifact).name} has no sidecar {path.name}: export with edgeseg export "

@@ -36,7 +36,8 @@ from benchmarks.adb.client import Adb, ShellResult, adb_path, state_error
 from benchmarks.adb.devices import device_info
 from benchmarks.adb.parsers import ParseError, ToolTimings
 from benchmarks.adb.thermal import device_temp_c, wait_until_cool
-from benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult, read_sidecar
+from benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
+from edgeseg.contract import read_sidecar
 from edgeseg.progress import progress_bar
 from edgeseg.utils import atomic_path
 
@@ -72,7 +73,7 @@ class AdbRunner(Runner):
             raise BenchError("runs, repeats and threads must be ≥ 1 and warm-up ≥ 0")
         info = device_info(spec.device)
         binary, libs = find_tool(self.tool, info.abi, spec.runner_path)
-        meta = read_sidecar(artifact)
+        meta = read_sidecar(artifact, missing_ok=True)
         adb = Adb(spec.device)
         command = self.command(binary.name, artifact.name, spec)
         try:

@@ -13,6 +13,7 @@ import typer
 
 import edgeseg
 from edgeseg.cli import android_demo as android_demo_cmd
+from edgeseg.cli import bench as bench_cmd
 from edgeseg.cli import devices as devices_cmd
 from edgeseg.cli import distill as distill_cmd
 from edgeseg.cli import eval as eval_cmd
@@ -37,6 +38,7 @@ app.command("export")(export_cmd.export)
 app.command("models")(models_cmd.models)
 app.command("quickstart")(quickstart_cmd.quickstart)
 app.command("devices")(devices_cmd.devices)
+app.command("bench")(bench_cmd.bench)
 app.add_typer(android_demo_cmd.app, name="android-demo")
 
 

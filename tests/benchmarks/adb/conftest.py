@@ -9,6 +9,7 @@ it in ``.ci/run``).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -139,8 +140,18 @@ def onnx_model(tmp_path_factory) -> Path:
     model.ir_version = 8
     path = tmp_path_factory.mktemp("onnx") / "tiny.onnx"
     onnx.save(model, path)
-    path.with_name("tiny.onnx.json").write_text('{"quantization": "fp32"}')
+    path.with_name("tiny.onnx.json").write_text(json.dumps(tiny_sidecar("fp32")))
     return path
+
+
+def tiny_sidecar(quantization: str) -> dict:
+    """A valid edgeseg sidecar for the one-conv graph: 3x32x32 float in, 4-class logits out."""
+    return {
+        "classes": ["a", "b", "c", "d"], "palette": [[0, 0, 0], [255, 0, 0], [0, 255, 0],
+        [0, 0, 255]], "input_size": [32, 32], "layout": "NCHW", "mean": [0.5, 0.5, 0.5],
+        "std": [0.25, 0.25, 0.25], "input_dtype": "float32", "output": "logits",
+        "output_dtype": "float32", "quantization": quantization,
+    }  # fmt: skip
 
 
 @pytest.fixture(scope="session")

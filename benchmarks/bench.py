@@ -1,0 +1,187 @@
+"""``edgeseg bench``: every artifact on every device → one :class:`~benchmarks.base.RunResult`.
+
+Host rows run in a child process each (:mod:`benchmarks.harness`); phone rows go through the
+adb runners (``benchmarks.adb``), chosen by suffix or by ``--runner``. Bad *command* input (a
+folder with no artifacts, a dataset spec that does not load, an unknown runner, a phone that
+is not there) raises before anything runs; a bad *artifact* (unknown type, corrupt file, a
+model whose classes do not fit the dataset) becomes a failed row and the others still run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import benchmarks.runners  # noqa: F401  (register the host runners)
+from benchmarks.base import (
+    BenchError,
+    BenchSpec,
+    RunResult,
+    get_runner,
+    runner_for,
+    runner_names,
+)
+from benchmarks.harness import one_line, run_isolated
+from benchmarks.measure import MeasureJob, artifact_bytes
+from benchmarks.roofline import Peak, attach, measure_peak, share_macs
+from edgeseg.errors import EdgesegError
+from edgeseg.progress import progress_bar
+
+
+@dataclass
+class BenchOptions:
+    spec: BenchSpec = field(default_factory=BenchSpec)
+    job: MeasureJob = field(default_factory=MeasureJob)
+    devices: tuple[str, ...] = ("host",)
+    runner: str | None = None  # tflite | executorch | onnxruntime | app | any host runner
+    roofline: bool = False
+    timeout_s: float | None = 1800.0
+    progress: bool = True
+
+
+@dataclass
+class BenchReport:
+    results: list[RunResult]
+    options: BenchOptions
+    peak: Peak | None = None
+    created: str = ""
+    host: dict = field(default_factory=dict)
+
+
+def run_bench(paths: list[str | Path], options: BenchOptions) -> BenchReport:
+    """Benchmark ``paths`` (artifacts or folders of them) as ``options`` say."""
+    artifacts = expand(paths)
+    job = options.job
+    if job.data:
+        job.data_classes = dataset_classes(job.data, job.split)
+    targets = _targets(options.devices)
+    if options.runner:
+        for where in {w for _, w in targets}:
+            _runner_name(options.runner, where)
+    results: list[RunResult] = []
+    with progress_bar(options.progress) as bar:
+        task = bar.add_task("bench", total=len(artifacts) * len(targets), info="")
+        for device, where in targets:
+            for artifact in artifacts:
+                bar.update(task, info=f"{artifact.name} on {device}")
+
+                def show(phase: str, done: int, total: int, name: str = artifact.name) -> None:
+                    bar.update(task, info=f"{name} {phase} {done}/{total}")
+
+                results.append(_one(artifact, device, where, options, show))
+                bar.advance(task)
+    report = BenchReport(results, options, created=_now(), host=host_info())
+    if options.roofline:
+        share_macs(results)
+        report.peak = measure_peak(options.spec.threads)
+        attach(results, report.peak)
+    return report
+
+
+def expand(paths: list[str | Path]) -> list[Path]:
+    """Files as given (an unknown type becomes a failed row); folders → their artifacts."""
+    if not paths:
+        raise BenchError("no artifacts given: pass model files or a folder of them")
+    suffixes = {s for n in runner_names() for s in get_runner(n).formats}
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir() or path.suffix.lower() in suffixes:  # .mlpackage is a folder
+            out.append(path)
+            continue
+        found = sorted(
+            p for p in path.iterdir()
+            if not p.name.startswith(".") and p.suffix.lower() in suffixes
+        )  # fmt: skip
+        if not found:
+            raise BenchError(f"{path} holds no model files ({', '.join(sorted(suffixes))})")
+        out.extend(found)
+    return out
+
+
+def dataset_classes(data: str, split: str) -> tuple[str, ...]:
+    """Load the dataset's index once up front: a bad ``--data`` fails before any timing."""
+    from edgeseg.data import build_dataset
+
+    dataset = build_dataset(data, split)
+    if not dataset.info.labeled:
+        raise BenchError(f"{data} has no labels: mIoU needs a labelled set (or drop --data)")
+    return tuple(dataset.info.classes)
+
+
+def _targets(devices: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(device, where) pairs: "host", or the serials of the phones each selector names."""
+    out: list[tuple[str, str]] = []
+    for selector in devices:
+        if selector == "host":
+            out.append(("host", "host"))
+            continue
+        from benchmarks.adb import resolve_devices
+
+        out.extend((d.serial, "adb") for d in resolve_devices(selector))
+    return list(dict.fromkeys(out))
+
+
+def _one(artifact: Path, device: str, where: str, options: BenchOptions, show) -> RunResult:
+    try:
+        runner = _runner(artifact, where, options.runner)
+    except BenchError as exc:
+        return _failed(artifact, options.runner or "?", device, one_line(exc))
+    if where == "host":
+        return run_isolated(runner.name, artifact, options.spec, options.job, show,
+                            options.timeout_s)  # fmt: skip
+    spec = replace(options.spec, device=device, data=options.job.data)
+    try:
+        return runner.run(artifact, spec)
+    except EdgesegError as exc:  # one phone run failing never stops the others
+        return _failed(artifact, runner.name, device, one_line(exc))
+
+
+def _runner(artifact: Path, where: str, name: str | None):
+    """``--runner tflite`` means ``tflite`` on the host and ``adb-tflite`` on a phone."""
+    if name is None:
+        return runner_for(artifact, where)
+    runner = get_runner(_runner_name(name, where))
+    if artifact.suffix.lower() not in runner.formats:
+        raise BenchError(f"{artifact.name}: the {runner.name} runner takes "
+                         f"{', '.join(runner.formats)} files")  # fmt: skip
+    return runner
+
+
+def _runner_name(name: str, where: str) -> str:
+    names = [n for n in (f"adb-{name}", name) if n in runner_names(where)]
+    if not names:
+        valid = sorted({n.removeprefix("adb-") for n in runner_names(where)})
+        raise BenchError(f"no {where} runner '{name}' (valid: {', '.join(valid)})")
+    return names[0]
+
+
+def _failed(artifact: Path, runner: str, device: str, reason: str) -> RunResult:
+    size = artifact_bytes(artifact) if artifact.exists() else None
+    return RunResult(str(artifact), runner, device, status="failed", reason=reason,
+                     file_bytes=size)  # fmt: skip
+
+
+def host_info() -> dict:
+    """What the numbers were measured on."""
+    return {"platform": platform.platform(), "machine": platform.machine(),
+            "processor": _cpu_name(), "cpus": os.cpu_count(),
+            "python": sys.version.split()[0]}  # fmt: skip
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")

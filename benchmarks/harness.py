@@ -1,0 +1,154 @@
+"""Run one host measurement in a child process, so a runtime that aborts costs one row.
+
+ExecuTorch's loader aborts the whole process on some bad files (SIGABRT), native runtimes can
+segfault, and every runtime keeps memory it never returns: a fresh child per artifact isolates
+all three and makes the peak RSS that artifact's own. The child is a plain
+``python -m benchmarks.harness`` (not multiprocessing's spawn, which would re-import the
+caller's ``__main__`` — for the CLI, all of edgeseg and torch — into every child): it reads its
+job pickled on stdin and sends progress and one result back over a pipe. A child that dies or
+overruns ``timeout_s`` becomes a ``failed`` :class:`~benchmarks.base.RunResult` naming the
+signal or exit code and the runtime's last words. The child's stdout/stderr go to a log file
+(runtimes print banners and cpuinfo chatter), so the table and the progress bar stay clean.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from benchmarks.base import BenchSpec, RunnerUnavailable, RunResult
+from benchmarks.measure import MeasureJob, artifact_bytes
+
+Progress = Callable[[str, int, int], None]
+
+
+def run_isolated(
+    runner: str, artifact: Path, spec: BenchSpec, job: MeasureJob,
+    progress: Progress | None = None, timeout_s: float | None = None,
+) -> RunResult:  # fmt: skip
+    """Measure ``artifact`` with host runner ``runner`` in a child process; never raises for
+    a bad artifact (the row says what went wrong)."""
+    receive_fd, send_fd = os.pipe()
+    receive = Connection(receive_fd, writable=False)
+    with tempfile.TemporaryFile() as log:
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "benchmarks.harness", str(send_fd)], stdin=subprocess.PIPE,
+                stdout=log, stderr=subprocess.STDOUT, pass_fds=(send_fd,), env=_child_env(),
+            )  # fmt: skip
+        finally:
+            os.close(send_fd)
+        with receive:
+            child.stdin.write(pickle.dumps((runner, str(artifact), spec, job)))
+            child.stdin.close()
+            message = _wait(child, receive, progress, timeout_s)
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        log.seek(0)
+        last = _last_line(log.read().decode(errors="replace"))
+    if message is None:
+        said = f" (last output: {last})" if last else ""
+        return _failed(runner, artifact, _death(child.returncode, timeout_s) + said)
+    kind, payload = message
+    if kind == "result":
+        return payload
+    row = _failed(runner, artifact, payload)
+    row.status = "skipped" if kind == "skipped" else "failed"
+    return row
+
+
+def _child_env() -> dict[str, str]:
+    """The child imports this very ``benchmarks`` package, wherever it was imported from."""
+    root = str(Path(__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+
+
+def _wait(child: subprocess.Popen, receive: Connection, progress, timeout_s):
+    """The child's final message, or None when it died or ran out of time (then killed)."""
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    while True:
+        if receive.poll(0.2):
+            try:
+                kind, payload = receive.recv()
+            except (EOFError, OSError):
+                return None
+            if kind != "progress":
+                return kind, payload
+            if progress:
+                progress(*payload)
+        elif child.poll() is not None:
+            return None
+        if deadline and time.monotonic() > deadline:
+            child.kill()
+            return None
+
+
+def _death(code: int | None, timeout_s: float | None) -> str:
+    if code == -signal.SIGKILL and timeout_s:
+        return f"no result within {timeout_s:g} s: stopped"
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        hint = " (ExecuTorch aborts so on a file it cannot parse)" if name == "SIGABRT" else ""
+        return f"the runtime killed the process with {name}{hint}"
+    return f"the measuring process exited with code {code} without a result"
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else ""
+
+
+def _failed(runner: str, artifact: Path, reason: str) -> RunResult:
+    size = artifact_bytes(artifact) if artifact.exists() else None
+    return RunResult(str(artifact), runner, "host", status="failed", reason=reason,
+                     file_bytes=size)  # fmt: skip
+
+
+def _child_main(send_fd: int) -> None:
+    """The child: job from stdin, messages to the parent's pipe."""
+    import importlib
+
+    import benchmarks.runners  # noqa: F401  (register)
+    from benchmarks.base import get_runner
+    from benchmarks.measure import measure
+
+    send = Connection(send_fd, readable=False)
+    runner_name, artifact, spec, job = pickle.loads(sys.stdin.buffer.read())
+    for module in job.runner_modules:
+        importlib.import_module(module)
+
+    def report(phase: str, done: int, total: int) -> None:
+        send.send(("progress", (phase, done, total)))
+
+    try:
+        runner = get_runner(runner_name)
+        send.send(("result", measure(runner, Path(artifact), spec, job, report)))
+    except RunnerUnavailable as exc:
+        send.send(("skipped", one_line(exc)))
+    except Exception as exc:  # any failure of this artifact is this row's reason
+        send.send(("failed", one_line(exc)))
+
+
+def one_line(exc: BaseException) -> str:
+    """The error's first line; the exception type too when it is not one of edgeseg's."""
+    from edgeseg.errors import EdgesegError
+
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    return text if isinstance(exc, EdgesegError) else f"{type(exc).__name__}: {text}"[:300]
+
+
+if __name__ == "__main__":
+    _child_main(int(sys.argv[1]))

@@ -1,0 +1,102 @@
+"""``edgeseg bench``: latency, size, memory and mIoU of artifacts on this machine and on phones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from edgeseg.cli.options import QuietOpt, make_console
+from edgeseg.errors import ConfigError
+
+console = make_console()
+Path_ = Optional[Path]
+Text = Optional[str]
+
+
+def _opt(help_: str, *names: str):
+    return typer.Option(*names, help=help_)
+
+
+def bench(
+    artifacts: Annotated[list[Path], typer.Argument(help="Model files or folders of them")],
+    data: Annotated[Text, _opt("Labelled dataset for mIoU: camvid:PATH | voc:PATH | …")] = None,
+    split: Annotated[str, _opt("Dataset split for mIoU")] = "val",
+    images: Annotated[Optional[int], _opt("mIoU over the first N images (default: all)")] = None,
+    class_map: Annotated[Path_, _opt('JSON {"model class": "dataset class" | null}')] = None,
+    classes: Annotated[Text, _opt("Foreign models: class names (voc | FILE | a,b,c)")] = None,
+    mean: Annotated[Text, _opt("Foreign models: mean r,g,b in 0-1 units")] = None,
+    std: Annotated[Text, _opt("Foreign models: std r,g,b in 0-1 units")] = None,
+    device: Annotated[list[str], _opt("host | SERIAL | ALIAS | all (repeatable)")] = ["host"],  # noqa: B006
+    threads: Annotated[int, _opt("Inference threads")] = 1,
+    warmup: Annotated[int, _opt("Untimed warm-up runs")] = 3,
+    runs: Annotated[int, _opt("Timed runs")] = 20,
+    runner: Annotated[Text, _opt("tflite | executorch | onnxruntime | app | … (default: "
+                                 "by file type)")] = None,
+    runner_path: Annotated[Text, _opt("Phones: the tool binary, or a folder of them")] = None,
+    delegate: Annotated[str, _opt("Phones, TFLite: xnnpack | gpu | nnapi | none")] = "xnnpack",
+    json_out: Annotated[Path_, _opt("Write the JSON report here", "--json")] = None,
+    csv_out: Annotated[Path_, _opt("Write a CSV here", "--csv")] = None,
+    plot: Annotated[Path_, _opt("Write the accuracy-vs-latency PNG here")] = None,
+    report: Annotated[Path_, _opt("Write a self-contained HTML report here")] = None,
+    roofline: Annotated[bool, _opt("Measure peak GEMM; report MACs, GMAC/s, % of peak")] = False,
+    timeout: Annotated[float, _opt("Seconds per host artifact before it is stopped")] = 1800.0,
+    quiet: QuietOpt = False,
+) -> None:  # fmt: skip
+    """Benchmark ARTIFACTS: load time, latency stats, peak RSS, size and (with --data) mIoU."""
+    from benchmarks.base import BenchSpec
+    from benchmarks.bench import BenchOptions, run_bench
+    from benchmarks.feed import FeedOptions
+    from benchmarks.measure import MeasureJob
+    from benchmarks.report import (
+        bench_notes,
+        bench_table,
+        write_csv,
+        write_html,
+        write_json,
+        write_plot,
+    )
+
+    if min(threads, runs) < 1 or warmup < 0 or (images is not None and images < 1):
+        raise ConfigError("--threads, --runs and --images must be ≥ 1 and --warmup ≥ 0")
+    overlay_dir = report.with_name(report.stem + "_overlays") if report and data else None
+    job = MeasureJob(
+        data=data, split=split, images=images, class_map=str(class_map) if class_map else None,
+        feed=FeedOptions(_triple(mean, "--mean"), _triple(std, "--std"), classes),
+        overlays=3 if overlay_dir else 0, overlay_dir=str(overlay_dir) if overlay_dir else None,
+        macs=roofline,
+    )  # fmt: skip
+    spec = BenchSpec(warmup=warmup, runs=runs, threads=threads, runner_path=runner_path,
+                     delegate=delegate, data=data, eval_images=images or 16)  # fmt: skip
+    options = BenchOptions(spec, job, tuple(device), runner, roofline, timeout, not quiet)
+    result = run_bench([str(a) for a in artifacts], options)
+    console.print(bench_table(result))
+    for line in bench_notes(result):
+        console.print(escape(line), highlight=False)
+    if result.peak:
+        p = result.peak
+        int8 = f"{p.int8_gmacs:.1f}" if p.int8_gmacs else "—"
+        console.print(f"peak GEMM ({p.size}³, {p.threads} thread(s)): fp32 {p.fp32_gmacs:.1f} "
+                      f"GMAC/s, int8 {int8} GMAC/s ({p.int8_method})")  # fmt: skip
+    if data:
+        console.print("mIoU: labels resized (nearest) to each artifact's input size")
+    for path, write in ((json_out, write_json), (csv_out, write_csv), (plot, write_plot),
+                        (report, write_html)):  # fmt: skip
+        if path:
+            console.print(f"wrote {write(result, path)}")
+
+
+def _triple(text: str | None, flag: str) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) == 1:
+        values = values * 3
+    if len(values) != 3:
+        raise ConfigError(f"{flag} '{text}': give 3 numbers r,g,b in 0-1 units (or one for all)")
+    return values

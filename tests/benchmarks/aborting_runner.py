@@ -1,0 +1,24 @@
+"""A host runner whose load aborts the process (SIGABRT), as ExecuTorch does on some bad files:
+imported by the harness test in the parent and, through ``MeasureJob.runner_modules``, in the
+measuring child."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from benchmarks.base import register_runner
+from benchmarks.runners.host import HostRunner, Session
+
+
+@register_runner
+class Aborting(HostRunner):
+    name = "test-abort"
+    formats = (".abort",)
+
+    def check_file(self, artifact: Path) -> None:
+        pass
+
+    def load(self, artifact: Path, threads: int) -> Session:
+        print("about to abort like a native runtime")
+        os.abort()
