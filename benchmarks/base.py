@@ -37,6 +37,8 @@ class BenchSpec:
     repeats: int = 1  # whole measurement repeated; the spread across repeats is reported
     runner_path: str | None = None  # adb: tool binary, or a folder of them (else the ABI cache)
     log_dir: str | None = None  # adb: where the tools' raw output is kept (else a temp folder)
+    data: str | None = None  # dataset spec for mIoU (``camvid:PATH``); None: latency only
+    eval_images: int = 16  # app runner: how many of ``data``'s val pictures go to the phone
 
 
 @dataclass
@@ -96,6 +98,7 @@ class Runner:
     name: ClassVar[str] = ""
     formats: ClassVar[tuple[str, ...]] = ()
     where: ClassVar[str] = "host"
+    by_suffix: ClassVar[bool] = True  # False: only run when named (``--runner app``)
 
     def check_available(self) -> None:
         """Raise :class:`BenchError` naming what is missing and how to get it."""
@@ -139,10 +142,10 @@ def get_runner(name: str) -> Runner:
 
 
 def runner_for(artifact: Path, where: str = "host") -> Runner:
-    """The registered runner of ``where`` that takes ``artifact``'s suffix."""
+    """The registered runner of ``where`` that takes ``artifact``'s suffix (opt-in ones aside)."""
     suffix = artifact.suffix.lower()
     for cls in _RUNNERS.values():
-        if cls.where == where and suffix in cls.formats:
+        if cls.where == where and suffix in cls.formats and cls.by_suffix:
             return cls()
     known = sorted({s for c in _RUNNERS.values() if c.where == where for s in c.formats})
     raise BenchError(
