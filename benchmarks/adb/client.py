@@ -57,7 +57,7 @@ def adb_path() -> str:
     if path is None and sdk and (Path(sdk) / "platform-tools" / "adb").is_file():
         path = str(Path(sdk) / "platform-tools" / "adb")
     if path is None:
-        raise AdbError(f"adb not found on PATH nor in $ANDROID_HOME/platform-tools: {INSTALL_HINT}")
+        raise AdbError(f"adb not found on PATH: {INSTALL_HINT}")
     return path
 
 

@@ -135,6 +135,45 @@ def test_lossy_port_shows_the_miou_it_loses(make_device, tmp_path, colour_onnx, 
     assert_clean(phone)
 
 
+def _with_sidecar(model: Path, folder: Path) -> Path:
+    """A copy of a conftest model with a sidecar read off its real tensors (mean/std 0.5)."""
+    copy = folder / model.name
+    shutil.copy(model, copy)
+    if model.suffix == ".tflite":
+        from ai_edge_litert.interpreter import Interpreter
+
+        interp = Interpreter(model_path=str(model))
+        shape = [int(d) for d in interp.get_input_details()[0]["shape"]]
+        classes = int(interp.get_output_details()[0]["shape"][-1 if shape[-1] == 3 else 1])
+    else:
+        shape, classes = [1, 3, SIZE, SIZE], 4  # conftest's tiny_module
+    nhwc = shape[-1] == 3
+    meta = colour_sidecar(
+        classes=[f"c{i}" for i in range(classes)], palette=[[i, i, i] for i in range(classes)],
+        input_size=shape[1:3] if nhwc else shape[2:], layout="NHWC" if nhwc else "NCHW",
+        mean=[0.5] * 3, std=[0.5] * 3,
+    )  # fmt: skip
+    copy.with_name(copy.name + ".json").write_text(json.dumps(meta))
+    return copy
+
+
+@pytest.mark.parametrize("fixture, runtime", [("tflite_model", "litert"),
+                                              ("pte_model", "executorch")])  # fmt: skip
+def test_litert_and_executorch_through_the_app(
+    pixel8, tmp_path, colour_data, request, fixture, runtime
+) -> None:
+    """Unlabelled pictures (``images:``): no mIoU, but phone and host masks must still agree."""
+    model = _with_sidecar(request.getfixturevalue(fixture), tmp_path)
+    pictures = "images:" + colour_data.removeprefix("folder:") + "/val/images"
+    spec = spec_for(pixel8, tmp_path, data=pictures, eval_images=3)
+    result = get_runner("app").run(model, spec)
+    assert result.status == "ok", result.reason
+    assert result.extra["runtime"] == f"{runtime}/cpu ×1" and result.latency.runs == 5
+    assert result.images == 3 and result.miou is None and "host_miou" not in result.extra
+    assert result.extra["pixel_agreement"] == 1.0
+    assert_clean(pixel8)
+
+
 def test_latency_only_without_data(pixel8, tmp_path, colour_onnx) -> None:
     result = get_runner("app").run(colour_onnx, spec_for(pixel8, tmp_path))
     assert result.status == "ok" and result.latency.runs == 5
