@@ -18,7 +18,8 @@ model is *in the app*, and how accurate it is *on the phone*. The protocol is
 
 ``RunResult.miou``/``per_class_iou`` are the **on-device** numbers. ``extra`` holds: ``device``
 (DeviceInfo dict), ``app_device`` (the app's own device block), ``runtime``, ``delegate``,
-``threads``, ``run_id``, ``command`` (the ``am start`` line), ``pulled`` (host folder of the
+``threads``, ``temps_c``/``cooldown_s`` (the thermal gate), ``notes``, ``run_id``, ``command`` (the
+``am start`` line), ``pulled`` (host folder of the
 pulled run, masks included), ``memory`` (before load / after runs, kB), ``samples_ms``,
 ``preprocess_ms_mean``, ``postprocess_ms_mean``, and with ``--data``: ``data``,
 ``host_miou``, ``miou_delta`` (on-device − host; negative: the port loses accuracy),
@@ -41,18 +42,10 @@ from typing import Any
 
 from benchmarks.adb.client import Adb, adb_path
 from benchmarks.adb.devices import DeviceInfo, device_info
-from benchmarks.adb.evalset import (
-    EvalSet,
-    agreement,
-    build_eval_set,
-    host_masks,
-    match_masks,
-    metrics_row,
-    score,
-)
+from benchmarks.adb.evalset import EvalSet, build_eval_set, fill_accuracy
+from benchmarks.adb.thermal import device_temp_c, wait_until_cool
 from benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult, register_runner
 from edgeseg.android_demo import BENCH_ACTIVITY, PACKAGE, read_bench_result
-from edgeseg.contract import parse_meta
 from edgeseg.contract import read_sidecar as read_contract
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
@@ -95,6 +88,8 @@ class App(Runner):
             command = am_command(artifact, spec, stage, run_id, evalset is not None)
             try:
                 push(adb, artifact, stage, evalset)
+                gate = wait_until_cool(adb, spec.max_temp_c) if spec.max_temp_c else None
+                temp = device_temp_c(adb)
                 status = self._start_and_wait(adb, command, out_dir, artifact)
                 pulled = _pull(adb, out_dir, artifact, spec) if status["pull"] else None
             finally:
@@ -106,8 +101,9 @@ class App(Runner):
             quantization=meta.get("quantization"),
         )  # fmt: skip
         result.extra = {"device": info.as_dict(), "run_id": run_id, "command": command,
-                        "threads": spec.threads, "delegate": spec.delegate,
-                        **status.get("extra", {})}  # fmt: skip
+                        "threads": spec.threads, "delegate": spec.delegate, "temps_c": [temp],
+                        "cooldown_s": round(gate.waited_s, 1) if gate else 0.0,
+                        "notes": notes(spec), **status.get("extra", {})}  # fmt: skip
         if pulled is not None:
             fill_from_bench(result, pulled, evalset, artifact, meta)
         return result
@@ -139,6 +135,16 @@ class App(Runner):
             task = bar.add_task(f"app {artifact.name} on {adb.serial}", total=None, info="")
             outcome = wait_for_status(adb, out_dir, self, lambda s: bar.update(task, info=s))
         return outcome
+
+
+def notes(spec: BenchSpec) -> list[str]:
+    """Options of ``edgeseg bench`` that an app run cannot honour, said rather than ignored."""
+    said = []
+    if spec.taskset:
+        said.append("--taskset does not apply to the app (Android schedules its threads)")
+    if spec.repeats > 1:
+        said.append("the app runs bench mode once per artifact; --repeats does not apply")
+    return said
 
 
 def app_delegate(artifact: Path, delegate: str) -> str:
@@ -279,28 +285,4 @@ def fill_from_bench(
         postprocess_ms_mean=bench.get("postprocess_ms_mean"),
     )  # fmt: skip
     if result.status == "ok" and evalset is not None:
-        fill_accuracy(result, bench, evalset, artifact, meta)
-
-
-def fill_accuracy(
-    result: RunResult, bench: dict, evalset: EvalSet, artifact: Path, meta: dict
-) -> None:
-    """On-device mIoU from the phone's masks; the host's mIoU of the same pictures beside it."""
-    masks = match_masks(bench.get("masks", []), evalset, parse_meta(meta).size)
-    result.images = len(masks)
-    result.extra["data"] = evalset.spec
-    if evalset.labels is not None:
-        result.miou, result.per_class_iou = metrics_row(
-            score(masks, evalset.labels, evalset.classes)
-        )
-    try:
-        reference = host_masks(artifact, meta, evalset.images)
-    except (EdgesegError, ImportError, RuntimeError, ValueError) as exc:
-        result.extra["accuracy_note"] = f"host reference not run: {exc}".splitlines()[0][:200]
-        return
-    result.extra["pixel_agreement"] = agreement(masks, reference)
-    if evalset.labels is not None:
-        host_miou, _ = metrics_row(score(reference, evalset.labels, evalset.classes))
-        result.extra["host_miou"] = host_miou
-        if host_miou is not None and result.miou is not None:
-            result.extra["miou_delta"] = result.miou - host_miou
+        fill_accuracy(result, bench.get("masks", []), evalset, artifact, meta)

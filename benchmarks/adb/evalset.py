@@ -24,9 +24,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.base import BenchError
+from benchmarks.base import BenchError, RunResult
 from edgeseg.contract import parse_meta, postprocess, preprocess, resize_image
 from edgeseg.data import build_dataset
+from edgeseg.errors import EdgesegError
 from edgeseg.metrics import ConfusionMatrix, SegMetrics
 
 
@@ -128,3 +129,28 @@ def metrics_row(metrics: SegMetrics) -> tuple[float | None, dict[str, float | No
     """``SegMetrics`` → (mIoU, per-class IoU) as a RunResult holds them (absent class: None)."""
     row = metrics.as_dict()
     return row["miou"], row["per_class_iou"]
+
+
+def fill_accuracy(
+    result: RunResult, rows: list[dict[str, Any]], evalset: EvalSet, artifact: Path, meta: dict
+) -> None:
+    """On-device mIoU from the phone's masks (``rows``: ``read_bench_result``'s ``masks``), and
+    the host's mIoU of the same artifact on the same pictures beside it."""
+    masks = match_masks(rows, evalset, parse_meta(meta).size)
+    result.images = len(masks)
+    result.extra["data"] = evalset.spec
+    if evalset.labels is not None:
+        result.miou, result.per_class_iou = metrics_row(
+            score(masks, evalset.labels, evalset.classes)
+        )
+    try:
+        reference = host_masks(artifact, meta, evalset.images)
+    except (EdgesegError, ImportError, RuntimeError, ValueError) as exc:
+        result.extra["accuracy_note"] = f"host reference not run: {exc}".splitlines()[0][:200]
+        return
+    result.extra["pixel_agreement"] = agreement(masks, reference)
+    if evalset.labels is not None:
+        host_miou, _ = metrics_row(score(reference, evalset.labels, evalset.classes))
+        result.extra["host_miou"] = host_miou
+        if host_miou is not None and result.miou is not None:
+            result.extra["miou_delta"] = result.miou - host_miou

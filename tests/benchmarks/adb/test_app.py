@@ -175,9 +175,13 @@ def test_litert_and_executorch_through_the_app(
 
 
 def test_latency_only_without_data(pixel8, tmp_path, colour_onnx) -> None:
-    result = get_runner("app").run(colour_onnx, spec_for(pixel8, tmp_path))
+    spec = spec_for(pixel8, tmp_path, max_temp_c=40.0, taskset="f0")
+    result = get_runner("app").run(colour_onnx, spec)
     assert result.status == "ok" and result.latency.runs == 5
     assert result.miou is None and result.images is None and "miou_delta" not in result.extra
+    assert result.extra["temps_c"] == [31.2] and result.extra["cooldown_s"] == 0.0
+    assert result.extra["notes"] == ["--taskset does not apply to the app (Android schedules "
+                                     "its threads)"]  # fmt: skip
     assert "images" not in pixel8.shell.apps.starts[-1]
     assert_clean(pixel8)
 
