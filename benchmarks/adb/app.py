@@ -265,9 +265,19 @@ def fill_from_bench(
     result: RunResult, folder: Path, evalset: EvalSet | None, artifact: Path, meta: dict
 ) -> None:
     """``result.json`` → RunResult (BENCH_MODE.md's field mapping), then on-device accuracy."""
-    bench = read_bench_result(folder)
+    try:
+        bench = read_bench_result(folder)
+    except EdgesegError as exc:  # a failure before result.json: the status's reason says why
+        if result.status != "failed":
+            raise BenchError(f"the app on {result.device} said ok but: {exc}") from exc
+        bench = {}
     if result.status == "ok" and bench.get("status") != "ok":
         result.status, result.reason = "failed", str(bench.get("reason", "result.json: failed"))
+    if bench.get("model_bytes") not in (None, result.file_bytes):
+        result.status, result.reason = "failed", (
+            f"the phone's copy of {artifact.name} is {bench['model_bytes']} bytes, the "
+            f"artifact {result.file_bytes}: the push was corrupted, run again"
+        )  # fmt: skip
     if result.status == "failed":
         result.reason = f"the app on {result.device}: {result.reason}"
     latency = bench.get("latency_ms")
@@ -277,7 +287,6 @@ def fill_from_bench(
     peak = (bench.get("memory_after_runs") or {}).get("peak_rss_kb")
     result.peak_rss_mb = peak / 1024 if peak else None
     result.quantization = bench.get("sidecar_quantization", result.quantization)
-    result.file_bytes = bench.get("model_bytes", result.file_bytes)
     result.extra.update(
         pulled=str(folder), app_device=bench.get("device"), runtime=bench.get("runtime"),
         memory={k: bench.get(k) for k in ("memory_before_load", "memory_after_runs")},
