@@ -101,6 +101,7 @@ class Runner:
     name: ClassVar[str] = ""
     formats: ClassVar[tuple[str, ...]] = ()
     where: ClassVar[str] = "host"
+    by_suffix: ClassVar[bool] = True  # False: only run when named (``--runner app``)
 
     def check_available(self) -> None:
         """Raise :class:`BenchError` naming what is missing and how to get it."""

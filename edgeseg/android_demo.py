@@ -2,8 +2,9 @@
 
 ``add_model`` copies an exported artifact and its sidecar into the app's
 ``app/src/main/assets/models/`` and updates ``index.json`` (the list the app's model switcher
-shows) atomically. ``install`` builds the app with its Gradle wrapper and installs it with adb,
-or says exactly which prerequisite is missing. ``read_bench_result`` reads what the app's bench
+shows) atomically. ``install`` builds the app with its Gradle wrapper and installs it with
+:class:`benchmarks.adb.Adb` on the devices ``--device`` names, or says exactly which prerequisite
+is missing. ``read_bench_result`` reads what the app's bench
 mode writes (schema: ``android_demo/BENCH_MODE.md``), masks decoded, for ``edgeseg bench``.
 """
 
@@ -36,6 +37,7 @@ INDEX_FORMAT = "edgeseg-android-models"
 BENCH_FORMAT = "edgeseg-android-bench"
 APK = Path("app/build/outputs/apk/debug/app-debug.apk")
 WRAPPER_JAR = Path("gradle/wrapper/gradle-wrapper.jar")
+INSTALL_TIMEOUT_S = 300.0
 
 
 class AndroidDemoError(EdgesegError):
@@ -158,6 +160,8 @@ def read_bench_result(folder: str | Path) -> dict[str, Any]:
 
 def missing_build_tools(app: Path) -> list[str]:
     """Everything ``install`` needs that is absent, each with what to do about it."""
+    from benchmarks.adb.client import AdbError, adb_path
+
     missing = []
     sdk = os.environ.get("ANDROID_HOME") or os.environ.get("ANDROID_SDK_ROOT")
     if not sdk:
@@ -175,33 +179,33 @@ def missing_build_tools(app: Path) -> list[str]:
         )
     if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
         missing.append("java (JDK 17+) is not on PATH and JAVA_HOME is not set")
-    if adb_path() is None:
+    try:
+        adb_path()
+    except AdbError:
         missing.append("adb is not on PATH nor in $ANDROID_HOME/platform-tools (apt install adb)")
     return missing
-
-
-def adb_path() -> str | None:
-    found = shutil.which("adb")
-    sdk = os.environ.get("ANDROID_HOME") or os.environ.get("ANDROID_SDK_ROOT")
-    if found is None and sdk and (Path(sdk) / "platform-tools" / "adb").is_file():
-        found = str(Path(sdk) / "platform-tools" / "adb")
-    return found
 
 
 @dataclass
 class InstallResult:
     apk: Path
-    serial: str | None
+    serials: list[str]  # empty: adb's default device (the only one attached)
 
 
 def install(device: str | None = None, app: str | Path | None = None) -> InstallResult:
-    """Build the debug APK with the Gradle wrapper and ``adb install`` it on ``device``."""
+    """Build the debug APK with the Gradle wrapper and ``adb install`` it on ``device``.
+
+    ``device`` is what ``edgeseg bench --device`` takes (serial, model/codename alias, ``all``),
+    resolved by :func:`benchmarks.adb.resolve_devices` before the build, so a typo fails in a
+    second instead of after a Gradle run.
+    """
+    from benchmarks.adb import Adb, resolve_devices
+
     root = check_app(app)
     missing = missing_build_tools(root)
     if missing:
         raise AndroidDemoError("cannot build the Android demo: " + "; ".join(missing))
-    adb = adb_path()
-    serial = resolve_device(adb, device) if device else None
+    serials = [d.serial for d in resolve_devices(device)] if device else []
     gradlew = root / ("gradlew.bat" if os.name == "nt" else "gradlew")
     build = subprocess.run([str(gradlew), ":app:assembleDebug"], cwd=root, check=False)
     if build.returncode != 0:
@@ -210,33 +214,11 @@ def install(device: str | None = None, app: str | Path | None = None) -> Install
             f"in {root} to see the whole log"
         )
     apk = root / APK
-    target = ["-s", serial] if serial else []
-    done = subprocess.run([adb, *target, "install", "-r", str(apk)], capture_output=True, text=True)
-    if done.returncode != 0 or "Success" not in done.stdout:
-        why = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-        raise AndroidDemoError(f"adb install {apk.name} failed: {why[-1]}")
-    return InstallResult(apk, serial)
-
-
-def resolve_device(adb: str, alias: str) -> str:
-    """A serial, or a case-insensitive part of ro.product.model / ro.product.device."""
-    out = subprocess.run([adb, "devices"], capture_output=True, text=True, check=False).stdout
-    ready = [ln.split()[0] for ln in out.splitlines()[1:] if ln.strip().endswith("\tdevice")]
-    if alias in ready:
-        return alias
-    matches = []
-    for serial in ready:
-        props = subprocess.run(
-            [adb, "-s", serial, "shell", "getprop ro.product.model; getprop ro.product.device"],
-            capture_output=True, text=True, check=False,
-        ).stdout  # fmt: skip
-        if alias.lower() in props.lower():
-            matches.append(f"{serial} ({' / '.join(props.split())})")
-    if len(matches) != 1:
-        what = "matches several devices" if matches else "matches no ready device"
-        listed = ", ".join(matches or ready) or "none (check `adb devices`)"
-        raise AndroidDemoError(f"--device {alias} {what}: {listed}")
-    return matches[0].split(" ")[0]
+    if not apk.is_file():
+        raise AndroidDemoError(f"gradle finished but {apk} is absent; check the build's output")
+    for serial in serials or [None]:
+        Adb(serial, timeout=INSTALL_TIMEOUT_S).install(apk)
+    return InstallResult(apk, serials)
 
 
 def add_exports(artifacts: list[Path], app: str | Path | None = None) -> list[str]:

@@ -1,13 +1,15 @@
 """Benchmarks on Android phones over real ``adb``: device discovery, tools, parsers, runners.
 
 Importing this package registers the ``adb-tflite``, ``adb-executorch`` and ``adb-onnxruntime``
-runners (``where="adb"``). Modules: ``client`` (the adb subprocess wrapper), ``devices``
-(discovery and ``--device`` resolution), ``thermal`` (temperatures, the cool-down gate),
-``binaries`` (finding the phone-side tools), ``parsers`` (their output formats), ``session`` (the
-push/run/parse/clean-up lifecycle and the ``RunResult.extra`` schema), ``runners``.
+runners and ``app`` (the demo app's bench mode, with on-device mIoU), all ``where="adb"``.
+Modules: ``client`` (the adb subprocess wrapper), ``devices`` (discovery and ``--device``
+resolution), ``thermal`` (temperatures, the cool-down gate), ``binaries`` (finding the phone-side
+tools), ``parsers`` (their output formats), ``session`` (the push/run/parse/clean-up lifecycle and
+the ``RunResult.extra`` schema), ``runners``, ``app`` and ``evalset`` (the evaluation set pushed
+to the phone and the scoring of its masks).
 """
 
-from benchmarks.adb import runners  # noqa: F401  (registers the adb runners)
+from benchmarks.adb import app, runners  # noqa: F401  (registers the adb runners)
 from benchmarks.adb.client import Adb, AdbError, DeviceGone
 from benchmarks.adb.devices import DeviceInfo, list_devices, resolve_devices
 

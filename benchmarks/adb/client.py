@@ -10,10 +10,12 @@ unauthorized, connection closed) raise :class:`AdbError` instead of posing as co
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +50,12 @@ class DeviceGone(AdbError):
 
 
 def adb_path() -> str:
-    """The ``adb`` on PATH, or an :class:`AdbError` saying how to install it."""
+    """The ``adb`` on PATH (else the SDK's platform-tools), or an :class:`AdbError` saying how
+    to install it."""
     path = shutil.which("adb")
+    sdk = os.environ.get("ANDROID_HOME") or os.environ.get("ANDROID_SDK_ROOT")
+    if path is None and sdk and (Path(sdk) / "platform-tools" / "adb").is_file():
+        path = str(Path(sdk) / "platform-tools" / "adb")
     if path is None:
         raise AdbError(f"adb not found on PATH: {INSTALL_HINT}")
     return path
@@ -152,6 +158,31 @@ class Adb:
             if proc.returncode != 0:
                 raise AdbError(f"adb pull {remote} failed on {self.serial}: {_last_line(proc)}")
         return Path(local)
+
+    def pull_dir(self, remote: str, local: Path, timeout: float | None = None) -> Path:
+        """Copy a device folder to ``local`` (replaced whole; a failed pull leaves nothing)."""
+        local = Path(local)
+        local.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{local.name}.", dir=local.parent))
+        try:
+            proc = self._run(["pull", remote, str(staging / "pulled")], timeout)
+            self._raise_if_adb_failed(proc, "pull")
+            if proc.returncode != 0 or not (staging / "pulled").is_dir():
+                raise AdbError(f"adb pull {remote} failed on {self.serial}: {_last_line(proc)}")
+            if local.exists():
+                shutil.rmtree(local)
+            os.replace(staging / "pulled", local)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return local
+
+    def install(self, apk: Path, timeout: float | None = None) -> None:
+        """``adb install -r APK``; the package manager's refusal (``Failure [...]``) is raised."""
+        proc = self._run(["install", "-r", str(apk)], timeout)
+        self._raise_if_adb_failed(proc, "install")
+        if proc.returncode != 0 or "Success" not in proc.stdout:
+            raise AdbError(f"adb install {Path(apk).name} failed on {self.serial}: "
+                           f"{_last_line(proc)}")  # fmt: skip
 
 
 def _last_line(proc: subprocess.CompletedProcess) -> str:

@@ -78,10 +78,11 @@ def list_models(app_dir: AppOpt = None, as_json: JsonOpt = False) -> None:
 def install_app(
     device: Annotated[
         Optional[str],
-        typer.Option(help="adb serial, or part of the phone's model/device name (e.g. pixel)"),
+        typer.Option(help="adb serial, part of the phone's model/device name (e.g. pixel), or all"),
     ] = None,
     app_dir: AppOpt = None,
 ) -> None:
     """Build the app with its Gradle wrapper (needs ANDROID_HOME) and install it with adb."""
     result = install(device, app_dir)
-    console.print(f"installed {result.apk} on {result.serial or 'the adb default device'}")
+    where = ", ".join(result.serials) or "the adb default device"
+    console.print(f"installed {result.apk} on {where}")

@@ -53,6 +53,8 @@ class Behaviour:
     battery_tenths_c: list[int] = field(default_factory=lambda: [312])  # one value per read
     vanish_in: str | None = None  # tool name: the phone disappears while it runs
     tool_timeout_s: float = 120.0
+    app_installed: bool = True  # the edgeseg demo app (``pm path dev.edgeseg.demo``)
+    app_port: str = "faithful"  # its bench mode: faithful | bgr | crash | hang (bench_app.py)
 
 
 class FakeDevice:
@@ -87,6 +89,7 @@ class FakeDevice:
     def vanish(self) -> None:
         """Unplug: stop listening and drop every connection, as a phone on a pulled cable."""
         self._alive = False
+        self.shell.apps.stop_all()
         with contextlib.suppress(OSError):  # shutdown first: close() alone leaves accept() up
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
@@ -143,6 +146,8 @@ class FakeDevice:
             target, args = self._shell_v2, (stream, service.split(":", 1)[1])
         elif service == "sync:":
             target, args = self._sync, (stream,)
+        elif service.startswith(("exec:cmd package", "exec:pm")) and "install" in service:
+            target, args = self._install, (stream, service)
         else:
             stream.close()
             return
@@ -169,6 +174,12 @@ class FakeDevice:
                 stream.write(struct.pack("<BI", packet_id, len(data)) + data)
         stream.write(struct.pack("<BIB", 3, 1, code & 0xFF))
 
+    def _install(self, stream: Stream, service: str) -> None:
+        """``adb install`` (streamed): ``exec:cmd package 'install' [-r] -S SIZE`` + the APK."""
+        words = service.split()
+        size = int(words[words.index("-S") + 1])
+        stream.write(self.shell.apps.install(stream.read_exact(size)))
+
     # --- sync: -----------------------------------------------------------------------------
     def _sync(self, stream: Stream) -> None:
         while True:
@@ -189,6 +200,8 @@ class FakeDevice:
                 self._sync_recv(stream, path)
             elif request == b"LIST":
                 self._sync_list(stream, path)
+            elif request == b"LIS2":
+                self._sync_list_v2(stream, path)
             else:
                 self._fail(stream, f"unsupported sync request {request!r}")
 
@@ -234,6 +247,13 @@ class FakeDevice:
             head = struct.pack("<4I", st.st_mode, st.st_size, int(st.st_mtime), len(name))
             stream.write(b"DENT" + head + name)
         stream.write(b"DONE" + struct.pack("<4I", 0, 0, 0, 0))
+
+    def _sync_list_v2(self, stream: Stream, path: Path) -> None:
+        """LIS2 → one DNT2 (stat v2 + name length + name) per entry, then DONE."""
+        for child in sorted(path.iterdir()) if path.is_dir() else []:
+            name = child.name.encode()
+            stream.write(b"DNT2" + self._stat_v2(child) + struct.pack("<I", len(name)) + name)
+        stream.write(b"DONE" + bytes(STAT_V2.size + 4))
 
 
 def is_executable(path: Path) -> bool:

@@ -1,5 +1,7 @@
 """The fake phone's ``sh``: the handful of toybox commands edgeseg sends, and the runner tools.
 
+``pm``, ``am``, ``pidof`` and ``logcat`` (the demo app's side) are :class:`~.apps.FakeApps`'.
+
 Commands are split like mksh would (``&&`` and ``;``, quotes, leading ``VAR=value``
 assignments, globs on device paths). Runner binaries pushed under ``/data/local/tmp`` are not
 executed as ELF files: their basename selects a stand-in in ``tools.py`` that prints the real
@@ -18,6 +20,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .apps import FakeApps
 
 if TYPE_CHECKING:
     from .device import FakeDevice
@@ -56,6 +60,8 @@ class FakeShell:
             "echo": lambda args: ((" ".join(args) + "\n").encode(), b"", 0),
             "true": lambda args: (b"", b"", 0),
         }
+        self.apps = FakeApps(device)
+        self.builtins.update(self.apps.builtins())
 
     def run(self, command: str) -> Result:
         lexer = shlex.shlex(command, posix=True, punctuation_chars=";&")
