@@ -65,9 +65,10 @@ def measure(
     result.first_ms = (time.perf_counter() - started) * 1000.0
     if report:
         report("latency", 0, spec.runs)
-    result.latency = time_session(session, x, spec.warmup, spec.runs)
+    result.latency, cpu = time_session(session, x, spec.warmup, spec.runs)
     result.peak_rss_mb = peak_rss_mb()
     result.extra = {"threads": spec.threads, "warmup": spec.warmup, "feed": feed.source,
+                    "thread_cpu_ms": {"median": cpu.median_ms, "min": cpu.min_ms},
                     "rss_before_load_mb": rss_before, "notes": feed.notes,
                     "origin": feed.origin}  # fmt: skip
     if job.macs:

@@ -88,16 +88,24 @@ class HostRunner(Runner):
         return measure(self, artifact, spec, MeasureJob())
 
 
-def time_session(session: Session, x: np.ndarray, warmup: int, runs: int) -> LatencyStats:
-    """``warmup`` untimed calls, then ``runs`` timed ones (perf_counter, milliseconds)."""
+def time_session(
+    session: Session, x: np.ndarray, warmup: int, runs: int
+) -> tuple[LatencyStats, LatencyStats]:
+    """``warmup`` untimed calls, then ``runs`` timed ones: wall time and this thread's CPU time.
+
+    Both in milliseconds. With one runtime thread the work runs on the calling thread, so its CPU
+    time is the inference's cost even when other processes share the cores (wall time then
+    includes waiting for a core); with more threads it only counts the calling thread's share.
+    """
     for _ in range(warmup):
         session(x)
-    samples = []
+    wall, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         session(x)
-        samples.append((time.perf_counter() - started) * 1000.0)
-    return LatencyStats.from_samples(samples)
+        cpu.append((time.thread_time() - started_cpu) * 1000.0)
+        wall.append((time.perf_counter() - started) * 1000.0)
+    return LatencyStats.from_samples(wall), LatencyStats.from_samples(cpu)
 
 
 def read_magic(artifact: Path, size: int = 16) -> bytes:
