@@ -66,6 +66,7 @@ class ExportResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)  # sidecar fields the graph decided
+    cpu_seconds: float | None = None  # process CPU time of the conversion (set by the caller)
 
 
 class Converter:

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,7 @@ class ExportOutcome:
             "path": str(r.path) if r else None,
             "bytes": r.bytes if r else None,
             "seconds": round(r.seconds, 3) if r else None,
+            "cpu_seconds": round(r.cpu_seconds, 3) if r and r.cpu_seconds is not None else None,
             "notes": r.notes if r else [],
             "parity": self.parity.as_dict(),
         }
@@ -126,7 +128,9 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
         converter.check_available()
         target = out_dir / converter.filename(arch, spec)
         with atomic_artifact(target, converter.directory) as tmp:
+            cpu_started = time.process_time()
             result = converter.convert(wrapped, example_input(spec), tmp, spec)
+            result.cpu_seconds = time.process_time() - cpu_started
             # parity runs before the swap: a file its runtime cannot run replaces nothing
             if isinstance(parity, str):
                 check = ParityResult("skipped", reason=parity)

@@ -1,0 +1,216 @@
+"""What INT8 buys, per runtime: export every target fp32 + int8, then latency, size and mIoU.
+
+Run: ``python -m benchmarks.export_speed CHECKPOINT... [--size 360x480] [--runs 20]
+[--data camvid:../shared/data/camvid] [--quantize none,int8]``. For each checkpoint it exports
+every target with each quantization (``edgeseg.export``), benches every artifact plus the
+checkpoint itself (``edgeseg bench`` machinery: one child process each, one runtime thread, mIoU
+over the whole val split through the artifact), and compares each int8 artifact with the fp32
+one of the same runtime. onnxruntime is profiled per op (fp32 and int8) so a reader sees where
+the time goes. Writes ``benchmarks/results/export.{json,md}`` with the command.
+
+Latency is ranked by the median *thread CPU time* per inference: with one runtime thread the
+work runs on the calling thread, so this is the inference's cost even when another process
+shares the two cores; wall time is reported next to it, with the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.base import BenchSpec, RunResult
+from benchmarks.bench import BenchOptions, host_info, run_bench
+from benchmarks.measure import MeasureJob
+from benchmarks.ort_profile import profile_onnx
+from edgeseg.export import ExportOutcome, export_checkpoint
+
+RESULTS = Path(__file__).resolve().parent / "results"
+EXPORT_BUDGET_S = 60.0
+MIOU_BUDGET = 0.5  # points
+
+
+def run(checkpoint: Path, args: argparse.Namespace, out: Path) -> dict:
+    """Export + bench one checkpoint; the record that goes into export.json."""
+    exports: list[ExportOutcome] = []
+    for quantize in args.quantize.split(","):
+        exports += export_checkpoint(
+            checkpoint, "all", quantize, size=args.size, out=out,
+            calib_data=args.calib_data, calib_images=args.calib_images, parity_images=8,
+        )  # fmt: skip
+    artifacts = [o.result.path for o in exports if o.ok]
+    options = BenchOptions(
+        spec=BenchSpec(warmup=args.warmup, runs=args.runs, threads=1),
+        job=MeasureJob(data=args.data, split="val"),
+        progress=False,
+    )
+    report = run_bench([checkpoint, *artifacts], options)
+    rows = [_row(r, exports) for r in report.results]
+    profiles = {
+        Path(r["file"]).name: profile_onnx(Path(r["artifact"]))
+        for r in rows
+        if r["file"].endswith(".onnx") and r["status"] == "ok"
+    }
+    return {"checkpoint": str(checkpoint), "rows": rows, "summary": summarize(rows),
+            "onnxruntime_profiles": profiles}  # fmt: skip
+
+
+def _row(result: RunResult, exports: list[ExportOutcome]) -> dict:
+    outcome = next((o for o in exports if o.ok and str(o.result.path) == result.artifact), None)
+    cpu = (result.extra or {}).get("thread_cpu_ms", {})
+    lat = result.latency
+    return {
+        "artifact": result.artifact,
+        "file": Path(result.artifact).name,
+        "runtime": result.runner,
+        "status": result.status,
+        "reason": result.reason,
+        "quantization": outcome.result.quantize if outcome else (result.quantization or "fp32"),
+        "requested": outcome.quantize if outcome else "none",
+        "mb": round((result.file_bytes or 0) / 1e6, 3),
+        "export_s": round(outcome.result.seconds, 1) if outcome else None,
+        "export_cpu_s": round(outcome.result.cpu_seconds, 1) if outcome else None,
+        "export_notes": outcome.result.notes if outcome else [],
+        "parity_agreement": outcome.parity.agreement if outcome else None,
+        "cpu_ms": round(cpu["median"], 2) if cpu.get("median") else None,
+        "wall_ms": round(lat.median_ms, 2) if lat and lat.median_ms else None,
+        "miou": round(100 * result.miou, 2) if result.miou is not None else None,
+    }
+
+
+def summarize(rows: list[dict]) -> dict:
+    """The issue's four checks, computed from the rows (never typed in)."""
+    ok = [r for r in rows if r["status"] == "ok" and r["cpu_ms"]]
+    fp32 = {r["runtime"]: r for r in ok if r["requested"] == "none"}
+    int8 = {r["runtime"]: r for r in ok if r["requested"] == "int8"}
+    per_runtime = {
+        rt: {
+            "fp32_cpu_ms": fp32[rt]["cpu_ms"], "int8_cpu_ms": r["cpu_ms"],
+            "speedup": round(fp32[rt]["cpu_ms"] / r["cpu_ms"], 2),
+            "size_ratio": round(r["mb"] / fp32[rt]["mb"], 3),
+            "miou_delta": _delta(r["miou"], fp32[rt]["miou"]),
+        }
+        for rt, r in int8.items() if rt in fp32
+    }  # fmt: skip
+    best_fp32 = min(fp32.values(), key=lambda r: r["cpu_ms"], default=None)
+    best_int8 = min(int8.values(), key=lambda r: r["cpu_ms"], default=None)
+    exported = [r for r in rows if r["export_cpu_s"] is not None]
+    return {
+        "per_runtime": per_runtime,
+        "best_fp32": best_fp32 and best_fp32["file"],
+        "best_int8": best_int8 and best_int8["file"],
+        "best_int8_speedup": round(best_fp32["cpu_ms"] / best_int8["cpu_ms"], 2)
+        if best_fp32 and best_int8 else None,
+        "slowest_export_cpu_s": max((r["export_cpu_s"] for r in exported), default=None),
+        "all_exports_within_60s": all(r["export_cpu_s"] <= EXPORT_BUDGET_S for r in exported),
+        "int8_miou_within_budget": all(
+            v["miou_delta"] is not None and v["miou_delta"] >= -MIOU_BUDGET
+            for v in per_runtime.values()
+        ),
+        "int8_not_slower": {rt: v["speedup"] >= 1.0 for rt, v in per_runtime.items()},
+    }  # fmt: skip
+
+
+def _export_time(row: dict) -> str:
+    if row["export_cpu_s"] is None:
+        return "—"
+    return f"{row['export_cpu_s']} / {row['export_s']}"
+
+
+def _delta(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(a - b, 2)
+
+
+def markdown(report: dict) -> str:
+    lines = ["# Export: what INT8 buys per runtime on this CPU", "",
+             f"Command: `{report['command']}`  ",
+             f"Host: {report['host']['processor']}, {report['host']['cpus']} cores; CPU flags: "
+             f"{report['cpu_flags']}. Load average {report['load_before']} before, "
+             f"{report['load_after']} after.", "",
+             "Latency: median over the timed runs, one runtime thread, batch 1. `cpu ms` is the "
+             "calling thread's CPU time (the ranking: robust to a shared CPU), `wall ms` the "
+             "elapsed time. mIoU: all val images through the artifact itself.",
+             ""]  # fmt: skip
+    for rec in report["models"]:
+        lines += _model_md(rec)
+    return "\n".join(lines) + "\n"
+
+
+def _model_md(rec: dict) -> list[str]:
+    s = rec["summary"]
+    lines = [f"## {rec['checkpoint']}", "",
+             "| file | runtime | label | MB | export s cpu/wall | cpu ms | wall ms | mIoU | note |",
+             "|---|---|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    for r in rec["rows"]:
+        note = r["reason"] if r["status"] != "ok" else "; ".join(r["export_notes"][-1:])[:90]
+        lines.append(f"| {r['file']} | {r['runtime']} | {r['quantization']} | {r['mb']} | "
+                     f"{_export_time(r)} | {r['cpu_ms'] or '—'} | {r['wall_ms'] or '—'} | "
+                     f"{r['miou'] if r['miou'] is not None else '—'} | {note} |")  # fmt: skip
+    lines += ["", "| runtime | fp32 cpu ms | int8 cpu ms | int8 speed-up | int8/fp32 size | "
+              "int8 ΔmIoU |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for rt, v in s["per_runtime"].items():
+        lines.append(f"| {rt} | {v['fp32_cpu_ms']} | {v['int8_cpu_ms']} | {v['speedup']}× | "
+                     f"{v['size_ratio']} | {v['miou_delta']} |")  # fmt: skip
+    lines += ["", f"Best fp32: `{s['best_fp32']}`; best int8: `{s['best_int8']}`: "
+              f"**{s['best_int8_speedup']}×**. Slowest export {s['slowest_export_cpu_s']} s CPU "
+              f"(all ≤ 60 s: {s['all_exports_within_60s']}). Every int8 within "
+              f"{MIOU_BUDGET} mIoU: {s['int8_miou_within_budget']}.", ""]  # fmt: skip
+    for name, prof in rec["onnxruntime_profiles"].items():
+        top = ", ".join(f"{k} {v}%" for k, v in list(prof["share_pct"].items())[:6])
+        lines.append(f"- onnxruntime per-op time, `{name}`: {top}")
+    return [*lines, ""]
+
+
+def cpu_flags() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines()
+                  if ln.startswith("flags")), [])  # fmt: skip
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+    return ", ".join(f for f in wanted if f in flags) or "none of avx2/avx512/vnni"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoints", nargs="+", type=Path)
+    parser.add_argument("--size", default="360x480")
+    parser.add_argument("--quantize", default="none,int8")
+    parser.add_argument("--data", default=None, help="labelled set (default: checkpoint's)")
+    parser.add_argument("--calib-data", default=None)
+    parser.add_argument("--calib-images", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=Path("runs/export_speed"))
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    started, load_before = time.time(), os.getloadavg()
+    models = []
+    for ckpt in args.checkpoints:
+        args.data = args.data or _dataset_of(ckpt)
+        models.append(run(ckpt, args, args.out / ckpt.parent.name))
+        print(json.dumps(models[-1]["summary"]), flush=True)
+    report = {
+        "command": "python -m benchmarks.export_speed " + " ".join(argv or sys.argv[1:]),
+        "host": host_info(), "cpu_flags": cpu_flags(),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "minutes": round((time.time() - started) / 60, 1), "models": models,
+    }  # fmt: skip
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "export.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.results / "export.md").write_text(markdown(report))
+
+
+def _dataset_of(checkpoint: Path) -> str:
+    from edgeseg.checkpoint import load_checkpoint
+
+    return load_checkpoint(checkpoint).meta.dataset
+
+
+if __name__ == "__main__":
+    main()
