@@ -179,7 +179,8 @@ def test_latency_only_without_data(pixel8, tmp_path, colour_onnx) -> None:
     result = get_runner("app").run(colour_onnx, spec)
     assert result.status == "ok" and result.latency.runs == 5
     assert result.miou is None and result.images is None and "miou_delta" not in result.extra
-    assert result.extra["temps_c"] == [31.2] and result.extra["cooldown_s"] == 0.0
+    # already cool: the gate only reads the temperature (an adb round trip), it never sleeps
+    assert result.extra["temps_c"] == [31.2] and result.extra["cooldown_s"] < 1.0
     assert result.extra["notes"] == ["--taskset does not apply to the app (Android schedules "
                                      "its threads)"]  # fmt: skip
     assert "images" not in pixel8.shell.apps.starts[-1]
