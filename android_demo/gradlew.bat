@@ -1,5 +1,5 @@
 @rem Gradle wrapper launcher (Windows). Same as gradlew: runs gradle\wrapper\gradle-wrapper.jar,
-@rem which `gradle wrapper` regenerates (see README.md).
+@rem committed; `gradle wrapper` regenerates it if it goes missing (see README.md).
 @if "%DEBUG%"=="" @echo off
 setlocal
 set APP_HOME=%~dp0
