@@ -34,6 +34,10 @@ from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2
 _DELEGATE = "executorch_call_delegate"
 _PLUMBING = ("getitem", "alloc", "view", "_to_copy", "dim_order")
 _CLAMPS = ("relu", "hardtanh", "clamp")
+_FP16_NOTE = (
+    "XNNPACK fp16 compute, float32 I/O; conv weights are stored fp32 in the file "
+    "(executorch's XNNPACK serializer forces it), so it is not smaller than fp32"
+)
 
 
 @register_converter
@@ -73,6 +77,7 @@ class Executorch(Converter):
             details.append(f"float ops: {float_ops}" if float_ops else "every compute op is int8")
         notes = [f"not delegated to XNNPACK: {leftover}"] if leftover else []
         notes += [f"float ops: {float_ops}"] if float_ops else []
+        notes += [_FP16_NOTE] if spec.quantize == "fp16" else []
         label = "fp16" if spec.quantize == "fp16" else "fp32"
         if spec.quantize == "int8":
             label = "int8-mixed" if leftover or float_ops else "int8"
@@ -92,15 +97,36 @@ class Executorch(Converter):
 
 
 class HalfPrecision(nn.Module):
-    """fp16 weights and compute inside, float32 at the boundary (what apps feed and read)."""
+    """fp16 weights and compute inside, float32 at the boundary (what apps feed and read).
+
+    Hardswish/hardsigmoid are rewritten as plain fp16 arithmetic: torch's decompositions of the
+    built-ins compute half inputs in fp32, which split the graph into 19 XNNPACK partitions with
+    casts between them (lraspp_mobilenet_v3_small); written out, one fp16 partition remains.
+    """
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = copy.deepcopy(model).half()
+        for parent in list(self.model.modules()):
+            for name, child in parent.named_children():
+                if isinstance(child, (nn.Hardswish, nn.Hardsigmoid)):
+                    setattr(parent, name, _HardActivation(isinstance(child, nn.Hardswish)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.model(x if not x.is_floating_point() else x.half())
         return y.float() if y.is_floating_point() else y
+
+
+class _HardActivation(nn.Module):
+    """``x·relu6(x+3)/6`` (hardswish) or ``relu6(x+3)/6`` (hardsigmoid) in the input's dtype."""
+
+    def __init__(self, swish: bool) -> None:
+        super().__init__()
+        self.swish = swish
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate = (x + 3).clamp(0, 6) / 6
+        return x * gate if self.swish else gate
 
 
 def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec) -> nn.Module:
