@@ -26,16 +26,19 @@ _PLUMBING = {
     "const", "quantize", "dequantize", "cast", "reshape", "transpose", "squeeze", "expand_dims",
     "constexpr_affine_dequantize", "constexpr_blockwise_shift_scale", "identity",
 }  # fmt: skip
+_CLAMPS = ("relu", "relu6", "clip")
 
 
 def calibrate_w8a8(
     model: nn.Module, example: torch.Tensor, spec: ExportSpec
 ) -> tuple[nn.Module, str]:
-    """The calibrated Q/DQ module and the quantizer's name; raises with every attempt's reason."""
+    """The calibrated Q/DQ module and which quantizer made it (with why earlier ones did not);
+    raises with every attempt's reason."""
     reasons = []
     for name, build in (("CoreMLQuantizer", _coreml_quantized), ("XNNPACK scheme", _xnnpack)):
         try:
-            return build(model, example, spec), name
+            calibrated = build(model, example, spec)
+            return calibrated, name + (f" ({'; '.join(reasons)})" if reasons else "")
         except Exception as exc:  # an unusable quantizer here is a reason, not a crash
             reasons.append(f"{name}: {type(exc).__name__}: {str(exc).strip()[:120]}")
     raise RuntimeError("; ".join(reasons))
@@ -82,10 +85,23 @@ def compute_ops(mlmodel) -> dict[str, tuple[int, int]]:
     for op in mil_ops(mlmodel):
         if op.op_type in _PLUMBING:
             continue
-        first = next(iter(op.inputs.values()), None)
-        producer = getattr(getattr(first, "op", None), "op_type", None)
-        counts.setdefault(op.op_type, [0, 0])[0 if producer == "dequantize" else 1] += 1
+        is_int = _producer(op) == "dequantize" or _fused_activation(op)
+        counts.setdefault(op.op_type, [0, 0])[0 if is_int else 1] += 1
     return {op: (n[0], n[1]) for op, n in sorted(counts.items())}
+
+
+def _producer(op) -> str | None:
+    first = next(iter(op.inputs.values()), None)
+    return getattr(getattr(first, "op", None), "op_type", None)
+
+
+def _fused_activation(op) -> bool:
+    """A ReLU-type clamp right after a conv and re-quantized: one int8 conv with a clamped output
+    on every backend, as in the ExecuTorch and TFLite counts."""
+    if op.op_type not in _CLAMPS or _producer(op) not in ("conv", "linear"):
+        return False
+    users = [child.op_type for out in op.outputs for child in out.child_ops]
+    return bool(users) and all(u == "quantize" for u in users)
 
 
 def op_census(mlmodel, keep: Callable[[str], bool]) -> Counter[str]:
