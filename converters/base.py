@@ -23,6 +23,7 @@ from edgeseg.utils import unknown_name_message
 QUANT_MODES = ("none", "fp16", "int8")
 INPUT_DTYPES = ("float", "uint8")
 OUTPUT_KINDS = ("logits", "mask")
+LAYOUTS = ("nchw", "nhwc")
 
 RunFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -40,6 +41,7 @@ class ExportSpec:
     input_dtype: str = "float"  # "uint8": normalisation baked into the graph
     output: str = "logits"  # "mask": argmax baked into the graph, uint8 [N, H, W]
     per_channel: bool = True
+    layout: str = "nchw"  # "nhwc": channel-last input and logits (targets that declare it)
     calib_data: str | None = None
     calib_images: int = 32
     calibration: list[torch.Tensor] = field(default_factory=list)  # model-ready inputs
@@ -50,6 +52,7 @@ class ExportSpec:
             (self.quantize, QUANT_MODES, "quantization"),
             (self.input_dtype, INPUT_DTYPES, "input dtype"),
             (self.output, OUTPUT_KINDS, "output kind"),
+            (self.layout, LAYOUTS, "layout"),
         ):
             if value not in valid:
                 raise ExportError(unknown_name_message(what, value, valid))
@@ -66,6 +69,7 @@ class ExportResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)  # sidecar fields the graph decided
+    details: list[str] = field(default_factory=list)  # what convert saw, for ``explain``
     cpu_seconds: float | None = None  # process CPU time of the conversion (set by the caller)
 
 
@@ -80,6 +84,7 @@ class Converter:
     suffix: ClassVar[str] = ""
     directory: ClassVar[bool] = False  # the artifact is a folder (.mlpackage), not a file
     quant_modes: ClassVar[tuple[str, ...]] = ("none",)
+    layouts: ClassVar[tuple[str, ...]] = ("nchw",)  # I/O layouts the artifact can take
     requires: ClassVar[tuple[str, ...]] = ()
     install_hint: ClassVar[str] = ""
 
@@ -97,6 +102,14 @@ class Converter:
             raise ExportError(
                 f"{self.name} does not support --quantize {quantize} "
                 f"(supported: {', '.join(self.quant_modes)}){self.quant_hint(quantize)}"
+            )
+
+    def check_layout(self, layout: str) -> None:
+        if layout not in self.layouts:
+            able = [name for name, cls in _CONVERTERS.items() if layout in cls.layouts]
+            raise ExportError(
+                f"{self.name} does not support --layout {layout} "
+                f"(supported: {', '.join(self.layouts)}); targets that do: {', '.join(able)}"
             )
 
     def quant_hint(self, quantize: str) -> str:
@@ -117,10 +130,19 @@ class Converter:
         """Load ``path`` in the target's own runtime: a function from one input to one output."""
         raise NotImplementedError
 
+    def explain(self, result: ExportResult) -> list[str]:
+        """Lines saying what ran where in ``result``'s artifact: delegated, quantized, float.
+
+        Why: an int8 file that is slower than fp32 is nearly always float islands or undelegated
+        ops; ``edgeseg export --explain`` shows them per target. Targets override this.
+        """
+        return result.details or ["nothing to explain for this target"]
+
 
 def variant_tag(spec: ExportSpec) -> str:
     mask = "_mask" if spec.output == "mask" else ""
-    return ("_u8in" if spec.input_dtype == "uint8" else "") + mask
+    nhwc = "_nhwc" if spec.layout == "nhwc" else ""
+    return ("_u8in" if spec.input_dtype == "uint8" else "") + mask + nhwc
 
 
 _CONVERTERS: dict[str, type[Converter]] = {}

@@ -1,8 +1,11 @@
 """Core ML: ``torch.export`` → ``coremltools.convert`` → an ``.mlpackage`` (a directory).
 
-``none`` keeps fp32 compute, ``fp16`` converts with FLOAT16 compute precision, ``int8`` quantizes
-the *weights* linearly (symmetric, per-channel or per-tensor) after conversion: compute stays
-float, so the label is ``int8-weights``. The Core ML runtime only exists on macOS: elsewhere the
+``none`` keeps fp32 compute, ``fp16`` converts with FLOAT16 compute precision. ``int8`` is W8A8
+(:mod:`converters.coreml_int8`: activations calibrated in PyTorch, quantize/dequantize ops in the
+program), labelled ``int8`` when every compute op reads a dequantized tensor, ``int8-mixed``
+otherwise; where that cannot be built, the *weights* are quantized linearly after conversion
+(symmetric, per-channel or per-tensor), compute stays float and the label is ``int8-weights``,
+with the reason in the notes. The Core ML runtime only exists on macOS: elsewhere the
 package is written and parity is reported as skipped.
 """
 
@@ -22,6 +25,7 @@ from converters.base import (
     RuntimeUnavailable,
     register_converter,
 )
+from converters.coreml_int8 import calibrate_w8a8, compute_ops, op_census
 
 
 @register_converter
@@ -36,29 +40,22 @@ class Coreml(Converter):
     def convert(
         self, model: nn.Module, example: torch.Tensor, out_path: Path, spec: ExportSpec
     ) -> ExportResult:
-        import coremltools as ct
-
         started = time.perf_counter()
-        with torch.no_grad():
-            program = torch.export.export(model, (example,)).run_decompositions({})
-        precision = ct.precision.FLOAT16 if spec.quantize == "fp16" else ct.precision.FLOAT32
-        mlmodel = ct.convert(
-            program,
-            convert_to="mlprogram",
-            compute_precision=precision,
-            minimum_deployment_target=ct.target.iOS17,
-        )
-        label = {"none": "fp32", "fp16": "fp16", "int8": "int8-weights"}[spec.quantize]
+        label = {"none": "fp32", "fp16": "fp16"}.get(spec.quantize, "")
+        notes: list[str] = []
         if spec.quantize == "int8":
-            mlmodel = _quantize_weights(mlmodel, spec.per_channel)
+            mlmodel, label, notes = _int8(model, example, spec)
+        else:
+            mlmodel = _convert(model, example, spec.quantize == "fp16")
         mlmodel.user_defined_metadata.update(
             {k: v if isinstance(v, str) else str(v) for k, v in spec.metadata.items()}
         )
         mlmodel.user_defined_metadata["quantization"] = label
         mlmodel.save(str(out_path))
         size = sum(f.stat().st_size for f in out_path.rglob("*") if f.is_file())
-        notes = ["int8 weights, float compute"] if spec.quantize == "int8" else []
-        return ExportResult(self.name, label, out_path, size, time.perf_counter() - started, notes)
+        seconds = time.perf_counter() - started
+        details = _explain(mlmodel)
+        return ExportResult(self.name, label, out_path, size, seconds, notes, details=details)
 
     def load(self, path: Path) -> RunFn:
         if not _has_runtime():
@@ -73,6 +70,48 @@ class Coreml(Converter):
             return torch.from_numpy(next(iter(outputs.values())))
 
         return run
+
+
+def _convert(model: nn.Module, example: torch.Tensor, fp16: bool = False):
+    import coremltools as ct
+
+    with torch.no_grad():
+        program = torch.export.export(model, (example,)).run_decompositions({})
+    return ct.convert(
+        program,
+        convert_to="mlprogram",
+        compute_precision=ct.precision.FLOAT16 if fp16 else ct.precision.FLOAT32,
+        minimum_deployment_target=ct.target.iOS17,
+    )
+
+
+def _int8(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
+    """(mlmodel, label, notes): W8A8 where it converts, else weight-only INT8 with the reason."""
+    try:
+        calibrated, quantizer = calibrate_w8a8(model, example, spec)
+        mlmodel = _convert(calibrated, example)
+        counts = compute_ops(mlmodel)
+        if not any(n_int for n_int, _ in counts.values()):
+            raise RuntimeError("no compute op reads a quantized activation after conversion")
+    except Exception as exc:  # W8A8 impossible here: weights only, and say why
+        mlmodel = _quantize_weights(_convert(model, example), spec.per_channel)
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
+        return mlmodel, "int8-weights", [f"int8 weights, float compute: W8A8 failed ({reason})"]
+    floats = ", ".join(f"{op}×{n}" for op, (_, n) in counts.items() if n)
+    notes = [f"W8A8: activations calibrated with {quantizer}"]
+    notes += [f"float ops: {floats}"] if floats else []
+    return mlmodel, "int8-mixed" if floats else "int8", notes
+
+
+def _explain(mlmodel) -> list[str]:
+    """Per compute op: int8 (reads a dequantized activation) or float; int8 weight constants."""
+    counts = compute_ops(mlmodel)
+    lines = [f"{op}: {n_int} int8, {n_float} float" for op, (n_int, n_float) in counts.items()]
+    weights = op_census(mlmodel, lambda t: t.startswith("constexpr"))
+    q_ops = op_census(mlmodel, lambda t: t in ("quantize", "dequantize"))
+    lines.append(f"int8 weight constants: {sum(weights.values())}; activation Q/DQ ops: "
+                 f"{sum(q_ops.values())}")  # fmt: skip
+    return lines
 
 
 def _has_runtime() -> bool:

@@ -3,13 +3,17 @@
 INT8 is static, symmetric and per-channel (``XNNPACKQuantizer`` with
 ``get_symmetric_quantization_config``), calibrated on real images, via torchao's
 ``prepare_pt2e``/``convert_pt2e`` (``torch.ao.quantization.quantize_pt2e`` is gone from torch).
-Files are ``<arch>_xnnpack_fp32.pte`` / ``<arch>_xnnpack_q8.pte``; parity runs them in
-``executorch.runtime``. The label is ``int8`` only when the whole graph was delegated and every
-compute op's output is re-quantized; otherwise ``int8-mixed`` with the float ops in the notes.
+FP16 exports a half-precision copy of the model between two casts, so XNNPACK runs every
+delegated op in fp16 while the program still takes and returns float32 (the casts stay outside
+the delegate). Files are ``<arch>_xnnpack_fp32.pte`` / ``_fp16.pte`` / ``_q8.pte``; parity
+runs them in ``executorch.runtime``. The label is ``int8`` only when the whole graph was delegated
+and every compute op's output is re-quantized; otherwise ``int8-mixed`` with the float ops in the
+notes.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections import Counter
 from pathlib import Path
@@ -30,18 +34,22 @@ from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2
 _DELEGATE = "executorch_call_delegate"
 _PLUMBING = ("getitem", "alloc", "view", "_to_copy", "dim_order")
 _CLAMPS = ("relu", "hardtanh", "clamp")
+_FP16_NOTE = (
+    "XNNPACK fp16 compute, float32 I/O; conv weights are stored fp32 in the file "
+    "(executorch's XNNPACK serializer forces it), so it is not smaller than fp32"
+)
 
 
 @register_converter
 class Executorch(Converter):
     name = "executorch"
     suffix = ".pte"
-    quant_modes = ("none", "int8")
+    quant_modes = ("none", "fp16", "int8")
     requires = ("executorch", "torchao")
     install_hint = "pip install 'edgeseg[executorch]'"
 
     def filename(self, arch: str, spec: ExportSpec) -> str:
-        quant = "q8" if spec.quantize == "int8" else "fp32"
+        quant = {"none": "fp32", "fp16": "fp16", "int8": "q8"}[spec.quantize]
         return f"{arch}_xnnpack_{quant}{variant_tag(spec)}{self.suffix}"
 
     def convert(
@@ -56,18 +64,26 @@ class Executorch(Converter):
             if spec.quantize == "int8":
                 model = _quantize_pt2e(model, example, spec)
                 float_ops = _float_ops(model.graph)
+            elif spec.quantize == "fp16":
+                model = HalfPrecision(model)
             program = torch.export.export(model, (example,))
             edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
-            leftover = _undelegated(edge.exported_program().graph_module)
+            graph_module = edge.exported_program().graph_module
+            leftover = _undelegated(graph_module)
             et_program = edge.to_executorch()
         out_path.write_bytes(et_program.buffer)
+        details = partition_report(graph_module)
+        if spec.quantize == "int8":
+            details.append(f"float ops: {float_ops}" if float_ops else "every compute op is int8")
         notes = [f"not delegated to XNNPACK: {leftover}"] if leftover else []
         notes += [f"float ops: {float_ops}"] if float_ops else []
-        label = "fp32"
+        notes += [_FP16_NOTE] if spec.quantize == "fp16" else []
+        label = "fp16" if spec.quantize == "fp16" else "fp32"
         if spec.quantize == "int8":
             label = "int8-mixed" if leftover or float_ops else "int8"
         seconds = time.perf_counter() - started
-        return ExportResult(self.name, label, out_path, out_path.stat().st_size, seconds, notes)
+        size = out_path.stat().st_size
+        return ExportResult(self.name, label, out_path, size, seconds, notes, details=details)
 
     def load(self, path: Path) -> RunFn:
         from executorch.runtime import Runtime
@@ -78,6 +94,39 @@ class Executorch(Converter):
             return method.execute([x.contiguous()])[0]
 
         return run
+
+
+class HalfPrecision(nn.Module):
+    """fp16 weights and compute inside, float32 at the boundary (what apps feed and read).
+
+    Hardswish/hardsigmoid are rewritten as plain fp16 arithmetic: torch's decompositions of the
+    built-ins compute half inputs in fp32, which split the graph into 19 XNNPACK partitions with
+    casts between them (lraspp_mobilenet_v3_small); written out, one fp16 partition remains.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = copy.deepcopy(model).half()
+        for parent in list(self.model.modules()):
+            for name, child in parent.named_children():
+                if isinstance(child, (nn.Hardswish, nn.Hardsigmoid)):
+                    setattr(parent, name, _HardActivation(isinstance(child, nn.Hardswish)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.model(x if not x.is_floating_point() else x.half())
+        return y.float() if y.is_floating_point() else y
+
+
+class _HardActivation(nn.Module):
+    """``x·relu6(x+3)/6`` (hardswish) or ``relu6(x+3)/6`` (hardsigmoid) in the input's dtype."""
+
+    def __init__(self, swish: bool) -> None:
+        super().__init__()
+        self.swish = swish
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate = (x + 3).clamp(0, 6) / 6
+        return x * gate if self.swish else gate
 
 
 def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec) -> nn.Module:
@@ -120,6 +169,22 @@ def _float_ops(graph: torch.fx.Graph) -> str:
 
 def _quantized(node: torch.fx.Node) -> bool:
     return any("quantize_per" in str(user.target) for user in node.users)
+
+
+def partition_report(graph_module: torch.fx.GraphModule) -> list[str]:
+    """How many XNNPACK partitions, how many ops they took, and which compute ops they left."""
+    partitions = delegated = 0
+    for node in graph_module.graph.nodes:
+        if node.op == "get_attr" and hasattr(getattr(graph_module, node.target), "original_module"):
+            partitions += 1
+            inner = getattr(graph_module, node.target).original_module.graph
+            delegated += sum(1 for n in inner.nodes if n.op == "call_function")
+    leftover = _undelegated(graph_module)
+    n_left = sum(int(part.rsplit("×", 1)[1]) for part in leftover.split(", ")) if leftover else 0
+    return [
+        f"XNNPACK partitions: {partitions}, ops delegated: {delegated}, not delegated: {n_left}",
+        f"not delegated: {leftover}" if leftover else "every compute op is delegated",
+    ]
 
 
 def _undelegated(graph_module: torch.fx.GraphModule) -> str:

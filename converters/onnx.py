@@ -14,7 +14,6 @@ import importlib.util
 import json
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +69,16 @@ class Onnx(Converter):
             onnx.save_model(proto, str(out_path), save_as_external_data=False)
         seconds = time.perf_counter() - started
         return ExportResult(self.name, label, out_path, out_path.stat().st_size, seconds, notes)
+
+    def explain(self, result: ExportResult) -> list[str]:
+        """Per op type: how many read a dequantized int8 tensor (QDQ) and how many float."""
+        import onnx
+
+        counts = qdq_counts(onnx.load(str(result.path)))
+        lines = [f"{op}: {n_int} int8, {n_float} float" for op, (n_int, n_float) in counts.items()]
+        floats = sorted(op for op, (_, n_float) in counts.items() if n_float)
+        lines.append(f"float ops: {', '.join(floats)}" if floats else "every compute op is int8")
+        return lines
 
     def load(self, path: Path) -> RunFn:
         import onnxruntime as ort
@@ -145,14 +154,20 @@ def _quantize_int8(src: Path, dst: Path, spec: ExportSpec, tmp: Path) -> None:
     )
 
 
-def int8_label(proto) -> tuple[str, str]:
-    """("int8" | "int8-mixed", "HardSigmoid×3, …"): ops whose data input is not dequantized."""
+def qdq_counts(proto) -> dict[str, tuple[int, int]]:
+    """``{"Conv": (n_int8, n_float), …}``: compute ops by whether their data input is QDQ."""
     producers = {out: node.op_type for node in proto.graph.node for out in node.output}
-    floats: Counter[str] = Counter()
+    counts: dict[str, list[int]] = {}
     for node in proto.graph.node:
         if node.op_type in _PLUMBING or not node.input:
             continue
-        if producers.get(node.input[0]) != "DequantizeLinear":
-            floats[node.op_type] += 1
+        is_int = producers.get(node.input[0]) == "DequantizeLinear"
+        counts.setdefault(node.op_type, [0, 0])[0 if is_int else 1] += 1
+    return {op: (n[0], n[1]) for op, n in sorted(counts.items())}
+
+
+def int8_label(proto) -> tuple[str, str]:
+    """("int8" | "int8-mixed", "HardSigmoid×3, …"): ops whose data input is not dequantized."""
+    floats = {op: n for op, (_, n) in qdq_counts(proto).items() if n}
     text = ", ".join(f"{op}×{n}" for op, n in sorted(floats.items()))
     return ("int8-mixed" if floats else "int8"), text

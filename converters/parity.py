@@ -56,9 +56,18 @@ class ParityData:
 
 @torch.no_grad()
 def check_parity(
-    run: RunFn, eager: nn.Module, data: ParityData, uint8_input: bool, quantize: str
+    run: RunFn,
+    eager: nn.Module,
+    data: ParityData,
+    uint8_input: bool,
+    quantize: str,
+    layout: str = "nchw",
 ) -> ParityResult:
-    """Compare ``run`` (artifact) with ``eager`` (fp32 model on normalised input) image by image."""
+    """Compare ``run`` (artifact) with ``eager`` (fp32 model on normalised input) image by image.
+
+    ``layout="nhwc"``: the artifact is fed ``[1, H, W, 3]`` and its logits ``[1, H, W, C]`` are
+    moved back to channel-first before comparing (a mask is ``[N, H, W]`` either way).
+    """
     threshold = THRESHOLDS[quantize]
     n = data.num_classes
     same = total = 0
@@ -67,7 +76,12 @@ def check_parity(
     for i in range(data.uint8.shape[0]):
         ref = eager(data.normalized[i : i + 1])
         source = data.uint8 if uint8_input else data.normalized
-        out = torch.as_tensor(run(source[i : i + 1].clone()))
+        x = source[i : i + 1].clone()
+        if layout == "nhwc":
+            x = x.permute(0, 2, 3, 1).contiguous()
+        out = torch.as_tensor(run(x))
+        if layout == "nhwc" and out.dim() == 4:
+            out = out.permute(0, 3, 1, 2)
         if out.dim() == 3:  # a baked-in argmax mask
             pred = out.to(torch.int64)
         else:

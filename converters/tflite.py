@@ -1,14 +1,21 @@
 """TFLite (LiteRT): ``litert_torch.convert`` → ``.tflite``; INT8 = static PT2E, per-channel.
 
-The graph keeps NCHW inputs and outputs (the converter inserts the transposes), so the same
-metadata describes every target. INT8 uses litert-torch's ``PT2EQuantizer`` (symmetric, static)
-through torchao's ``prepare_pt2e``/``convert_pt2e``, calibrated on real images. The label is
-``int8`` only when every compute op reads int8 tensors; otherwise ``int8-mixed`` with the float
-ops in the notes. Parity runs the file in ``ai_edge_litert``'s Interpreter.
+By default the graph keeps NCHW inputs and outputs (the converter inserts the transposes), so the
+same metadata describes every target; ``layout="nhwc"`` wraps the model with litert-torch's
+``to_channel_last_io`` so input and logits are channel-last, as LiteRT runs them (no transposes
+at either end). FP16 is litert-torch's float16 recipe: fp16 weights that the runtime dequantizes,
+float32 input and output, labelled ``fp16-weights``. INT8 uses litert-torch's
+``PT2EQuantizer`` (symmetric, static) through torchao's ``prepare_pt2e``/``convert_pt2e``,
+calibrated on real images. The label is ``int8`` only when every compute op reads int8 tensors;
+otherwise ``int8-mixed`` with the float ops in the notes. Parity runs the file in
+``ai_edge_litert``'s Interpreter.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import io
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,7 +34,8 @@ _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 class Tflite(Converter):
     name = "tflite"
     suffix = ".tflite"
-    quant_modes = ("none", "int8")
+    quant_modes = ("none", "fp16", "int8")
+    layouts = ("nchw", "nhwc")
     requires = ("litert_torch", "ai_edge_litert")
     install_hint = "pip install 'edgeseg[tflite]'"
 
@@ -37,28 +45,35 @@ class Tflite(Converter):
         import litert_torch
 
         started = time.perf_counter()
+        if spec.layout == "nhwc":
+            model, example, spec = _channel_last(model, example, spec)
         kwargs = {}
         if spec.quantize == "int8":
             model, kwargs["quant_config"] = _quantize_pt2e(model, example, spec)
+        elif spec.quantize == "fp16":
+            from litert_torch.generative.quantize.quant_recipes import full_fp16_recipe
+
+            kwargs["quant_config"] = full_fp16_recipe()
         shown = litert_torch.config.show_progress
         litert_torch.config.show_progress = False  # it prints to stdout: keep --json clean
         try:
-            with torch.no_grad():
+            with torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
                 edge = litert_torch.convert(model, (example,), **kwargs)
-            edge.export(str(out_path))
+                edge.export(str(out_path))
         finally:
             litert_torch.config.show_progress = shown
-        notes: list[str] = []
-        label, io = "fp32", {}
-        if spec.quantize == "int8":
-            float_ops = _float_ops(out_path)
-            label = "int8-mixed" if float_ops else "int8"
-            notes = [f"float ops: {float_ops}"] if float_ops else []
-            io = quantized_io(out_path)
-            notes += [f"quantized I/O: {io}"] if io else []
+        label, notes, io_fields = _describe(out_path, spec)
         seconds = time.perf_counter() - started
         size = out_path.stat().st_size
-        return ExportResult(self.name, label, out_path, size, seconds, notes, metadata=io)
+        return ExportResult(self.name, label, out_path, size, seconds, notes, metadata=io_fields)
+
+    def explain(self, result: ExportResult) -> list[str]:
+        """Per op type: how many read int8 and how many float (delegates kept out of the view)."""
+        counts = op_dtypes(result.path)
+        lines = [f"{op}: {n_int} int8, {n_float} float" for op, (n_int, n_float) in counts.items()]
+        floats = sorted(op for op, (_, n_float) in counts.items() if n_float)
+        lines.append(f"float ops: {', '.join(floats)}" if floats else "every compute op is int8")
+        return lines
 
     def load(self, path: Path) -> RunFn:
         interpreter = _interpreter(path)
@@ -74,6 +89,30 @@ class Tflite(Converter):
             return torch.from_numpy(y)
 
         return run
+
+
+def _channel_last(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
+    """NHWC input (and NHWC logits; a mask has no channels) via litert-torch's own wrapper."""
+    import litert_torch
+
+    outputs = [0] if spec.output == "logits" else []
+    wrapped = litert_torch.to_channel_last_io(model, args=[0], outputs=outputs).eval()
+    calibration = [x.permute(0, 2, 3, 1).contiguous() for x in spec.calibration]
+    spec = dataclasses.replace(spec, calibration=calibration)
+    return wrapped, example.permute(0, 2, 3, 1).contiguous(), spec
+
+
+def _describe(path: Path, spec: ExportSpec) -> tuple[str, list[str], dict]:
+    """The honest label, notes and sidecar fields for the written file."""
+    if spec.quantize == "fp16":
+        return "fp16-weights", ["fp16 weights dequantized by the runtime, float32 I/O"], {}
+    if spec.quantize != "int8":
+        return "fp32", [], {}
+    float_ops = _float_ops(path)
+    notes = [f"float ops: {float_ops}"] if float_ops else []
+    io_fields = quantized_io(path)
+    notes += [f"quantized I/O: {io_fields}"] if io_fields else []
+    return ("int8-mixed" if float_ops else "int8"), notes, io_fields
 
 
 def _to_input(x: np.ndarray, detail: dict) -> np.ndarray:
@@ -128,14 +167,20 @@ def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
     return converted, QuantConfig(pt2e_quantizer=quantizer)
 
 
-def _float_ops(path: Path) -> str:
-    """E.g. "LOGISTIC×3": compute ops whose first input is not an int8 tensor."""
+def op_dtypes(path: Path) -> dict[str, tuple[int, int]]:
+    """``{"CONV_2D": (n_int8, n_float), …}``: compute ops by whether their first input is int."""
     interpreter = _interpreter(path, delegates=False)
     dtypes = {t["index"]: t["dtype"] for t in interpreter.get_tensor_details()}
-    left: Counter[str] = Counter()
+    counts: dict[str, list[int]] = {}
     for op in interpreter._get_ops_details():  # the only per-op view the Interpreter offers
         if op["op_name"] in _PLUMBING or not len(op["inputs"]):
             continue
-        if dtypes.get(int(op["inputs"][0])) not in (np.int8, np.uint8, np.int16):
-            left[op["op_name"]] += 1
+        is_int = dtypes.get(int(op["inputs"][0])) in (np.int8, np.uint8, np.int16)
+        counts.setdefault(op["op_name"], [0, 0])[0 if is_int else 1] += 1
+    return {op: (n[0], n[1]) for op, n in sorted(counts.items())}
+
+
+def _float_ops(path: Path) -> str:
+    """E.g. "LOGISTIC×3": compute ops whose first input is not an int8 tensor."""
+    left = Counter({op: n for op, (_, n) in op_dtypes(path).items() if n})
     return ", ".join(f"{name}×{n}" for name, n in sorted(left.items()))

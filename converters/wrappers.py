@@ -23,7 +23,8 @@ class NormalizeInput(nn.Module):
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.model((x.float() / 255.0 - self.mean) / self.std)
+        # the buffers' dtype, not float32: a half-precision export normalises in fp16
+        return self.model((x.to(self.mean.dtype) / 255.0 - self.mean) / self.std)
 
 
 class ArgmaxMask(nn.Module):

@@ -47,6 +47,7 @@ class ExportOutcome:
     quantize: str
     result: ExportResult | None
     parity: ParityResult
+    explain: list[str] | None = None  # filled when asked for (``--explain``)
 
     @property
     def ok(self) -> bool:
@@ -54,6 +55,7 @@ class ExportOutcome:
 
     def as_dict(self) -> dict:
         r = self.result
+        extra = {} if self.explain is None else {"explain": self.explain}
         return {
             "target": self.target,
             "quantize": r.quantize if r else self.quantize,
@@ -63,6 +65,7 @@ class ExportOutcome:
             "cpu_seconds": round(r.cpu_seconds, 3) if r and r.cpu_seconds is not None else None,
             "notes": r.notes if r else [],
             "parity": self.parity.as_dict(),
+            **extra,
         }
 
 
@@ -75,10 +78,12 @@ def export_checkpoint(
     input_dtype: str = "float",
     output: str = "logits",
     per_channel: bool = True,
+    layout: str = "nchw",
     calib_data: str | None = None,
     calib_images: int = 32,
     parity_images: int = 8,
     out: str | Path | None = None,
+    explain: bool = False,
 ) -> list[ExportOutcome]:
     """Export ``checkpoint`` to each of ``targets`` ("all", a name, or a list/comma list)."""
     names = resolve_targets(targets)
@@ -88,10 +93,13 @@ def export_checkpoint(
         for name in names:
             converter = get_converter(name)
             converter.check_quantize(quantize)
+            converter.check_layout(layout)
             converter.check_available()
     model, meta = load_model(checkpoint)
     hw = parse_size(size) or (int(meta.input_size[0]), int(meta.input_size[1]))
-    spec = ExportSpec(quantize, hw, input_dtype, output, per_channel, calib_data, calib_images)
+    spec = ExportSpec(
+        quantize, hw, input_dtype, output, per_channel, layout, calib_data, calib_images
+    )
     _check_size(model, hw, checkpoint)
     data = calib_data or meta.dataset
     if not data:
@@ -116,15 +124,30 @@ def export_checkpoint(
         wrapped, prep = prepare_for_int8(wrapped, spec.calibration, per_channel)
         notes.append(prep.note())
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
-    return [
-        _export_one(name, wrapped, model, spec, meta.arch, out_dir, parity, notes) for name in names
-    ]
+    outcomes = []
+    for name in names:
+        outcome = _export_one(name, wrapped, model, spec, meta.arch, out_dir, parity, notes)
+        if explain:
+            outcome.explain = _explain(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _explain(outcome: ExportOutcome) -> list[str]:
+    """The target's own account of its artifact; a failure to explain is one line, not a crash."""
+    if outcome.result is None:
+        return [f"not exported: {outcome.parity.reason}"]
+    try:
+        return get_converter(outcome.target).explain(outcome.result)
+    except Exception as exc:  # the artifact is fine; only the explanation is missing
+        return [f"cannot explain: {_one_line(exc)}"]
 
 
 def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> ExportOutcome:
     try:
         converter = get_converter(name)
         converter.check_quantize(spec.quantize)
+        converter.check_layout(spec.layout)
         converter.check_available()
         target = out_dir / converter.filename(arch, spec)
         with atomic_artifact(target, converter.directory) as tmp:
@@ -152,7 +175,7 @@ def _parity(converter, path: Path, eager, parity: ParityData, spec: ExportSpec) 
         run = converter.load(path)
     except RuntimeUnavailable as exc:
         return ParityResult("skipped", reason=str(exc))
-    return check_parity(run, eager, parity, spec.input_dtype == "uint8", spec.quantize)
+    return check_parity(run, eager, parity, spec.input_dtype == "uint8", spec.quantize, spec.layout)
 
 
 @contextlib.contextmanager
@@ -234,7 +257,7 @@ def artifact_metadata(meta: CheckpointMeta, spec: ExportSpec, checkpoint) -> dic
         "classes": list(meta.classes),
         "palette": [list(c) for c in meta.palette],
         "input_size": list(spec.size),
-        "layout": "NCHW",
+        "layout": spec.layout.upper(),
         "mean": "in-graph" if baked else list(meta.mean),
         "std": "in-graph" if baked else list(meta.std),
         "input_dtype": "uint8" if baked else "float32",

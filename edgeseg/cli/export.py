@@ -20,7 +20,10 @@ STATUS = {"passed": "✅ passed", "below": "❎ below", "failed": "❌ failed", 
 def export(
     checkpoint: Annotated[Path, typer.Argument(help="A .pt written by edgeseg train/distill")],
     target: Annotated[
-        str, typer.Option(help="torchscript | executorch | onnx | all (comma list allowed)")
+        str,
+        typer.Option(
+            help="torchscript | executorch | onnx | tflite | coreml | all (comma list allowed)"
+        ),
     ] = "all",
     quantize: Annotated[str, typer.Option(help="none | fp16 | int8")] = "none",
     calib_data: Annotated[
@@ -32,6 +35,9 @@ def export(
         bool, typer.Option("--per-channel/--per-tensor", help="int8 weight scales")
     ] = True,
     size: SizeOpt = None,
+    layout: Annotated[
+        str, typer.Option(help="nchw | nhwc (channel-last input and logits; TFLite only)")
+    ] = "nchw",
     input: Annotated[
         str, typer.Option("--input", help="float | uint8 (uint8: normalisation in the graph)")
     ] = "float",
@@ -43,6 +49,10 @@ def export(
         Optional[Path], typer.Option(help="Output directory (default: next to the checkpoint)")
     ] = None,
     as_json: JsonOpt = False,
+    explain: Annotated[
+        bool,
+        typer.Option(help="Per target: ops delegated / quantized / left float (why int8 is slow)"),
+    ] = False,
     android_demo: Annotated[
         Optional[str],
         typer.Option(
@@ -61,21 +71,37 @@ def export(
         input_dtype=input,
         output=output,
         per_channel=per_channel,
+        layout=layout.lower(),
         calib_data=calib_data,
         calib_images=calib_images,
         parity_images=parity_images,
         out=out,
+        explain=explain,
     )
     if as_json:
         typer.echo(json.dumps([o.as_dict() for o in outcomes]))
     else:
         console.print(outcome_table(outcomes))
+        if explain:
+            console.print(explain_table(outcomes))
     if android_demo is not None:
         done = [o.result.path for o in outcomes if o.ok]
         for line in add_exports(done, android_demo or None):
             typer.echo(line, err=as_json)
     if not any(o.ok for o in outcomes):
         raise typer.Exit(1)
+
+
+def explain_table(outcomes: list[ExportOutcome]) -> Table:
+    """One row per target: what its runtime delegates, quantizes and leaves float."""
+    table = Table(title="edgeseg export --explain", show_lines=True)
+    table.add_column("target")
+    table.add_column("quant")
+    table.add_column("what runs where")
+    for o in outcomes:
+        quant = o.result.quantize if o.result else o.quantize
+        table.add_row(o.target, quant, "\n".join(o.explain or []))
+    return table
 
 
 def outcome_table(outcomes: list[ExportOutcome]) -> Table:

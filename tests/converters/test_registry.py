@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from converters import ExportSpec, converter_names, get_converter, register_converter
-from converters.base import Converter, resolve_targets
+from converters.base import Converter, ExportResult, resolve_targets
 from edgeseg.errors import ExportError
 
 
@@ -57,3 +59,21 @@ def test_executorch_names_follow_xnnpack_convention() -> None:
     conv = get_converter("executorch")
     assert conv.filename("net", ExportSpec()) == "net_xnnpack_fp32.pte"
     assert conv.filename("net", ExportSpec(quantize="int8")) == "net_xnnpack_q8.pte"
+
+
+@pytest.mark.parametrize("name", converter_names())
+def test_every_target_declares_its_layouts(name) -> None:
+    conv = get_converter(name)
+    assert "nchw" in conv.layouts
+    if "nhwc" in conv.layouts:
+        assert conv.filename("m", ExportSpec(layout="nhwc")).endswith(f"_nhwc{conv.suffix}")
+    else:
+        with pytest.raises(ExportError, match="does not support --layout nhwc.*tflite"):
+            conv.check_layout("nhwc")
+
+
+def test_explain_defaults_to_nothing() -> None:
+    result = ExportResult("x", "fp32", Path("x"), 0, 0.0)
+    assert Converter().explain(result) == ["nothing to explain for this target"]
+    result.details = ["XNNPACK partitions: 1"]
+    assert Converter().explain(result) == ["XNNPACK partitions: 1"]

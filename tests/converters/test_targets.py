@@ -91,14 +91,21 @@ def test_tflite_int8_is_fully_integer(checkpoint, tmp_path) -> None:
 
 
 @SLOW
-def test_coreml_package_is_written_and_labelled(checkpoint, tmp_path) -> None:
+def test_coreml_falls_back_to_int8_weights_and_says_why(monkeypatch, checkpoint, tmp_path) -> None:
     pytest.importorskip("coremltools", reason="coremltools not installed")
+    import converters.coreml
+
+    def no_w8a8(*args):  # the known failure on some graphs; W8A8 itself: test_options.py
+        raise RuntimeError("mixed uint8/int8 inputs at mul")
+
+    monkeypatch.setattr(converters.coreml, "calibrate_w8a8", no_w8a8)
     (outcome,) = export_checkpoint(checkpoint, "coreml", "int8", out=tmp_path, parity_images=2,
                                    calib_images=2)  # fmt: skip
     assert outcome.ok, outcome.parity.reason
     path = outcome.result.path
     assert path.is_dir() and path.name.endswith("_int8.mlpackage")
     assert outcome.result.quantize == "int8-weights"  # weights only: compute stays float
+    assert any("W8A8 failed (mixed uint8/int8" in n for n in outcome.result.notes)
     assert outcome.parity.status in ("passed", "skipped")  # Core ML runs only on macOS
     assert_sidecar(path, quantization="int8-weights")
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name, path.name + ".json"]
