@@ -36,6 +36,21 @@ def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     return values[0], values[1]
 
 
+def parse_triple(text: str | None, flag: str) -> tuple[float, float, float] | None:
+    """'0.5,0.5,0.5' (or one number for all three) → per-channel values, e.g. mean/std options."""
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) == 1:
+        values = values * 3
+    if len(values) != 3:
+        raise ConfigError(f"{flag} '{text}': give 3 numbers r,g,b in 0-1 units (or one for all)")
+    return values  # type: ignore[return-value]
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it onto ``target`` only on success.

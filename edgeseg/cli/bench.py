@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from edgeseg.cli.options import QuietOpt, make_console
 from edgeseg.errors import ConfigError
+from edgeseg.utils import parse_triple
 
 console = make_console()
 Path_ = Optional[Path]
@@ -64,7 +65,7 @@ def bench(
     overlay_dir = report.with_name(report.stem + "_overlays") if report and data else None
     job = MeasureJob(
         data=data, split=split, images=images, class_map=str(class_map) if class_map else None,
-        feed=FeedOptions(_triple(mean, "--mean"), _triple(std, "--std"), classes),
+        feed=FeedOptions(parse_triple(mean, "--mean"), parse_triple(std, "--std"), classes),
         overlays=3 if overlay_dir else 0, overlay_dir=str(overlay_dir) if overlay_dir else None,
         macs=roofline,
     )  # fmt: skip
@@ -86,17 +87,3 @@ def bench(
                         (report, write_html)):  # fmt: skip
         if path:
             console.print(f"wrote {write(result, path)}")
-
-
-def _triple(text: str | None, flag: str) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) == 1:
-        values = values * 3
-    if len(values) != 3:
-        raise ConfigError(f"{flag} '{text}': give 3 numbers r,g,b in 0-1 units (or one for all)")
-    return values

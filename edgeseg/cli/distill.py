@@ -20,26 +20,12 @@ from edgeseg.cli.options import (
 )
 from edgeseg.distill.config import DEFAULT_LOSSES, DistillConfig
 from edgeseg.distill.run import distill as run_distill
-from edgeseg.errors import ConfigError
 from edgeseg.train import distributed
-from edgeseg.utils import parse_size
+from edgeseg.utils import parse_size, parse_triple
 
 console = make_console()
 Opt = typer.Option
 
-
-def _triple(text: str | None, flag: str) -> tuple[float, float, float] | None:
-    if text is None:
-        return None
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) == 1:
-        values = values * 3
-    if len(values) != 3:
-        raise ConfigError(f"{flag} '{text}': give one or three numbers, e.g. 0.5,0.5,0.5")
-    return values  # type: ignore[return-value]
 
 
 def distill(
@@ -105,8 +91,9 @@ def distill(
         limit_train_batches=limit_train_batches, limit_val_batches=limit_val_batches,
         progress=not quiet, teacher=teacher, losses=tuple(loss or DEFAULT_LOSSES),
         class_map=class_map, teacher_classes=teacher_classes,
-        teacher_mean=_triple(teacher_mean, "--teacher-mean"),
-        teacher_std=_triple(teacher_std, "--teacher-std"), teacher_size=parse_size(teacher_size),
+        teacher_mean=parse_triple(teacher_mean, "--teacher-mean"),
+        teacher_std=parse_triple(teacher_std, "--teacher-std"),
+        teacher_size=parse_size(teacher_size),
         teacher_layout=teacher_layout, teacher_options=tuple(teacher_option or ()),
         background=tuple(b.strip() for b in (background or "").split(",") if b.strip()),
         teacher_cache=teacher_cache, unlabeled=unlabeled, pseudo_threshold=pseudo_threshold,
