@@ -95,7 +95,9 @@ class Int8GraphQuantizer:
     def validate(self, model) -> None:
         self.inner.validate(model)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str):  # anything else the quantizer API asks for
+        if name == "inner":  # not set yet (copy/pickle): no recursion
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
 
