@@ -55,9 +55,13 @@ class CheckpointTeacher(Teacher):
     def describe(self) -> dict:
         """Everything that changes the logits, so a teacher cache made under other options
         (another ``--teacher-size``, mean/std, or a retrained file at the same path) is rebuilt."""
-        record = {**super().describe(), "source": self.source,
-                  "input_size": list(self.size) if self.size else None,
-                  "mean": self.mean.flatten().tolist(), "std": self.std.flatten().tolist()}  # fmt: skip
+        record = {
+            **super().describe(),
+            "source": self.source,
+            "input_size": list(self.size) if self.size else None,
+            "mean": self.mean.flatten().tolist(),
+            "std": self.std.flatten().tolist(),
+        }
         path = Path(self.source)
         if path.is_file():
             stat = path.stat()
