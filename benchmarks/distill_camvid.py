@@ -43,8 +43,9 @@ RECIPES = {
     "c_response_feature": ["ce", "kd", "feature"],
     # CWD paper's logit setting (CE at full weight, channel-wise KL τ=4 ×3) plus pixel KD at T=1
     "d_best": ["ce:weight=1", "kd:weight=1,temperature=1", "cwd"],
-    # the second recipe tried: the lead's first guess (seed KD + CWD + OWLSAM KL warm-up)
-    "d_alt": ["ce", "kd:weight=0.5", "cwd", "warmup"],
+    # the second (and last) recipe tried, after d_best and b lost rare classes to pixel KL:
+    # the CWD paper's logit recipe exactly, CE at full weight plus channel-wise KD, no pixel KL
+    "d_alt": ["ce:weight=1", "cwd"],
 }
 LIVE_TEACHER_LOSSES = ("feature", "affinity")  # need teacher features: no cache
 
