@@ -2,7 +2,7 @@
 feature KD, (d) the best recipe, all with the same epochs, size and seed; val mIoU and epoch time.
 
 Run: ``python -m benchmarks.distill_camvid --teacher runs/teacher.pt --teacher-size 240x320
---student lraspp_mobilenet_v3_small --size 180x240 --epochs 16`` (train the teacher first with
+--size 180x240 --epochs 12 -- --class-weights enet --bn-momentum 0.1`` (train the teacher first with
 ``edgeseg train``). Extra ``edgeseg`` options after ``--`` go to every run. The dataset comes from
 ``$EDGESEG_SHARED`` (or ``../shared``). Logit-only recipes read the teacher from one shared
 ``--teacher-cache`` (paid once); feature KD needs the live teacher. A run whose ``run.json``
@@ -117,7 +117,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--teacher-size", default=None, help="HxW the teacher runs at")
     parser.add_argument("--student", default="lraspp_mobilenet_v3_small")
     parser.add_argument("--size", default="180x240")
-    parser.add_argument("--epochs", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-cache", dest="cache", action="store_false")
     parser.add_argument("--out", default=str(REPO / "runs" / "distill_camvid"))
