@@ -11,6 +11,7 @@ import typer
 
 from edgeseg.cli.options import (
     BatchOpt,
+    BNMomentumOpt,
     DataOpt,
     OutOpt,
     QuietOpt,
@@ -73,6 +74,7 @@ def distill(
     weights: Annotated[Optional[str], Opt(help="Student initial weights")] = None,
     backbone_weights: Annotated[Optional[str], Opt(help="Student backbone weights")] = None,
     aux_weight: Annotated[float, Opt(help="Weight of the student's aux-head CE")] = 0.5,
+    bn_momentum: BNMomentumOpt = None,
     workers: WorkersOpt = 2,
     seed: Annotated[int, Opt(help="Random seed")] = 0,
     resume: Annotated[bool, Opt(help="Continue from OUT/last.pt")] = False,
@@ -86,7 +88,8 @@ def distill(
         arch=arch, data=data, out=out, epochs=epochs, batch_size=batch_size, lr=lr,
         weight_decay=weight_decay, optimizer=optimizer, schedule=schedule,
         warmup_epochs=warmup_epochs, size=parse_size(size), class_weights=class_weights,
-        aux_weight=aux_weight, weights=weights, backbone_weights=backbone_weights,
+        aux_weight=aux_weight, bn_momentum=bn_momentum, weights=weights,
+        backbone_weights=backbone_weights,
         workers=workers, seed=seed, resume=resume, device=device,
         limit_train_batches=limit_train_batches, limit_val_batches=limit_val_batches,
         progress=not quiet, teacher=teacher, losses=tuple(loss or DEFAULT_LOSSES),

@@ -9,6 +9,7 @@ import typer
 
 from edgeseg.cli.options import (
     BatchOpt,
+    BNMomentumOpt,
     DataOpt,
     OutOpt,
     QuietOpt,
@@ -49,6 +50,7 @@ def train(
         typer.Option(help="Backbone weights: file, URL or tag (e.g. imagenet)"),
     ] = None,
     aux_weight: Annotated[float, typer.Option(help="Weight of the aux-head loss, if any")] = 0.5,
+    bn_momentum: BNMomentumOpt = None,
     workers: WorkersOpt = 2,
     seed: Annotated[int, typer.Option(help="Random seed (data order, init, augmentation)")] = 0,
     resume: Annotated[bool, typer.Option(help="Continue from OUT/last.pt")] = False,
@@ -83,6 +85,7 @@ def train(
         freeze_backbone_until=freeze_backbone_until,
         class_weights=class_weights,
         aux_weight=aux_weight,
+        bn_momentum=bn_momentum,
         weights=weights,
         backbone_weights=backbone_weights,
         workers=workers,

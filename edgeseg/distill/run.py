@@ -29,13 +29,13 @@ from edgeseg.distill.objective import DistillObjective, pseudo_labels
 from edgeseg.distill.teachers import Teacher, TeacherOptions, build_teacher, teach
 from edgeseg.errors import DistillError
 from edgeseg.metrics import ConfusionMatrix, SegMetrics
-from edgeseg.models import create_model
 from edgeseg.train import distributed
 from edgeseg.train.fit import (
     Data,
     Run,
     TrainResult,
     build_data,
+    create_student,
     fit_run,
     make_run,
     resolve_device,
@@ -100,10 +100,7 @@ def prepare_distill(cfg: DistillConfig) -> Run:
     teacher = build_teacher(cfg.teacher, options)
     classes = _student_classes(cfg, data, teacher.classes)
     class_map = resolve_class_map(teacher.classes, classes, cfg.class_map, teacher.num_classes)
-    model = create_model(
-        cfg.arch, num_classes=len(classes), weights=cfg.weights,
-        backbone_weights=cfg.backbone_weights,
-    ).to(device)  # fmt: skip
+    model = create_student(cfg, len(classes), device)
     objective = DistillObjective(
         teacher, class_map, build_losses(cfg.losses, _loss_context(cfg, data, model, teacher,
                                                                    classes, device)),

@@ -33,6 +33,7 @@ class TrainConfig:
     freeze_backbone_until: int = 0
     class_weights: str = "none"
     aux_weight: float = 0.5
+    bn_momentum: float | None = None  # None: the model's own (0.01 for MobileNetV3/EfficientNet)
     weights: str | None = None
     backbone_weights: str | None = None
     workers: int = 2
@@ -62,6 +63,10 @@ class TrainConfig:
             (self.lr > 0, "--lr must be > 0"),
             (self.warmup_epochs >= 0, "--warmup-epochs must be >= 0"),
             (self.freeze_backbone_until >= 0, "--freeze-backbone-until must be >= 0"),
+            (
+                self.bn_momentum is None or 0.0 < self.bn_momentum <= 1.0,
+                "--bn-momentum must be in (0, 1], e.g. 0.1",
+            ),
         ]
         for ok, message in checks:
             if not ok:

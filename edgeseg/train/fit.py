@@ -38,7 +38,7 @@ from edgeseg.models import create_model, pretrained_cfgs
 from edgeseg.train import distributed
 from edgeseg.train.config import TrainConfig
 from edgeseg.train.distributed import Dist
-from edgeseg.train.loop import evaluate, set_backbone_frozen, train_one_epoch
+from edgeseg.train.loop import evaluate, set_backbone_frozen, set_bn_momentum, train_one_epoch
 from edgeseg.train.objective import Objective, SupervisedObjective, has_aux_head
 from edgeseg.train.optim import build_optimizer, build_scheduler
 from edgeseg.utils import atomic_path
@@ -167,16 +167,23 @@ def make_run(
     )  # fmt: skip
 
 
+def create_student(cfg: TrainConfig, num_classes: int, device: torch.device) -> torch.nn.Module:
+    """The model being trained (``edgeseg train``'s, or ``distill``'s student), on ``device``."""
+    model = create_model(
+        cfg.arch, num_classes=num_classes, weights=cfg.weights,
+        backbone_weights=cfg.backbone_weights,
+    ).to(device)  # fmt: skip
+    set_bn_momentum(model, cfg.bn_momentum)
+    return model
+
+
 def _prepare(cfg: TrainConfig) -> Run:
     seed_everything(cfg.seed)
     dist, device = distributed.setup(resolve_device(cfg.device))
     data = build_data(cfg)
     info = data.train_raw.info
     num_classes = len(info.classes)
-    model = create_model(
-        cfg.arch, num_classes=num_classes, weights=cfg.weights,
-        backbone_weights=cfg.backbone_weights,
-    ).to(device)  # fmt: skip
+    model = create_student(cfg, num_classes, device)
     class_weights = None
     if cfg.class_weights != "none":
         class_weights = compute_class_weights(data.train_raw, num_classes, method=cfg.class_weights)

@@ -17,7 +17,14 @@ from edgeseg.metrics import ConfusionMatrix, SegMetrics
 from edgeseg.progress import progress_bar
 from edgeseg.train.objective import Batch, Objective, has_aux_head, model_outputs
 
-__all__ = ["evaluate", "has_aux_head", "model_outputs", "set_backbone_frozen", "train_one_epoch"]
+__all__ = [
+    "evaluate",
+    "has_aux_head",
+    "model_outputs",
+    "set_backbone_frozen",
+    "set_bn_momentum",
+    "train_one_epoch",
+]
 
 
 def set_backbone_frozen(model: nn.Module, frozen: bool) -> None:
@@ -28,6 +35,20 @@ def set_backbone_frozen(model: nn.Module, frozen: bool) -> None:
                 param.requires_grad_(not frozen)
             if frozen and isinstance(module, nn.modules.batchnorm._BatchNorm):
                 module.eval()
+
+
+def set_bn_momentum(model: nn.Module, momentum: float | None) -> None:
+    """Running-stat momentum of every BatchNorm (None: leave the model's own).
+
+    MobileNetV3 and EfficientNet-Lite keep TF's 0.01: fine for long runs or a pretrained start,
+    but from scratch over a few hundred steps the running statistics trail the fast-changing
+    weights, and eval-mode predictions collapse (CamVid, 12 epochs: 12% val mIoU with 0.01 vs 42%
+    after re-estimating the statistics). 0.1 tracks them within a few dozen steps."""
+    if momentum is None:
+        return
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.momentum = momentum
 
 
 def _limited(loader: DataLoader, limit: int | None) -> tuple[Iterable, int]:

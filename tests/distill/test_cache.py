@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -67,3 +68,15 @@ def test_cached_and_live_teacher_agree_without_augmentation(tmp_path, teacher_ck
     cached = distill(_cfg(tmp_path, teacher_ckpt, out=tmp_path / "c", **kw)).history[0]["loss"]
     assert cached == pytest.approx(live, rel=0.25)
     assert torch.isfinite(torch.tensor(cached))
+
+
+def test_cache_is_rebuilt_when_the_teacher_runs_at_another_size(tmp_path, teacher_ckpt) -> None:
+    """``--teacher-size`` changes the logits, so a cache made without it must not be reused."""
+    distill(_cfg(tmp_path, teacher_ckpt))
+    shard = tmp_path / "cache" / "logits_0000.npy"
+    before = np.load(shard).astype(np.float32)
+    distill(_cfg(tmp_path, teacher_ckpt, out=tmp_path / "sized", teacher_size=(32, 40)))
+    after = np.load(shard).astype(np.float32)
+    assert not np.allclose(before, after, atol=1e-3)
+    index = json.loads((tmp_path / "cache" / "index.json").read_text())
+    assert index["signature"]["teacher"]["input_size"] == [32, 40]

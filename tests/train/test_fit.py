@@ -105,3 +105,24 @@ def test_fine_tuning_keeps_the_checkpoints_normalisation(tmp_path) -> None:
         )
     )
     assert load_checkpoint(second.best_path).meta.mean == lite_mean
+
+
+def test_bn_momentum_reaches_every_batchnorm_and_is_recorded(tmp_path) -> None:
+    """MobileNetV3 keeps TF's 0.01; ``--bn-momentum 0.1`` must reach every BN the run trains."""
+    from edgeseg.train.fit import create_student
+
+    default = create_student(tiny_cfg(tmp_path), 5, torch.device("cpu"))
+    fast = create_student(tiny_cfg(tmp_path, bn_momentum=0.1), 5, torch.device("cpu"))
+    norms = [m for m in fast.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and {m.momentum for m in norms} == {0.1}
+    assert 0.01 in {m.momentum for m in default.modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    result = fit(tiny_cfg(tmp_path, epochs=1, bn_momentum=0.1))
+    assert load_checkpoint(result.last_path).meta.recipe["bn_momentum"] == 0.1
+
+
+@pytest.mark.parametrize("value", [0.0, 1.5])
+def test_bn_momentum_out_of_range_is_a_config_error(tmp_path, value) -> None:
+    from edgeseg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--bn-momentum must be in"):
+        tiny_cfg(tmp_path, bn_momentum=value)

@@ -53,7 +53,20 @@ class CheckpointTeacher(Teacher):
         return taps["out"], {k: v for k, v in taps.items() if k not in ("out", "aux")}
 
     def describe(self) -> dict:
-        return {**super().describe(), "source": self.source}
+        """Everything that changes the logits, so a teacher cache made under other options
+        (another ``--teacher-size``, mean/std, or a retrained file at the same path) is rebuilt."""
+        record = {
+            **super().describe(),
+            "source": self.source,
+            "input_size": list(self.size) if self.size else None,
+            "mean": self.mean.flatten().tolist(),
+            "std": self.std.flatten().tolist(),
+        }
+        path = Path(self.source)
+        if path.is_file():
+            stat = path.stat()
+            record["file"] = {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        return record
 
 
 def _accepts(spec: str) -> bool:
