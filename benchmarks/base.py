@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from edgeseg.errors import EdgesegError
-from edgeseg.utils import unknown_name_message
+from edgeseg.utils import class_registrar, unknown_name_message
 
 
 class BenchError(EdgesegError):
@@ -118,14 +118,8 @@ class Runner:
 _RUNNERS: dict[str, type[Runner]] = {}
 
 
-def register_runner(cls: type[Runner]) -> type[Runner]:
-    """Class decorator: register ``cls`` under ``cls.name``; a second use of a name is an error."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} has no name")
-    if cls.name in _RUNNERS:
-        raise ValueError(f"Runner '{cls.name}' is registered twice")
-    _RUNNERS[cls.name] = cls
-    return cls
+register_runner = class_registrar(_RUNNERS, "Runner")
+"""Class decorator: register a runner under its ``name`` (a second use is an error)."""
 
 
 def runner_names(where: str | None = None) -> list[str]:

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from edgeseg.errors import ExportError
-from edgeseg.utils import unknown_name_message
+from edgeseg.utils import class_registrar, unknown_name_message
 
 QUANT_MODES = ("none", "fp16", "int8")
 INPUT_DTYPES = ("float", "uint8")
@@ -148,14 +148,8 @@ def variant_tag(spec: ExportSpec) -> str:
 _CONVERTERS: dict[str, type[Converter]] = {}
 
 
-def register_converter(cls: type[Converter]) -> type[Converter]:
-    """Class decorator: register ``cls`` under ``cls.name``; a second use of a name is an error."""
-    if not cls.name:
-        raise ValueError(f"{cls.__name__} has no name")
-    if cls.name in _CONVERTERS:
-        raise ValueError(f"Converter '{cls.name}' is registered twice")
-    _CONVERTERS[cls.name] = cls
-    return cls
+register_converter = class_registrar(_CONVERTERS, "Converter")
+"""Class decorator: register a converter under its ``name`` (a second use is an error)."""
 
 
 def converter_names() -> list[str]:

@@ -6,7 +6,7 @@ import contextlib
 import difflib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from edgeseg.errors import ConfigError
@@ -18,6 +18,25 @@ def unknown_name_message(kind: str, name: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     return f"Unknown {kind} '{name}'.{hint} Valid: {', '.join(choices)}"
+
+
+def class_registrar(table: dict[str, type], kind: str) -> Callable[[type], type]:
+    """A class decorator registering classes in ``table`` under their ``name`` attribute.
+
+    Shared by the converter and runner registries: a class without a name, or a second class
+    with the same name, is a programming error raised at import time.
+    """
+
+    def register(cls: type) -> type:
+        name = getattr(cls, "name", "")
+        if not name:
+            raise ValueError(f"{cls.__name__} has no name")
+        if name in table:
+            raise ValueError(f"{kind} '{name}' is registered twice")
+        table[name] = cls
+        return cls
+
+    return register
 
 
 def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
