@@ -34,6 +34,7 @@ from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
 from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
 from edgeseg.errors import EdgesegError, ExportError
+from edgeseg.progress import progress_bar
 from edgeseg.utils import atomic_path, parse_size
 
 MIN_SIDE = 32  # output stride of every backbone: below it the deepest map is under 1 px
@@ -84,8 +85,10 @@ def export_checkpoint(
     parity_images: int = 8,
     out: str | Path | None = None,
     explain: bool = False,
+    progress: bool = False,
 ) -> list[ExportOutcome]:
-    """Export ``checkpoint`` to each of ``targets`` ("all", a name, or a list/comma list)."""
+    """Export ``checkpoint`` to each of ``targets`` ("all", a name, or a list/comma list);
+    ``progress`` shows a bar over the targets (each takes seconds to a minute)."""
     names = resolve_targets(targets)
     requested = targets.split(",") if isinstance(targets, str) else list(targets)
     explicit = "all" not in [t.strip().lower() for t in requested]
@@ -125,11 +128,15 @@ def export_checkpoint(
         notes.append(prep.note())
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
     outcomes = []
-    for name in names:
-        outcome = _export_one(name, wrapped, model, spec, meta.arch, out_dir, parity, notes)
-        if explain:
-            outcome.explain = _explain(outcome)
-        outcomes.append(outcome)
+    with progress_bar(progress) as bar:
+        task = bar.add_task(f"export {quantize}", total=len(names), info="")
+        for name in names:
+            bar.update(task, info=name)
+            outcome = _export_one(name, wrapped, model, spec, meta.arch, out_dir, parity, notes)
+            if explain:
+                outcome.explain = _explain(outcome)
+            outcomes.append(outcome)
+            bar.advance(task)
     return outcomes
 
 
