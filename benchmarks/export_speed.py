@@ -10,7 +10,11 @@ the time goes. Writes ``benchmarks/results/export.{json,md}`` with the command.
 
 Latency is ranked by the median *thread CPU time* per inference: with one runtime thread the
 work runs on the calling thread, so this is the inference's cost even when another process
-shares the two cores; wall time is reported next to it, with the load average.
+shares the two cores; wall time is reported next to it, with the load average. The latency
+numbers come from ``--rounds`` interleaved rounds (every artifact once per round, order rotated,
+latency only): the median of the per-round medians, with the spread across rounds. One pass per
+artifact is not enough on a shared VM: back-to-back passes of the same two files differed by
+1.4× to 1.7× in their ratio here, because the neighbours' load changes within minutes.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from statistics import median
 
 from benchmarks.base import BenchSpec, RunResult
 from benchmarks.bench import BenchOptions, host_info, run_bench
@@ -49,6 +54,7 @@ def run(checkpoint: Path, args: argparse.Namespace, out: Path) -> dict:
     )
     report = run_bench([checkpoint, *artifacts], options)
     rows = [_row(r, exports) for r in report.results]
+    _interleaved_latency(rows, args)
     profiles = {
         Path(r["file"]).name: profile_onnx(Path(r["artifact"]))
         for r in rows
@@ -79,6 +85,29 @@ def _row(result: RunResult, exports: list[ExportOutcome]) -> dict:
         "wall_ms": round(lat.median_ms, 2) if lat and lat.median_ms else None,
         "miou": round(100 * result.miou, 2) if result.miou is not None else None,
     }
+
+
+def _interleaved_latency(rows: list[dict], args: argparse.Namespace) -> None:
+    """Replace each ok row's latency by the median over ``args.rounds`` interleaved rounds."""
+    paths = [r["artifact"] for r in rows if r["status"] == "ok" and r["cpu_ms"]]
+    if args.rounds <= 0 or not paths:
+        return
+    per_round: dict[str, list[tuple[float, float]]] = {p: [] for p in paths}
+    options = BenchOptions(
+        spec=BenchSpec(warmup=args.warmup, runs=args.runs, threads=1), progress=False
+    )
+    for index in range(args.rounds):
+        order = paths[index % len(paths) :] + paths[: index % len(paths)]
+        for result in run_bench(order, options).results:
+            cpu = (result.extra or {}).get("thread_cpu_ms", {}).get("median")
+            if result.status == "ok" and cpu and result.latency and result.latency.median_ms:
+                per_round[result.artifact].append((cpu, result.latency.median_ms))
+    for row in rows:
+        samples = per_round.get(row["artifact"])
+        if samples:
+            cpus, walls = [c for c, _ in samples], [w for _, w in samples]
+            row["cpu_ms"], row["wall_ms"] = round(median(cpus), 2), round(median(walls), 2)
+            row["cpu_ms_rounds"] = [round(c, 2) for c in cpus]
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -120,6 +149,16 @@ def _export_time(row: dict) -> str:
     return f"{row['export_cpu_s']} / {row['export_s']}"
 
 
+def _cpu_cell(row: dict) -> str:
+    """Median CPU ms, with the range across interleaved rounds when there were several."""
+    rounds = row.get("cpu_ms_rounds") or []
+    if not row["cpu_ms"]:
+        return "—"
+    if len(rounds) < 2:
+        return str(row["cpu_ms"])
+    return f"{row['cpu_ms']} ({min(rounds)}–{max(rounds)})"
+
+
 def _delta(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else round(a - b, 2)
 
@@ -130,9 +169,10 @@ def markdown(report: dict) -> str:
              f"Host: {report['host']['processor']}, {report['host']['cpus']} cores; CPU flags: "
              f"{report['cpu_flags']}. Load average {report['load_before']} before, "
              f"{report['load_after']} after.", "",
-             "Latency: median over the timed runs, one runtime thread, batch 1. `cpu ms` is the "
-             "calling thread's CPU time (the ranking: robust to a shared CPU), `wall ms` the "
-             "elapsed time. mIoU: all val images through the artifact itself.",
+             "Latency: one runtime thread, batch 1, median over interleaved rounds of each "
+             "round's median (every artifact once per round; `cpu ms rounds` shows each round). "
+             "`cpu ms` is the calling thread's CPU time (the ranking: robust to a shared CPU), "
+             "`wall ms` the elapsed time. mIoU: all val images through the artifact itself.",
              ""]  # fmt: skip
     for rec in report["models"]:
         lines += _model_md(rec)
@@ -142,12 +182,13 @@ def markdown(report: dict) -> str:
 def _model_md(rec: dict) -> list[str]:
     s = rec["summary"]
     lines = [f"## {rec['checkpoint']}", "",
-             "| file | runtime | label | MB | export s cpu/wall | cpu ms | wall ms | mIoU | note |",
+             "| file | runtime | label | MB | export s cpu/wall | cpu ms (rounds) | wall ms | mIoU "
+             "| note |",
              "|---|---|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
     for r in rec["rows"]:
         note = r["reason"] if r["status"] != "ok" else "; ".join(r["export_notes"][-1:])[:90]
         lines.append(f"| {r['file']} | {r['runtime']} | {r['quantization']} | {r['mb']} | "
-                     f"{_export_time(r)} | {r['cpu_ms'] or '—'} | {r['wall_ms'] or '—'} | "
+                     f"{_export_time(r)} | {_cpu_cell(r)} | {r['wall_ms'] or '—'} | "
                      f"{r['miou'] if r['miou'] is not None else '—'} | {note} |")  # fmt: skip
     lines += ["", "| runtime | fp32 cpu ms | int8 cpu ms | int8 speed-up | int8/fp32 size | "
               "int8 ΔmIoU |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
@@ -158,10 +199,29 @@ def _model_md(rec: dict) -> list[str]:
               f"**{s['best_int8_speedup']}×**. Slowest export {s['slowest_export_cpu_s']} s CPU "
               f"(all ≤ 60 s: {s['all_exports_within_60s']}). Every int8 within "
               f"{MIOU_BUDGET} mIoU: {s['int8_miou_within_budget']}.", ""]  # fmt: skip
+    lines += _why_slower(s)
     for name, prof in rec["onnxruntime_profiles"].items():
         top = ", ".join(f"{k} {v}%" for k, v in list(prof["share_pct"].items())[:6])
         lines.append(f"- onnxruntime per-op time, `{name}`: {top}")
     return [*lines, ""]
+
+
+def _why_slower(summary: dict) -> list[str]:
+    """Where int8 is slower than fp32 on a runtime, the per-op evidence (xnnpack_ops.json)."""
+    slower = [rt for rt, ok in summary["int8_not_slower"].items() if not ok]
+    ops = RESULTS / "xnnpack_ops.json"
+    if not slower or not ops.exists():
+        return []
+    rows = json.loads(ops.read_text())["rows"]
+    lines = []
+    for rt in slower:
+        key = {"onnxruntime": "onnx"}.get(rt, rt)
+        found = [f"{r['block']} {r[f'{key}_int8_speedup']}×" for r in rows
+                 if r.get(f"{key}_int8_speedup") is not None]  # fmt: skip
+        if found:
+            lines.append(f"- Why {rt} int8 is slower here: its int8 kernels vs fp32 per op type "
+                         f"(`xnnpack_ops.md`, same CPU): {', '.join(found)}.")  # fmt: skip
+    return lines
 
 
 def cpu_flags() -> str:
@@ -185,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calib-images", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved latency rounds")
     parser.add_argument("--out", type=Path, default=Path("runs/export_speed"))
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)

@@ -15,6 +15,13 @@ channel). In one forward pass over the calibration batch, a pre-hook on each con
 mean output change the rounding causes on that conv's real input (which already carries the
 upstream layers' corrections) and subtracts it from the following BN's shift, or the conv's
 bias. The model's structure and state_dict keys do not change.
+
+Hard-sigmoid gates (MobileNetV3's squeeze-excitation) are folded into the conv before them first:
+``hardsigmoid(z) = clamp(z / 6 + 1/2, 0, 1)``, so the conv's weight and bias are scaled by 1/6
+(+1/2 on the bias) and the gate becomes ``hardtanh(0, 1)`` — exactly the same function, but one
+every int8 runtime fuses into the conv as an output clamp. Left as ``hardsigmoid``, LiteRT runs
+each gate as dequantize → float add → float mul → quantize (8 float islands in
+lraspp_mobilenet_v3_large).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+
+from edgeseg.models.layers.squeeze_excite import SqueezeExcitation
 
 QMAX = 127  # symmetric int8 weights: XNNPACK, LiteRT, onnxruntime and Core ML all use [-127, 127]
 CALIBRATION_BATCH = 8  # images used for the bias statistics (one forward pass)
@@ -37,11 +46,13 @@ class Int8Prep:
     rounded: int = 0  # conv kernels put on the int8 grid
     corrected: int = 0  # of those, biases corrected
     images: int = 0
+    gates: int = 0  # hard-sigmoid gates folded into their conv
 
     def note(self) -> str:
+        gates = f"; {self.gates} hard-sigmoid gates folded into their conv" if self.gates else ""
         return (
             f"weights pre-rounded to the int8 grid with bias correction "
-            f"({self.corrected}/{self.rounded} convs, {self.images} calibration images)"
+            f"({self.corrected}/{self.rounded} convs, {self.images} calibration images){gates}"
         )
 
 
@@ -51,8 +62,8 @@ def prepare_for_int8(
     """A copy of ``model`` (eval) with int8-grid weights and rounding-corrected biases."""
     model = copy.deepcopy(model).eval()
     batch = torch.cat(calibration[:CALIBRATION_BATCH])
+    report = Int8Prep(images=int(batch.shape[0]), gates=fold_hard_gates(model))
     followers = _bn_after_conv(model, batch[:1])
-    report = Int8Prep(images=int(batch.shape[0]))
     done: set[nn.Module] = set()
 
     def pre_hook(conv: nn.Conv2d, args: tuple[Tensor, ...]) -> None:
@@ -81,6 +92,21 @@ def prepare_for_int8(
         for hook in hooks:
             hook.remove()
     return model, report
+
+
+def fold_hard_gates(model: nn.Module) -> int:
+    """Squeeze-excitation ``conv → hardsigmoid`` → ``conv' → hardtanh(0, 1)``, in place."""
+    folded = 0
+    for module in model.modules():
+        if isinstance(module, SqueezeExcitation) and isinstance(
+            module.scale_activation, nn.Hardsigmoid
+        ):
+            conv = module.fc2
+            conv.weight.data /= 6.0
+            conv.bias.data = conv.bias.data / 6.0 + 0.5
+            module.scale_activation = nn.Hardtanh(0.0, 1.0)
+            folded += 1
+    return folded
 
 
 def _is_conv(module: nn.Module) -> bool:

@@ -105,7 +105,7 @@ def fuse_clamp_annotations(graph) -> int:
     """Move each conv's output quantization onto its only user when that user is a clamp."""
     moved = 0
     for node in graph.nodes:
-        if str(node.target) not in _CLAMPS or not node.args:
+        if str(node.target) not in _CLAMPS or not node.args or not _fusable_clamp(node):
             continue
         conv = node.args[0]
         if str(getattr(conv, "target", "")) not in _CONVS or len(conv.users) != 1:
@@ -118,6 +118,16 @@ def fuse_clamp_annotations(graph) -> int:
         conv_ann.output_qspec = None
         moved += 1
     return moved
+
+
+def _fusable_clamp(node) -> bool:
+    """ReLU or ReLU6: the clamps conv kernels take as a fused activation. Others (hardtanh(0, 1),
+    a folded hard-sigmoid gate) stay separate ops, so the conv keeps its own int8 output."""
+    if str(node.target) == "aten.relu.default":
+        return True
+    low = node.args[1] if len(node.args) > 1 else node.kwargs.get("min_val", -1.0)
+    high = node.args[2] if len(node.args) > 2 else node.kwargs.get("max_val", 1.0)
+    return (float(low), float(high)) == (0.0, 6.0)
 
 
 def annotate_adds(graph, config) -> int:

@@ -49,8 +49,9 @@ def test_json_schema(report, tmp_path) -> None:
     assert set(ok["per_class_iou"]) == {"background", "disc", "box", "triangle", "ring"}
     roof = ok["extra"]["roofline"]
     assert roof["peak"] == "fp32" and 0 < roof["fraction_of_peak"] < 5
+    assert roof["clock"] == "thread-cpu"  # one runtime thread: its CPU time, not wall time
     assert roof["gmacs_per_s"] == pytest.approx(
-        ok["extra"]["macs"] / ok["latency"]["median_ms"] / 1e6
+        ok["extra"]["macs"] / ok["extra"]["thread_cpu_ms"]["median"] / 1e6
     )
     assert bad["status"] == "failed" and "TFLite" in bad["reason"] and bad["latency"] is None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -89,3 +91,41 @@ def test_relu6_is_quantized_after_the_clamp() -> None:
         assert "conv" in str(clamp.args[0].target)  # no observer between conv and clamp
         (user,) = clamp.users
         assert "activation_post_process" in str(user.target)  # one observer, after the clamp
+
+
+def test_hard_sigmoid_gates_fold_into_their_conv_exactly() -> None:
+    """MobileNetV3's SE gates become conv' → hardtanh(0, 1): same outputs, no hardsigmoid left."""
+    from converters.int8prep import fold_hard_gates
+    from edgeseg.models import create_model
+
+    torch.manual_seed(0)
+    net = create_model("lraspp_mobilenet_v3_small", num_classes=4).eval()
+    folded = copy.deepcopy(net)
+    gates = sum(isinstance(m, nn.Hardsigmoid) for m in net.modules())
+    assert gates > 0 and fold_hard_gates(folded) == gates
+    assert not any(isinstance(m, nn.Hardsigmoid) for m in folded.modules())
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), net(x), rtol=1e-4, atol=1e-4)
+    _, report = prepare_for_int8(net, [x[:1]])
+    assert report.gates == gates and "hard-sigmoid gates folded" in report.note()
+
+
+def test_only_relu_and_relu6_take_over_the_conv_output_observer() -> None:
+    """A hardtanh(0, 1) gate is no fused activation: its conv keeps its own int8 output."""
+    pytest.importorskip("executorch")
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+        XNNPACKQuantizer,
+        get_symmetric_quantization_config,
+    )
+    from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e
+
+    from converters.pt2e import Int8GraphQuantizer
+
+    config = get_symmetric_quantization_config(is_per_channel=True)
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Hardtanh(0.0, 1.0)).eval()
+    graph = torch.export.export(net, (torch.rand(1, 3, 8, 8),)).module()
+    quantizer = Int8GraphQuantizer(XNNPACKQuantizer().set_global(config), config)
+    prepared = prepare_pt2e(graph, quantizer)
+    (clamp,) = [n for n in prepared.graph.nodes if "hardtanh" in str(n.target)]
+    assert "activation_post_process" in str(clamp.args[0].target)  # observed between the two

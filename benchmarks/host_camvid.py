@@ -1,0 +1,197 @@
+"""Host evidence for issue 6: the distilled CamVid student in every format, fp32 and int8, on
+CamVid val, plus Google's VOC DeepLabV3 TFLite as a third-party row.
+
+Run: ``python -m benchmarks.host_camvid STUDENT.pt [--size 180x240] [--threads 1] [--runs 30]``.
+Every step is a real ``edgeseg`` command, recorded verbatim in the results:
+
+1. ``edgeseg export STUDENT --target all --quantize none`` and ``… --quantize int8``;
+2. ``edgeseg bench OUT STUDENT --data camvid:… --roofline --json … --plot … --report …``
+   (latency, size, mIoU through each artifact, achieved vs peak GMAC/s);
+3. ``edgeseg bench deeplabv3_257_mv_gpu.tflite --data camvid:… --class-map voc_to_camvid.json``:
+   VOC's car/bus/train → Car, person → Pedestrian, bicycle/motorbike → Bicyclist; its mIoU is
+   over those three CamVid classes only (the rest of VOC's world is "background").
+
+Writes ``RESULTS/host_camvid.{json,md,png}``; the HTML report with overlays stays under ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.camvid_train import camvid_spec
+from edgeseg.cli import main as edgeseg_main
+from edgeseg.utils import atomic_path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+CLASS_MAP = REPO / "benchmarks" / "classmaps" / "voc_to_camvid.json"
+VOC_TFLITE = "models/deeplabv3_257_mv_gpu.tflite"
+
+
+def commands(args: argparse.Namespace, out: Path) -> dict[str, list[str]]:
+    """The ``edgeseg`` argv of each step (what the results print)."""
+    shared = Path(os.environ.get("EDGESEG_SHARED", REPO.parent / "shared"))
+    data, timing = camvid_spec(), ["--threads", str(args.threads), "--runs", str(args.runs)]
+    export = ["export", str(args.student), "--target", "all", "--size", args.size,
+              "--out", str(out / "export")]  # fmt: skip
+    return {
+        "export_fp32": [*export, "--quantize", "none"],
+        "export_int8": [*export, "--quantize", "int8"],
+        "bench_student": [
+            "bench",
+            str(out / "export"),
+            str(args.student),
+            "--data",
+            data,
+            *timing,
+            "--roofline",
+            "--json",
+            str(out / "student.json"),
+            "--plot",
+            str(out / "student.png"),
+            "--report",
+            str(out / "student.html"),
+        ],  # fmt: skip
+        "bench_voc": [
+            "bench",
+            str(shared / VOC_TFLITE),
+            "--data",
+            data,
+            *timing,
+            "--class-map",
+            str(CLASS_MAP),
+            "--json",
+            str(out / "voc.json"),
+        ],  # fmt: skip
+    }
+
+
+def run(name: str, argv: list[str]) -> float:
+    started = time.perf_counter()
+    code = edgeseg_main(argv)
+    if code != 0:
+        raise SystemExit(f"{name} failed (exit {code}): edgeseg {' '.join(argv)}")
+    return round(time.perf_counter() - started, 1)
+
+
+def cpu_ms(record: dict[str, Any]) -> float | None:
+    """Median thread CPU ms per inference (1 runtime thread: robust to a shared CPU), else wall."""
+    cpu = ((record.get("extra") or {}).get("thread_cpu_ms") or {}).get("median")
+    return cpu if cpu else (record.get("latency") or {}).get("median_ms")
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Best fp32 vs best int8 exported artifact by :func:`cpu_ms`; the checkpoint is not one."""
+    ok = [r for r in records if r["status"] == "ok" and cpu_ms(r) and r["runner"] != "pytorch"]
+
+    def best(pred) -> dict[str, Any] | None:
+        return min((r for r in ok if pred(r["quantization"] or "")), key=cpu_ms, default=None)
+
+    fp32 = best(lambda q: q == "fp32")
+    int8 = best(lambda q: q.startswith("int8"))
+    ratio = round(cpu_ms(fp32) / cpu_ms(int8), 2) if fp32 and int8 else None
+    return {"best_fp32": fp32 and fp32["name"], "best_int8": int8 and int8["name"],
+            "best_int8_speedup": ratio}  # fmt: skip
+
+
+def _cell(value: Any, fmt: str = "{}") -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def _mapped_note(record: dict[str, Any]) -> str:
+    """A class-mapped foreign model: its mIoU over the classes the map reaches, and each IoU."""
+    mapped = (record.get("extra") or {}).get("miou_mapped")
+    if mapped is None:
+        return ""
+    reached = {k: v for k, v in (record.get("per_class_iou") or {}).items() if v}
+    each = ", ".join(f"{k} {100 * v:.1f}" for k, v in reached.items())
+    return f"mIoU over the mapped classes: {100 * mapped:.2f} ({each})"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    peak = result["student"].get("roofline") or {}
+    lines = ["# Host benchmark: the distilled CamVid student in every format", "",
+             f"Host: {result['host']}. Load average {result['load_before']} before, "
+             f"{result['load_after']} after (a shared 2-core VM: latencies move with the "
+             "neighbours' load).", "",
+             f"Peak (large GEMM, {peak.get('threads')} thread): fp32 "
+             f"{_cell(peak.get('fp32_gmacs'), '{:.1f}')} GMAC/s, int8 "
+             f"{_cell(peak.get('int8_gmacs'), '{:.1f}')} GMAC/s ({peak.get('int8_method')}). "
+             "`cpu ms`: median thread CPU time per inference (one runtime thread; the ranking), "
+             "`wall ms`: median elapsed time. GMAC/s from the CPU time. mIoU in %.",
+             "", "Commands:", ""]  # fmt: skip
+    lines += [f"- {k}: `edgeseg {' '.join(v)}` ({result['seconds'][k]} s)"
+              for k, v in result["commands"].items()]  # fmt: skip
+    lines += [
+        "",
+        "| artifact | runtime | quant | MB | cpu ms | wall ms | mIoU | GMAC/s | % of peak | note |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in result["student"]["records"] + result["voc"]["records"]:
+        lat, roof = r.get("latency") or {}, (r.get("extra") or {}).get("roofline") or {}
+        miou, note = r.get("miou"), r.get("reason") or _mapped_note(r)
+        frac = roof.get("fraction_of_peak")
+        lines.append(
+            f"| {r['name']} | {r['runner']} | {r['quantization'] or '—'} | "
+            f"{r['file_bytes'] / 1e6:.2f} | {_cell(cpu_ms(r), '{:.2f}')} | "
+            f"{_cell(lat.get('median_ms'), '{:.2f}')} | {_cell(miou and 100 * miou, '{:.2f}')} | "
+            f"{_cell(roof.get('gmacs_per_s'), '{:.2f}')} | "
+            f"{_cell(frac and 100 * frac, '{:.1f}')} | {note[:120]} |"
+        )  # fmt: skip
+    s = result["summary"]
+    lines += ["", f"Best fp32 artifact `{s['best_fp32']}`, best int8 `{s['best_int8']}`: "
+              f"best-int8/best-fp32 speed-up **{s['best_int8_speedup']}×**.", ""]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.host_camvid")
+    parser.add_argument("student", type=Path, help="the distilled student's best.pt")
+    parser.add_argument("--size", default="180x240")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=REPO / "runs" / "host_camvid")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--reuse-exports",
+        action="store_true",
+        help="bench the artifacts of the last run again (its export rows stay)",
+    )
+    args = parser.parse_args(argv)
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    steps = commands(args, args.out)
+    if args.reuse_exports:  # the export commands and times of the run that made them
+        done = json.loads((args.results / "host_camvid.json").read_text())
+        steps = {**steps, **{k: v for k, v in done["commands"].items() if k.startswith("export")}}
+        seconds = {k: v for k, v in done["seconds"].items() if k.startswith("export")}
+        seconds |= {n: run(n, argv) for n, argv in steps.items() if not n.startswith("export")}
+    else:
+        seconds = {name: run(name, argv) for name, argv in steps.items()}
+    student = json.loads((args.out / "student.json").read_text())
+    voc = json.loads((args.out / "voc.json").read_text())
+    result = {
+        "command": "python -m benchmarks.host_camvid " + " ".join(argv or sys.argv[1:]),
+        "host": f"{student['host']['processor']}, {student['host']['cpus']} cores",
+        "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()],
+        "commands": steps, "seconds": seconds, "student": student, "voc": voc,
+        "summary": summarize(student["records"]),
+    }  # fmt: skip
+    args.results.mkdir(parents=True, exist_ok=True)
+    with atomic_path(args.results / "host_camvid.json") as tmp:
+        tmp.write_text(json.dumps(result, indent=2) + "\n")
+    with atomic_path(args.results / "host_camvid.md") as tmp:
+        tmp.write_text(markdown(result))
+    shutil.copyfile(args.out / "student.png", args.results / "host_camvid.png")
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

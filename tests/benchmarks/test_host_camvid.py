@@ -1,0 +1,47 @@
+"""The host evidence script's bookkeeping: its commands and its best-int8 / best-fp32 verdict."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchmarks.host_camvid import CLASS_MAP, commands, summarize
+from edgeseg.data.camvid import CAMVID_CLASSES
+from edgeseg.data.voc import VOC_CLASSES
+from edgeseg.distill.classmap import resolve_class_map
+
+
+def rec(name: str, runner: str, quant: str, median: float | None, status: str = "ok") -> dict:
+    latency = None if median is None else {"median_ms": median}
+    return {"name": name, "runner": runner, "quantization": quant, "status": status,
+            "latency": latency}  # fmt: skip
+
+
+def test_best_int8_over_best_fp32_leaves_out_the_checkpoint_and_failures() -> None:
+    records = [
+        rec("best.pt", "pytorch", "fp32", 5.0),  # eager checkpoint: the baseline, not an artifact
+        rec("m_fp32.onnx", "onnxruntime", "fp32", 20.0),
+        rec("m_fp32.tflite", "tflite", "fp32", 16.0),
+        rec("m_int8.tflite", "tflite", "int8-mixed", 12.0),
+        rec("m_int8.onnx", "onnxruntime", "int8", 10.0),
+        rec("m_q8.pte", "executorch", "int8", None, status="failed"),
+    ]
+    s = summarize(records)
+    assert (s["best_fp32"], s["best_int8"], s["best_int8_speedup"]) == (
+        "m_fp32.tflite", "m_int8.onnx", 1.6,
+    )  # fmt: skip
+
+
+def test_commands_are_real_edgeseg_invocations(tmp_path: Path, camvid_dir, monkeypatch) -> None:
+    monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
+    args = argparse.Namespace(student=Path("s.pt"), size="180x240", threads=1, runs=5)
+    steps = commands(args, tmp_path)
+    assert steps["export_int8"][:2] == ["export", "s.pt"] and "int8" in steps["export_int8"]
+    assert "--roofline" in steps["bench_student"]
+    voc = steps["bench_voc"]
+    assert voc[voc.index("--class-map") + 1] == str(CLASS_MAP)
+    assert Path(voc[1]).name == "deeplabv3_257_mv_gpu.tflite"
+    cmap = resolve_class_map(list(VOC_CLASSES), list(CAMVID_CLASSES), str(CLASS_MAP), 21)
+    car, pedestrian = CAMVID_CLASSES.index("Car"), CAMVID_CLASSES.index("Pedestrian")
+    assert {VOC_CLASSES[i] for i in cmap.sources[car]} == {"car", "bus", "train"}
+    assert [VOC_CLASSES[i] for i in cmap.sources[pedestrian]] == ["person"]
