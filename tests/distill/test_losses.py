@@ -98,6 +98,22 @@ def test_response_kd_known_value_and_zero_at_the_teacher() -> None:
     assert one("kd").params.weight == 0.9 and one("kd").params.temperature == 4.0
 
 
+def test_class_weighted_kd_is_the_class_weighted_mean_of_pixel_kl() -> None:
+    """Two pixels, classes 0 and 1, weights 1 and 3: KL of pixel 1 counts three times."""
+    t = torch.zeros(1, 2, 1, 2)
+    t[0, 0, 0, 1] = math.log(3.0)  # pixel 0: teacher = student (KL 0); pixel 1: KL_3_1
+    mask = torch.ones(1, 1, 2, dtype=torch.bool)
+    target = torch.tensor([[[0, 1]]])
+    x = inputs(student=torch.zeros(1, 2, 1, 2), teacher=t, target=target, mask=mask)
+    weights = torch.tensor([1.0, 3.0])
+    plain = one("kd:temperature=1", class_weights=weights)(x).item()
+    weighted = one("kd:temperature=1,class_weighted=true", class_weights=weights)(x).item()
+    assert plain == pytest.approx(KL_3_1 / 2, rel=1e-5)
+    assert weighted == pytest.approx(3 * KL_3_1 / 4, rel=1e-5)
+    with pytest.raises(DistillError, match="needs --class-weights"):
+        one("kd:class_weighted=true")
+
+
 def test_soft_iou_and_cwd_known_values() -> None:
     uniform = torch.zeros(1, 2, 2, 2)
     x = inputs(student=uniform, teacher=uniform, target=torch.zeros(1, 2, 2, dtype=torch.long),
