@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 CLASS_MAP = REPO / "benchmarks" / "classmaps" / "voc_to_camvid.json"
 VOC_TFLITE = "models/deeplabv3_257_mv_gpu.tflite"
+NOTES = "<!-- notes -->"
 
 
 def commands(args: argparse.Namespace, out: Path) -> dict[str, list[str]]:
@@ -186,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     with atomic_path(args.results / "host_camvid.json") as tmp:
         tmp.write_text(json.dumps(result, indent=2) + "\n")
-    with atomic_path(args.results / "host_camvid.md") as tmp:
-        tmp.write_text(markdown(result))
+    md = args.results / "host_camvid.md"
+    kept = md.read_text().partition(NOTES)[2] if md.exists() else ""
+    with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-run
+        tmp.write_text(markdown(result) + (f"\n{NOTES}{kept}" if kept else ""))
     shutil.copyfile(args.out / "student.png", args.results / "host_camvid.png")
     print(markdown(result))
     return 0

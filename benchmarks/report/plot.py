@@ -10,7 +10,14 @@ from edgeseg.utils import atomic_path
 
 
 def plot_png(report: BenchReport) -> bytes:
-    """The figure as PNG bytes (matplotlib, Agg: no display needed)."""
+    """The figure as PNG bytes (matplotlib, Agg: no display needed).
+
+    Points are numbered and named in a legend beside the axes: artifacts of one model often sit
+    on the same mIoU, where labels written next to the points overlap into an unreadable line.
+    Marker shape follows the quantization (circle fp32, square int8, triangle other). With one
+    runtime thread on the host, x is the thread CPU time per inference (what the tables rank by:
+    robust to a neighbour's load); otherwise the wall-clock median.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,27 +25,45 @@ def plot_png(report: BenchReport) -> bytes:
 
     rows = [r for r in report.results if r.status == "ok" and r.latency is not None]
     accuracy = any(r.miou is not None for r in rows)
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    for i, r in enumerate(rows):
+    if accuracy:
+        rows = [r for r in rows if r.miou is not None]
+    cpu_clock = bool(rows) and all(_cpu_ms(r) for r in rows)
+    fig, ax = plt.subplots(figsize=(10, 5), dpi=110)
+    for i, r in enumerate(rows, start=1):
         y = 100 * r.miou if accuracy else (r.file_bytes or 0) / 1e6
-        if accuracy and r.miou is None:
-            continue
-        x = r.latency.median_ms or r.latency.mean_ms
-        ax.scatter([x], [y], s=40, color=f"C{i % 10}", zorder=3)
+        x = _cpu_ms(r) if cpu_clock else (r.latency.median_ms or r.latency.mean_ms)
         where = "" if r.device == "host" else f", {r.device}"
-        label = f"{Path(r.artifact).name} ({r.runner}{where})"
-        ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
+        label = f"{i}. {Path(r.artifact).name} ({r.runner}{where})"
+        ax.scatter([x], [y], s=45, color=f"C{(i - 1) % 10}", marker=_marker(r), zorder=3,
+                   label=label)  # fmt: skip
+        ax.annotate(str(i), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set_xscale("log")
-    ax.set_xlabel("median latency per image (ms, log scale)")
+    clock = "thread CPU ms" if cpu_clock else "median ms"
+    ax.set_xlabel(f"latency per image ({clock}, log scale)")
     ax.set_ylabel("mIoU (%)" if accuracy else "file size (MB)")
     data = report.options.job.data
     ax.set_title(f"accuracy vs latency on {data}" if accuracy else "size vs latency (no --data)")
     ax.grid(True, which="both", alpha=0.3)
+    if rows:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
+
+
+def _cpu_ms(r) -> float | None:
+    """Median thread CPU ms when the row ran one runtime thread on the host, else None."""
+    extra = r.extra or {}
+    if r.device != "host" or extra.get("threads") != 1:
+        return None
+    return (extra.get("thread_cpu_ms") or {}).get("median")
+
+
+def _marker(r) -> str:
+    quant = r.quantization or "fp32"
+    return "s" if quant.startswith("int8") else "o" if quant == "fp32" else "^"
 
 
 def write_plot(report: BenchReport, path: Path) -> Path:
