@@ -1,10 +1,9 @@
-"""Issue 4's options per target: fp16, NHWC I/O, per-tensor int8, --explain, Core ML W8A8
-(uint8-in/mask-out: test_targets.py, every target). Each exports the tiny session checkpoint and
-checks the artifact itself (its tensors, scales, ops), not only the label the converter printed."""
+"""Issue 4's options per target: fp16, NHWC I/O, per-tensor int8, Core ML W8A8 (uint8-in/mask-out:
+test_targets.py, every target; --explain: test_cli.py). Each exports the tiny session checkpoint
+and checks the artifact itself (its tensors, scales, ops), not only the label the converter
+printed."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
@@ -12,7 +11,6 @@ import torch
 
 from converters.parity import THRESHOLDS
 from edgeseg import contract
-from edgeseg.cli import main
 from edgeseg.export import export_checkpoint
 from tests.converters.conftest import SIZE, assert_sidecar, sidecar
 from tests.converters.test_cli import assert_one_line, run_cli
@@ -112,21 +110,6 @@ def test_tflite_per_tensor_weight_scales(checkpoint, tmp_path) -> None:
                and len(t["quantization_parameters"]["scales"]) > 0]  # fmt: skip
     const = [t for t in weights if t["shape"][0] != 1 or t["name"].count("weight")]
     assert const and all(len(t["quantization_parameters"]["scales"]) == 1 for t in weights)
-
-
-def test_explain_json_and_table(capsys, checkpoint, tmp_path) -> None:
-    pytest.importorskip("onnxruntime")
-    code, out, err = run_cli(capsys, checkpoint, "--target", "onnx", "--quantize", "int8",
-                             "--calib-images", "2", "--parity-images", "1", "--out", tmp_path,
-                             "--explain", "--json")  # fmt: skip
-    assert code == 0, err
-    (row,) = json.loads(out)
-    assert any(line.startswith("Conv: ") and " int8, " in line for line in row["explain"])
-    assert row["explain"][-1].startswith(("float ops: ", "every compute op is int8"))
-    code = main(["export", str(checkpoint), "--target", "torchscript", "--out", str(tmp_path),
-                 "--parity-images", "1", "--explain"])  # fmt: skip
-    out = capsys.readouterr().out
-    assert code == 0 and "--explain" in out and "nothing to explain" in out
 
 
 @SLOW
