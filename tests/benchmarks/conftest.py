@@ -9,34 +9,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgeseg.train import TrainConfig, fit
 
-SIZE = (64, 80)
+@pytest.fixture(scope="session")
+def bench_checkpoint(sample_checkpoint) -> Path:
+    """lraspp_mobilenet_v3_small after 2 batches on the built-in sample (tests/conftest.py)."""
+    return sample_checkpoint
 
 
 @pytest.fixture(scope="session")
-def bench_checkpoint(tmp_path_factory) -> Path:
-    """lraspp_mobilenet_v3_small after 2 batches on the built-in sample (real, tiny)."""
-    cfg = TrainConfig(
-        arch="lraspp_mobilenet_v3_small", data="sample", epochs=1, batch_size=4, size=SIZE,
-        limit_train_batches=2, limit_val_batches=1, workers=0, progress=False,
-        out=tmp_path_factory.mktemp("bench-ckpt"),
-    )  # fmt: skip
-    return fit(cfg).best_path
-
-
-@pytest.fixture(scope="session")
-def exports(bench_checkpoint, tmp_path_factory) -> dict[str, Path]:
-    """{"onnx": fp32 .onnx, "onnx-int8": .onnx, "torchscript": .pt} with their sidecars."""
-    from edgeseg.export import export_checkpoint
-
-    out = tmp_path_factory.mktemp("bench-export")
+def exports(shared_export) -> dict[str, Path]:
+    """{"onnx": fp32 .onnx, "onnx-int8": .onnx, "torchscript": .pt} with their sidecars: the
+    session's shared exports, the same files the converter tests check."""
     found = {}
-    for targets, quantize in (("onnx,torchscript", "none"), ("onnx", "int8")):
-        for o in export_checkpoint(bench_checkpoint, targets, quantize, calib_images=4,
-                                   parity_images=1, out=out):  # fmt: skip
-            assert o.ok, o.parity.reason
-            found[o.target + ("-int8" if quantize == "int8" else "")] = o.result.path
+    for name, target, quantize in (("onnx", "onnx", "none"), ("torchscript", "torchscript", "none"),
+                                   ("onnx-int8", "onnx", "int8")):  # fmt: skip
+        outcome = shared_export(target, quantize)
+        assert outcome.ok, outcome.parity.reason
+        found[name] = outcome.result.path
     return found
 
 

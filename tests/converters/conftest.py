@@ -1,4 +1,5 @@
-"""One tiny real checkpoint per session, and helpers every converter test shares."""
+"""The session checkpoint under the name converter tests use, the slow-test gate, and helpers
+every converter test shares."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from edgeseg.train import TrainConfig, fit
+from tests.conftest import SIZE
 
-SIZE = (64, 80)
 HERE = Path(__file__).parent
 
 
@@ -26,22 +26,9 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 @pytest.fixture(scope="session")
-def checkpoint(tmp_path_factory) -> Path:
-    """lraspp_mobilenet_v3_small after 2 batches on the built-in sample (real, tiny)."""
-    out = tmp_path_factory.mktemp("ckpt")
-    cfg = TrainConfig(
-        arch="lraspp_mobilenet_v3_small",
-        data="sample",
-        epochs=1,
-        batch_size=4,
-        size=SIZE,
-        limit_train_batches=2,
-        limit_val_batches=1,
-        workers=0,
-        progress=False,
-        out=out,
-    )
-    return fit(cfg).best_path
+def checkpoint(sample_checkpoint) -> Path:
+    """lraspp_mobilenet_v3_small after 2 batches on the built-in sample (tests/conftest.py)."""
+    return sample_checkpoint
 
 
 def sidecar(path: Path) -> dict:

@@ -121,13 +121,25 @@ def test_absent_dataset_skips_parity_but_exports(checkpoint, tmp_path) -> None:
     assert "gone" in outcome.parity.reason
 
 
-def test_all_with_int8_records_unsupported_targets(monkeypatch, checkpoint, tmp_path) -> None:
+def test_all_int8_records_unsupported_targets_and_explains(monkeypatch, capsys, checkpoint,
+                                                          tmp_path) -> None:  # fmt: skip
+    """``--target all --quantize int8 --explain --json``: the int8 target is exported and
+    explained op by op; the one without int8 is a failed row with its reason, not an error."""
     pytest.importorskip("onnxruntime")
     registry = {k: _CONVERTERS[k] for k in ("onnx", "torchscript")}
     monkeypatch.setattr(converters.base, "_CONVERTERS", registry)
-    outcomes = export_checkpoint(checkpoint, "all", "int8", out=tmp_path, calib_images=2,
-                                 parity_images=1)  # fmt: skip
-    by_name = {o.target: o for o in outcomes}
-    assert by_name["onnx"].ok and by_name["onnx"].result.quantize in ("int8", "int8-mixed")
-    assert not by_name["torchscript"].ok
-    assert "ExecuTorch" in by_name["torchscript"].parity.reason
+    code, out, err = run_cli(capsys, checkpoint, "--target", "all", "--quantize", "int8",
+                             "--calib-images", "2", "--parity-images", "1", "--out", tmp_path,
+                             "--explain", "--json")  # fmt: skip
+    assert code == 0, err
+    by_name = {row["target"]: row for row in json.loads(out)}
+    onnx, torchscript = by_name["onnx"], by_name["torchscript"]
+    assert onnx["path"] and onnx["quantize"] in ("int8", "int8-mixed")
+    assert any(line.startswith("Conv: ") and " int8, " in line for line in onnx["explain"])
+    assert onnx["explain"][-1].startswith(("float ops: ", "every compute op is int8"))
+    assert torchscript["path"] is None and "ExecuTorch" in torchscript["parity"]["reason"]
+    assert torchscript["explain"] == [f"not exported: {torchscript['parity']['reason']}"]
+    code = main(["export", str(checkpoint), "--target", "torchscript", "--out", str(tmp_path),
+                 "--parity-images", "1", "--explain"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "--explain" in out and "nothing to explain" in out

@@ -1,10 +1,9 @@
-"""Issue 4's options per target: fp16, NHWC I/O, per-tensor int8, uint8-in/mask-out, --explain,
-Core ML W8A8. Each exports the tiny session checkpoint and checks the artifact itself (its
-tensors, scales, ops), not only the label the converter printed."""
+"""Issue 4's options per target: fp16, NHWC I/O, per-tensor int8, Core ML W8A8 (uint8-in/mask-out:
+test_targets.py, every target; --explain: test_cli.py). Each exports the tiny session checkpoint
+and checks the artifact itself (its tensors, scales, ops), not only the label the converter
+printed."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
@@ -12,11 +11,10 @@ import torch
 
 from converters.parity import THRESHOLDS
 from edgeseg import contract
-from edgeseg.cli import main
 from edgeseg.export import export_checkpoint
 from tests.converters.conftest import SIZE, assert_sidecar, sidecar
 from tests.converters.test_cli import assert_one_line, run_cli
-from tests.converters.test_targets import SLOW, export_one
+from tests.converters.test_targets import SLOW, export_one, shared_one
 
 
 def _tflite_tensors(path) -> tuple[list[dict], dict, dict]:
@@ -84,13 +82,11 @@ def test_nhwc_refused_by_a_target_that_cannot(capsys, checkpoint, tmp_path) -> N
     assert_one_line(code, err, "layout", "nchwx")
 
 
-def test_onnx_per_tensor_weight_scales(checkpoint, tmp_path) -> None:
+def test_onnx_per_tensor_weight_scales(checkpoint, shared_export, tmp_path) -> None:
     onnx = pytest.importorskip("onnx")
     from onnx import numpy_helper
 
-    def weight_scales(per_channel: bool) -> list[int]:
-        out = tmp_path / str(per_channel)
-        outcome = export_one(checkpoint, out, "onnx", "int8", per_channel=per_channel)
+    def weight_scales(outcome) -> list[int]:
         proto = onnx.load(str(outcome.result.path))
         inits = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
         convs = {n.input[1] for n in proto.graph.node if n.op_type == "Conv"}
@@ -100,8 +96,9 @@ def test_onnx_per_tensor_weight_scales(checkpoint, tmp_path) -> None:
             if n.op_type == "DequantizeLinear" and n.output[0] in convs
         ]
 
-    assert weight_scales(False) and set(weight_scales(False)) == {1}
-    assert max(weight_scales(True)) > 1
+    per_tensor = weight_scales(export_one(checkpoint, tmp_path, "onnx", "int8", per_channel=False))
+    assert per_tensor and set(per_tensor) == {1}
+    assert max(weight_scales(shared_one(shared_export, "onnx", "int8"))) > 1  # per-channel default
 
 
 @SLOW
@@ -113,31 +110,6 @@ def test_tflite_per_tensor_weight_scales(checkpoint, tmp_path) -> None:
                and len(t["quantization_parameters"]["scales"]) > 0]  # fmt: skip
     const = [t for t in weights if t["shape"][0] != 1 or t["name"].count("weight")]
     assert const and all(len(t["quantization_parameters"]["scales"]) == 1 for t in weights)
-
-
-@SLOW
-@pytest.mark.parametrize("target", ["executorch", "tflite"])
-def test_uint8_input_and_mask_output_on_pt2e_targets(checkpoint, tmp_path, target) -> None:
-    outcome = export_one(checkpoint, tmp_path, target, input_dtype="uint8", output="mask")
-    assert outcome.result.path.name.endswith(f"_u8in_mask{outcome.result.path.suffix}")
-    assert outcome.parity.agreement >= 0.99 and outcome.parity.max_abs_diff is None
-    meta = assert_sidecar(outcome.result.path, quantization="fp32", input_dtype="uint8")
-    assert meta["output"] == "mask" and meta["output_dtype"] == "uint8"
-
-
-def test_explain_json_and_table(capsys, checkpoint, tmp_path) -> None:
-    pytest.importorskip("onnxruntime")
-    code, out, err = run_cli(capsys, checkpoint, "--target", "onnx", "--quantize", "int8",
-                             "--calib-images", "2", "--parity-images", "1", "--out", tmp_path,
-                             "--explain", "--json")  # fmt: skip
-    assert code == 0, err
-    (row,) = json.loads(out)
-    assert any(line.startswith("Conv: ") and " int8, " in line for line in row["explain"])
-    assert row["explain"][-1].startswith(("float ops: ", "every compute op is int8"))
-    code = main(["export", str(checkpoint), "--target", "torchscript", "--out", str(tmp_path),
-                 "--parity-images", "1", "--explain"])  # fmt: skip
-    out = capsys.readouterr().out
-    assert code == 0 and "--explain" in out and "nothing to explain" in out
 
 
 @SLOW

@@ -27,6 +27,16 @@ def export_one(checkpoint, tmp_path, target, quantize="none", **kw):
     (outcome,) = export_checkpoint(
         checkpoint, target, quantize, out=tmp_path, parity_images=4, calib_images=4, **kw
     )
+    return checked(outcome)
+
+
+def shared_one(shared_export, target, quantize="none", **kw):
+    """``export_one`` for an artifact other tests check too (tests/conftest.py's cache)."""
+    pytest.importorskip(RUNTIMES[target], reason=f"{target} runtime not installed")
+    return checked(shared_export(target, quantize, **kw))
+
+
+def checked(outcome):
     assert outcome.ok, outcome.parity.reason
     assert outcome.result.path.is_file() and outcome.result.bytes > 0
     return outcome
@@ -35,20 +45,21 @@ def export_one(checkpoint, tmp_path, target, quantize="none", **kw):
 @pytest.mark.parametrize(
     "target", ["torchscript", "onnx", "executorch", pytest.param("tflite", marks=SLOW)]
 )
-def test_fp32_matches_eager(checkpoint, tmp_path, target) -> None:
-    outcome = export_one(checkpoint, tmp_path, target)
+def test_fp32_matches_eager(shared_export, target) -> None:
+    outcome = shared_one(shared_export, target)
     p = outcome.parity
     assert p.status == "passed" and p.images == 4
     assert p.agreement >= 0.99 and p.max_abs_diff < 1e-3
     assert abs(p.miou_delta) < 1e-6
     assert outcome.result.quantize == "fp32"
     assert_sidecar(outcome.result.path, quantization="fp32")
-    assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]
+    folder = outcome.result.path.parent
+    assert not [f for f in folder.iterdir() if f.name.endswith(".tmp")]
 
 
-def test_onnx_int8_is_qdq_and_close(checkpoint, tmp_path) -> None:
+def test_onnx_int8_is_qdq_and_close(shared_export) -> None:
     onnx = pytest.importorskip("onnx")
-    outcome = export_one(checkpoint, tmp_path, "onnx", "int8")
+    outcome = shared_one(shared_export, "onnx", "int8")
     assert outcome.parity.agreement >= THRESHOLDS["int8"]
     assert outcome.result.quantize in ("int8", "int8-mixed")
     proto = onnx.load(str(outcome.result.path))
@@ -58,7 +69,7 @@ def test_onnx_int8_is_qdq_and_close(checkpoint, tmp_path) -> None:
     props = {p.key: p.value for p in proto.metadata_props}
     assert props["arch"] == "lraspp_mobilenet_v3_small" and props["layout"] == "NCHW"
     assert props["quantization"] == outcome.result.quantize
-    fp32 = export_one(checkpoint, tmp_path, "onnx")
+    fp32 = shared_one(shared_export, "onnx")
     assert outcome.result.bytes < fp32.result.bytes / 2
 
 
@@ -70,7 +81,10 @@ def test_executorch_int8_is_delegated(checkpoint, tmp_path) -> None:
     assert outcome.result.quantize == "int8", outcome.result.notes
 
 
-@pytest.mark.parametrize("target", ["torchscript", "onnx"])
+@pytest.mark.parametrize(
+    "target",
+    ["torchscript", "onnx", *(pytest.param(t, marks=SLOW) for t in ("executorch", "tflite"))],
+)
 def test_uint8_input_and_mask_output_are_in_graph(checkpoint, tmp_path, target) -> None:
     outcome = export_one(checkpoint, tmp_path, target, input_dtype="uint8", output="mask")
     assert outcome.result.path.name.endswith(f"_u8in_mask{outcome.result.path.suffix}")
