@@ -37,3 +37,13 @@ def test_cpu_cell_shows_the_spread_across_rounds() -> None:
     assert _cpu_cell({"cpu_ms": 50.1, "cpu_ms_rounds": [49.0, 50.1, 66.7]}) == "50.1 (49.0–66.7)"
     assert _cpu_cell({"cpu_ms": 50.1}) == "50.1"
     assert _cpu_cell({"cpu_ms": None}) == "—"
+
+
+def test_a_latency_remeasure_is_named_with_its_command() -> None:
+    from benchmarks.export_speed import _remeasured
+
+    assert _remeasured({}) == []
+    again = {"command": "python -m benchmarks.export_speed --latency-only", "load_before": [0.1],
+             "load_after": [0.2]}  # fmt: skip
+    (line,) = _remeasured({"latency_remeasured": again})
+    assert "`python -m benchmarks.export_speed --latency-only`" in line and "[0.1]" in line
