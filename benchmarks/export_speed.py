@@ -113,7 +113,8 @@ def _interleaved_latency(rows: list[dict], args: argparse.Namespace) -> None:
 def summarize(rows: list[dict]) -> dict:
     """The issue's four checks, computed from the rows (never typed in)."""
     ok = [r for r in rows if r["status"] == "ok" and r["cpu_ms"]]
-    fp32 = {r["runtime"]: r for r in ok if r["requested"] == "none"}
+    # the eager checkpoint is the baseline row, not an exported artifact: never "best fp32"
+    fp32 = {r["runtime"]: r for r in ok if r["requested"] == "none" and r["runtime"] != "pytorch"}
     int8 = {r["runtime"]: r for r in ok if r["requested"] == "int8"}
     per_runtime = {
         rt: {

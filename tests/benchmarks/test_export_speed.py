@@ -16,6 +16,7 @@ def row(runtime: str, requested: str, cpu_ms: float, mb: float, miou: float, exp
 
 def test_summary_compares_each_int8_with_its_own_runtime_and_the_best_fp32() -> None:
     rows = [
+        {**row("pytorch", "none", 40.0, 12.0, 61.0, 0.0), "export_cpu_s": None},  # the checkpoint
         row("onnxruntime", "none", 80.0, 12.0, 61.0, 10.0),
         row("onnxruntime", "int8", 50.0, 3.0, 60.8, 20.0),
         row("executorch", "none", 90.0, 12.0, 61.0, 30.0),
