@@ -93,6 +93,16 @@ class RunResult:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def one_thread_cpu_ms(self) -> float | None:
+        """Median CPU ms of the calling thread per inference when the row ran one runtime thread
+        on the host (all the work runs there, so a neighbour's load does not inflate it); else
+        None. Rankings, the plot and the roofline use it before wall time."""
+        extra = self.extra or {}
+        if self.device != "host" or extra.get("threads") != 1:
+            return None
+        return (extra.get("thread_cpu_ms") or {}).get("median")
+
 
 class Runner:
     """Base class of every runner. Subclasses set ``name``, ``formats`` (file suffixes) and

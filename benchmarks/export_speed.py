@@ -66,7 +66,7 @@ def run(checkpoint: Path, args: argparse.Namespace, out: Path) -> dict:
 
 def _row(result: RunResult, exports: list[ExportOutcome]) -> dict:
     outcome = next((o for o in exports if o.ok and str(o.result.path) == result.artifact), None)
-    cpu = (result.extra or {}).get("thread_cpu_ms", {})
+    cpu = result.one_thread_cpu_ms
     lat = result.latency
     return {
         "artifact": result.artifact,
@@ -81,7 +81,7 @@ def _row(result: RunResult, exports: list[ExportOutcome]) -> dict:
         "export_cpu_s": round(outcome.result.cpu_seconds, 1) if outcome else None,
         "export_notes": outcome.result.notes if outcome else [],
         "parity_agreement": outcome.parity.agreement if outcome else None,
-        "cpu_ms": round(cpu["median"], 2) if cpu.get("median") else None,
+        "cpu_ms": round(cpu, 2) if cpu else None,
         "wall_ms": round(lat.median_ms, 2) if lat and lat.median_ms else None,
         "miou": round(100 * result.miou, 2) if result.miou is not None else None,
     }
@@ -99,7 +99,7 @@ def _interleaved_latency(rows: list[dict], args: argparse.Namespace) -> None:
     for index in range(args.rounds):
         order = paths[index % len(paths) :] + paths[: index % len(paths)]
         for result in run_bench(order, options).results:
-            cpu = (result.extra or {}).get("thread_cpu_ms", {}).get("median")
+            cpu = result.one_thread_cpu_ms
             if result.status == "ok" and cpu and result.latency and result.latency.median_ms:
                 per_round[result.artifact].append((cpu, result.latency.median_ms))
     for row in rows:

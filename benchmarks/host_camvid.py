@@ -45,33 +45,13 @@ def commands(args: argparse.Namespace, out: Path) -> dict[str, list[str]]:
     return {
         "export_fp32": [*export, "--quantize", "none"],
         "export_int8": [*export, "--quantize", "int8"],
-        "bench_student": [
-            "bench",
-            str(out / "export"),
-            str(args.student),
-            "--data",
-            data,
-            *timing,
-            "--roofline",
-            "--json",
-            str(out / "student.json"),
-            "--plot",
-            str(out / "student.png"),
-            "--report",
-            str(out / "student.html"),
-        ],  # fmt: skip
-        "bench_voc": [
-            "bench",
-            str(shared / VOC_TFLITE),
-            "--data",
-            data,
-            *timing,
-            "--class-map",
-            str(CLASS_MAP),
-            "--json",
-            str(out / "voc.json"),
-        ],  # fmt: skip
-    }
+        "bench_student": ["bench", str(out / "export"), str(args.student), "--data", data,
+                          *timing, "--roofline", "--json", str(out / "student.json"),
+                          "--plot", str(out / "student.png"),
+                          "--report", str(out / "student.html")],
+        "bench_voc": ["bench", str(shared / VOC_TFLITE), "--data", data, *timing,
+                      "--class-map", str(CLASS_MAP), "--json", str(out / "voc.json")],
+    }  # fmt: skip
 
 
 def run(name: str, argv: list[str]) -> float:
@@ -168,13 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_before = [round(x, 2) for x in os.getloadavg()]
     steps = commands(args, args.out)
+    seconds: dict[str, float] = {}
     if args.reuse_exports:  # the export commands and times of the run that made them
         done = json.loads((args.results / "host_camvid.json").read_text())
-        steps = {**steps, **{k: v for k, v in done["commands"].items() if k.startswith("export")}}
-        seconds = {k: v for k, v in done["seconds"].items() if k.startswith("export")}
-        seconds |= {n: run(n, argv) for n, argv in steps.items() if not n.startswith("export")}
-    else:
-        seconds = {name: run(name, argv) for name, argv in steps.items()}
+        exported = [name for name in done["commands"] if name.startswith("export")]
+        steps |= {name: done["commands"][name] for name in exported}
+        seconds |= {name: done["seconds"][name] for name in exported}
+    for name, step in steps.items():
+        if name not in seconds:
+            seconds[name] = run(name, step)
     student = json.loads((args.out / "student.json").read_text())
     voc = json.loads((args.out / "voc.json").read_text())
     result = {
@@ -187,12 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     with atomic_path(args.results / "host_camvid.json") as tmp:
         tmp.write_text(json.dumps(result, indent=2) + "\n")
-    md = args.results / "host_camvid.md"
+    md, text = args.results / "host_camvid.md", markdown(result)
     kept = md.read_text().partition(NOTES)[2] if md.exists() else ""
     with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-run
-        tmp.write_text(markdown(result) + (f"\n{NOTES}{kept}" if kept else ""))
+        tmp.write_text(text + (f"\n{NOTES}{kept}" if kept else ""))
     shutil.copyfile(args.out / "student.png", args.results / "host_camvid.png")
-    print(markdown(result))
+    print(text)
     return 0
 
 

@@ -110,14 +110,13 @@ def attach(results: list[RunResult], peak: Peak) -> None:
         macs = r.extra.get("macs")
         if r.status != "ok" or not macs or r.latency is None or r.device != "host":
             continue
-        cpu = (r.extra.get("thread_cpu_ms") or {}).get("median")
-        one_thread = r.extra.get("threads") == 1 and cpu
-        median = cpu if one_thread else (r.latency.median_ms or r.latency.mean_ms)
+        cpu = r.one_thread_cpu_ms
+        median = cpu or r.latency.median_ms or r.latency.mean_ms
         achieved = macs / (median / 1000.0) / 1e9
         int8 = (r.quantization or "").startswith("int8") and peak.int8_gmacs
         bound = peak.int8_gmacs if int8 else peak.fp32_gmacs
         r.extra["roofline"] = {
             "gmacs_per_s": achieved, "peak": "int8" if int8 else "fp32",
-            "clock": "thread-cpu" if one_thread else "wall",
+            "clock": "thread-cpu" if cpu else "wall",
             "peak_gmacs_per_s": bound, "fraction_of_peak": achieved / bound if bound else None,
         }  # fmt: skip

@@ -27,11 +27,11 @@ def plot_png(report: BenchReport) -> bytes:
     accuracy = any(r.miou is not None for r in rows)
     if accuracy:
         rows = [r for r in rows if r.miou is not None]
-    cpu_clock = bool(rows) and all(_cpu_ms(r) for r in rows)
+    cpu_clock = bool(rows) and all(r.one_thread_cpu_ms for r in rows)
     fig, ax = plt.subplots(figsize=(10, 5), dpi=110)
     for i, r in enumerate(rows, start=1):
         y = 100 * r.miou if accuracy else (r.file_bytes or 0) / 1e6
-        x = _cpu_ms(r) if cpu_clock else (r.latency.median_ms or r.latency.mean_ms)
+        x = r.one_thread_cpu_ms if cpu_clock else (r.latency.median_ms or r.latency.mean_ms)
         where = "" if r.device == "host" else f", {r.device}"
         label = f"{i}. {Path(r.artifact).name} ({r.runner}{where})"
         ax.scatter([x], [y], s=45, color=f"C{(i - 1) % 10}", marker=_marker(r), zorder=3,
@@ -51,14 +51,6 @@ def plot_png(report: BenchReport) -> bytes:
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
-
-
-def _cpu_ms(r) -> float | None:
-    """Median thread CPU ms when the row ran one runtime thread on the host, else None."""
-    extra = r.extra or {}
-    if r.device != "host" or extra.get("threads") != 1:
-        return None
-    return (extra.get("thread_cpu_ms") or {}).get("median")
 
 
 def _marker(r) -> str:
