@@ -89,15 +89,7 @@ def export_checkpoint(
 ) -> list[ExportOutcome]:
     """Export ``checkpoint`` to each of ``targets`` ("all", a name, or a list/comma list);
     ``progress`` shows a bar over the targets (each takes seconds to a minute)."""
-    names = resolve_targets(targets)
-    requested = targets.split(",") if isinstance(targets, str) else list(targets)
-    explicit = "all" not in [t.strip().lower() for t in requested]
-    if explicit:  # a combination the user asked for by name that cannot work is bad input
-        for name in names:
-            converter = get_converter(name)
-            converter.check_quantize(quantize)
-            converter.check_layout(layout)
-            converter.check_available()
+    names = check_targets(targets, quantize, layout)
     model, meta = load_model(checkpoint)
     hw = parse_size(size) or (int(meta.input_size[0]), int(meta.input_size[1]))
     spec = ExportSpec(
@@ -138,6 +130,21 @@ def export_checkpoint(
             outcomes.append(outcome)
             bar.advance(task)
     return outcomes
+
+
+def check_targets(targets: str | list[str], quantize: str, layout: str = "nchw") -> list[str]:
+    """The target names ``targets`` stands for. A target asked for *by name* that cannot take
+    ``quantize``/``layout`` or lacks its toolchain is bad input and raises here; under ``all``
+    such a target becomes a failed row instead (one target never stops the others)."""
+    names = resolve_targets(targets)
+    requested = targets.split(",") if isinstance(targets, str) else list(targets)
+    if "all" not in [t.strip().lower() for t in requested]:
+        for name in names:
+            converter = get_converter(name)
+            converter.check_quantize(quantize)
+            converter.check_layout(layout)
+            converter.check_available()
+    return names
 
 
 def _explain(outcome: ExportOutcome) -> list[str]:

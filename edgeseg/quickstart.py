@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.run import distill
 from edgeseg.errors import ConfigError
 from edgeseg.evaluate import EvalResult, evaluate_checkpoint
-from edgeseg.export import ExportOutcome, export_checkpoint
+from edgeseg.export import ExportOutcome, check_targets, export_checkpoint
 from edgeseg.models import model_info, pretrained_cfgs
 from edgeseg.train import TrainConfig, TrainResult, fit
 from edgeseg.utils import atomic_path, unknown_name_message
@@ -134,23 +135,19 @@ def check_config(cfg: QuickstartConfig) -> None:
     """Names that cannot work fail here, before minutes of training, with the library's own
     messages (unknown model, unknown target, a target asked for by name that cannot take a
     quantization mode or whose toolchain is missing)."""
-    from converters import get_converter, resolve_targets
+    from converters import resolve_targets
     from converters.base import QUANT_MODES
 
     model_info(cfg.teacher)
     model_info(cfg.student)
-    names = resolve_targets(cfg.targets)
+    resolve_targets(cfg.targets)
     if not cfg.export:
         return
     for quantize in cfg.quantize:
         if quantize not in QUANT_MODES:
             raise ConfigError("--quantize: " + unknown_name_message("mode", quantize, QUANT_MODES))
-    explicit = "all" not in [t.strip().lower() for t in cfg.targets.split(",")]
-    for name in names if explicit else ():
-        converter = get_converter(name)
-        for quantize in cfg.quantize:
-            converter.check_quantize(quantize)
-        converter.check_available()
+    for quantize in cfg.quantize:
+        check_targets(cfg.targets, quantize)
 
 
 def cpu_seconds() -> float:
@@ -241,9 +238,7 @@ def bench_all(cfg: QuickstartConfig, result: QuickstartResult) -> str:
                      overlay_dir=str(cfg.out / "report" / "bench_overlays"))  # fmt: skip
     spec = BenchSpec(warmup=cfg.warmup, runs=cfg.runs, threads=cfg.threads, data=DATA)
     result.bench = run_bench(paths, BenchOptions(spec, job, progress=cfg.progress))
-    counts: dict[str, int] = {}
-    for row in result.bench.results:
-        counts[row.status] = counts.get(row.status, 0) + 1
+    counts = Counter(row.status for row in result.bench.results)
     return f"{len(paths)} rows: " + ", ".join(f"{n} {status}" for status, n in counts.items())
 
 
