@@ -19,7 +19,7 @@ from torch import nn
 
 from edgeseg.distill.teachers.base import TeacherOutput
 from edgeseg.errors import DistillError
-from edgeseg.utils import unknown_name_message
+from edgeseg.utils import class_registrar, unknown_name_message
 
 
 @dataclass
@@ -71,12 +71,8 @@ class DistillLoss(nn.Module):
 _LOSSES: dict[str, type[DistillLoss]] = {}
 
 
-def register_loss(cls: type[DistillLoss]) -> type[DistillLoss]:
-    """Class decorator: register ``cls`` under ``cls.name``; duplicates are errors."""
-    if not cls.name or cls.name in _LOSSES:
-        raise ValueError(f"Loss '{cls.name}' has no name or is registered twice")
-    _LOSSES[cls.name] = cls
-    return cls
+register_loss = class_registrar(_LOSSES, "Loss")
+"""Class decorator: register a loss under its ``name`` (no name, or a second use, is an error)."""
 
 
 def loss_names() -> list[str]:
