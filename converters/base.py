@@ -9,7 +9,7 @@ atomic) and can load that file back in its own runtime for the parity check.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -137,6 +137,21 @@ class Converter:
         ops; ``edgeseg export --explain`` shows them per target. Targets override this.
         """
         return result.details or ["nothing to explain for this target"]
+
+
+def op_list(counts: Mapping[str, int]) -> str:
+    """ "Conv×3, HardSigmoid×1": an op census as one line (sorted, zero counts left out); the
+    form every converter's notes and ``--explain`` use, so they read the same across targets."""
+    return ", ".join(f"{op}×{n}" for op, n in sorted(counts.items()) if n)
+
+
+def census_lines(counts: Mapping[str, tuple[int, int]]) -> list[str]:
+    """``--explain`` lines from ``{op: (n_int8, n_float)}``: one "Conv: 12 int8, 0 float" per op,
+    then the float ops by name (or that there are none) — what makes an int8 file slow."""
+    lines = [f"{op}: {n_int} int8, {n_float} float" for op, (n_int, n_float) in counts.items()]
+    floats = sorted(op for op, (_, n_float) in counts.items() if n_float)
+    lines.append(f"float ops: {', '.join(floats)}" if floats else "every compute op is int8")
+    return lines
 
 
 def variant_tag(spec: ExportSpec) -> str:

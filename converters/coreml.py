@@ -23,6 +23,8 @@ from converters.base import (
     ExportSpec,
     RunFn,
     RuntimeUnavailable,
+    census_lines,
+    op_list,
     register_converter,
 )
 from converters.coreml_int8 import calibrate_w8a8, compute_ops, op_census
@@ -97,7 +99,7 @@ def _int8(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
         mlmodel = _quantize_weights(_convert(model, example), spec.per_channel)
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
         return mlmodel, "int8-weights", [f"int8 weights, float compute: W8A8 failed ({reason})"]
-    floats = ", ".join(f"{op}×{n}" for op, (_, n) in counts.items() if n)
+    floats = op_list({op: n for op, (_, n) in counts.items()})
     notes = [f"W8A8: activations calibrated with {quantizer}"]
     notes += [f"float ops: {floats}"] if floats else []
     return mlmodel, "int8-mixed" if floats else "int8", notes
@@ -106,7 +108,7 @@ def _int8(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
 def _explain(mlmodel) -> list[str]:
     """Per compute op: int8 (reads a dequantized activation) or float; int8 weight constants."""
     counts = compute_ops(mlmodel)
-    lines = [f"{op}: {n_int} int8, {n_float} float" for op, (n_int, n_float) in counts.items()]
+    lines = census_lines(counts)
     weights = op_census(mlmodel, lambda t: t.startswith("constexpr"))
     q_ops = op_census(mlmodel, lambda t: t in ("quantize", "dequantize"))
     lines.append(f"int8 weight constants: {sum(weights.values())}; activation Q/DQ ops: "

@@ -26,6 +26,7 @@ from converters.base import (
     ExportResult,
     ExportSpec,
     RunFn,
+    op_list,
     register_converter,
     variant_tag,
 )
@@ -75,7 +76,7 @@ class Executorch(Converter):
         details = partition_report(graph_module)
         if spec.quantize == "int8":
             details.append(f"float ops: {float_ops}" if float_ops else "every compute op is int8")
-        notes = [f"not delegated to XNNPACK: {leftover}"] if leftover else []
+        notes = [f"not delegated to XNNPACK: {op_list(leftover)}"] if leftover else []
         notes += [f"float ops: {float_ops}"] if float_ops else []
         notes += [_FP16_NOTE] if spec.quantize == "fp16" else []
         label = "fp16" if spec.quantize == "fp16" else "fp32"
@@ -164,7 +165,7 @@ def _float_ops(graph: torch.fx.Graph) -> str:
         if fused and _quantized(users[0]):
             continue
         left[name] += 1
-    return ", ".join(f"{op}×{n}" for op, n in sorted(left.items()))
+    return op_list(left)
 
 
 def _quantized(node: torch.fx.Node) -> bool:
@@ -180,15 +181,15 @@ def partition_report(graph_module: torch.fx.GraphModule) -> list[str]:
             inner = getattr(graph_module, node.target).original_module.graph
             delegated += sum(1 for n in inner.nodes if n.op == "call_function")
     leftover = _undelegated(graph_module)
-    n_left = sum(int(part.rsplit("×", 1)[1]) for part in leftover.split(", ")) if leftover else 0
     return [
-        f"XNNPACK partitions: {partitions}, ops delegated: {delegated}, not delegated: {n_left}",
-        f"not delegated: {leftover}" if leftover else "every compute op is delegated",
+        f"XNNPACK partitions: {partitions}, ops delegated: {delegated}, "
+        f"not delegated: {sum(leftover.values())}",
+        f"not delegated: {op_list(leftover)}" if leftover else "every compute op is delegated",
     ]
 
 
-def _undelegated(graph_module: torch.fx.GraphModule) -> str:
-    """ "aten.hardswish×2, …": compute ops left outside XNNPACK delegates."""
+def _undelegated(graph_module: torch.fx.GraphModule) -> Counter[str]:
+    """``{"aten.hardswish": 2, …}``: compute ops left outside XNNPACK delegates."""
     left: Counter[str] = Counter()
     for node in graph_module.graph.nodes:
         if node.op != "call_function":
@@ -197,4 +198,4 @@ def _undelegated(graph_module: torch.fx.GraphModule) -> str:
         if _DELEGATE in name or any(p in name for p in _PLUMBING):
             continue
         left[name] += 1
-    return ", ".join(f"{op}×{n}" for op, n in sorted(left.items()))
+    return left

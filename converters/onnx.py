@@ -2,10 +2,12 @@
 
 The dynamo exporter (``dynamo=True``) needs ``onnxscript``; without it the TorchScript-based
 exporter is used and the result says so in its notes. FP16 converts weights and activations with
-onnxruntime's ``convert_float_to_float16`` (float32 I/O kept). INT8 runs ``quant_pre_process``
-(shape inference + graph optimisation), then ``quantize_static`` in QDQ format with per-channel
-weights, calibrated on real images. The label is ``int8`` only when every compute op reads
-dequantized int8 tensors; otherwise ``int8-mixed`` and the float ops are named in the notes.
+onnxruntime's ``convert_float_to_float16`` (float32 I/O kept). INT8 first rewrites ops
+onnxruntime has no integer kernel for into ones it has (``onnx_int8graph``), runs
+``quant_pre_process`` (shape inference + graph optimisation), then ``quantize_static`` in QDQ
+format with per-channel weights, calibrated on real images. The label is ``int8`` only when
+every compute op reads dequantized int8 tensors; otherwise ``int8-mixed`` and the float ops are
+named in the notes.
 """
 
 from __future__ import annotations
@@ -14,17 +16,30 @@ import importlib.util
 import json
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
+from converters.base import (
+    Converter,
+    ExportResult,
+    ExportSpec,
+    RunFn,
+    census_lines,
+    op_list,
+    register_converter,
+)
+from converters.onnx_int8graph import describe, rewrite_for_qdq
 from edgeseg.errors import ExportError
 
 OPSET = 18
 INPUT_NAME, OUTPUT_NAME = "image", "output"
+_TAIL_OPS = {"Resize", "ArgMax", "Softmax"}  # may follow the output's dequantize in float
+_INT_TYPES = {2, 3, 5, 6, 7}  # onnx.TensorProto UINT8, INT8, INT16, INT32, INT64
 # Ops that move or reshape data (or shapes) rather than compute on it.
 _PLUMBING = {
     "QuantizeLinear", "DequantizeLinear", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat",
@@ -54,10 +69,10 @@ class Onnx(Converter):
             source = fp32
             if spec.quantize == "int8":
                 source = Path(tmp) / "int8.onnx"
-                _quantize_int8(fp32, source, spec, Path(tmp))
-                label, float_ops = int8_label(onnx.load(str(source)))
-                if float_ops:
-                    notes.append(f"float ops: {float_ops}")
+                rewritten = _quantize_int8(fp32, source, spec, Path(tmp))
+                notes += [rewritten] if rewritten else []
+                label, census_notes = int8_label(source)
+                notes += census_notes
             proto = onnx.load(str(source))
             if spec.quantize == "fp16":
                 proto, label = _to_fp16(proto), "fp16"
@@ -72,13 +87,10 @@ class Onnx(Converter):
 
     def explain(self, result: ExportResult) -> list[str]:
         """Per op type: how many read a dequantized int8 tensor (QDQ) and how many float."""
-        import onnx
 
-        counts = qdq_counts(onnx.load(str(result.path)))
-        lines = [f"{op}: {n_int} int8, {n_float} float" for op, (n_int, n_float) in counts.items()]
-        floats = sorted(op for op, (_, n_float) in counts.items() if n_float)
-        lines.append(f"float ops: {', '.join(floats)}" if floats else "every compute op is int8")
-        return lines
+        census = kernel_counts(result.path)
+        tail = f"float after the output dequantize: {op_list(census.tail)}"
+        return census_lines(census.counts) + ([tail] if census.tail else [])
 
     def load(self, path: Path) -> RunFn:
         import onnxruntime as ort
@@ -129,7 +141,9 @@ class _Reader:
         return next(self._items, None)
 
 
-def _quantize_int8(src: Path, dst: Path, spec: ExportSpec, tmp: Path) -> None:
+def _quantize_int8(src: Path, dst: Path, spec: ExportSpec, tmp: Path) -> str:
+    """Quantize ``src`` into ``dst``; the note on what was rewritten first ("" when nothing)."""
+    import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
@@ -141,33 +155,100 @@ def _quantize_int8(src: Path, dst: Path, spec: ExportSpec, tmp: Path) -> None:
     if not spec.calibration:
         raise ExportError("onnx int8 needs calibration images: pass --calib-data SPEC")
     CalibrationDataReader.register(_Reader)
-    prepared = tmp / "prepared.onnx"
-    quant_pre_process(str(src), str(prepared), skip_symbolic_shape=True)
+    proto = onnx.load(str(src))
+    done = rewrite_for_qdq(proto)  # float islands out: every op gets a QLinear kernel
+    rewritten, prepared = tmp / "rewritten.onnx", tmp / "prepared.onnx"
+    onnx.save_model(proto, str(rewritten), save_as_external_data=False)
+    quant_pre_process(str(rewritten), str(prepared), skip_symbolic_shape=True)
+    # the logits' upsampling runs in float on the small dequantized logits: onnxruntime has no
+    # int8 linear Resize, so quantizing it only adds a Q/DQ of the full-size output (~4 % here)
+    graph = onnx.load(str(prepared)).graph
+    tail = [n.name for n in graph.node if n.op_type == "Resize" and n.name in output_tail(graph)]
     quantize_static(
         str(prepared),
         str(dst),
         _Reader(spec.calibration),
+        nodes_to_exclude=tail,
         quant_format=QuantFormat.QDQ,
         per_channel=spec.per_channel,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
     )
+    return describe(done) if done else ""
 
 
-def qdq_counts(proto) -> dict[str, tuple[int, int]]:
-    """``{"Conv": (n_int8, n_float), …}``: compute ops by whether their data input is QDQ."""
-    producers = {out: node.op_type for node in proto.graph.node for out in node.output}
+@dataclass
+class KernelCensus:
+    """What onnxruntime runs on this host, per op type: ``counts`` = ``{op: (n_int8, n_float)}``;
+    ``tail`` = float ops after the output's dequantize (upsampling the logits, argmax), which run
+    in float by design and do not make a file ``int8-mixed`` (ExecuTorch's rule too)."""
+
+    counts: dict[str, tuple[int, int]]
+    tail: Counter[str]
+
+
+def kernel_counts(path: Path) -> KernelCensus:
+    """The op census of the graph onnxruntime executes, not of the file.
+
+    A QDQ file wraps every op in DequantizeLinear/QuantizeLinear, but onnxruntime fuses only the
+    ops it has integer kernels for; the rest run in float between a DQ and a Q (linear Resize
+    on purpose: onnxruntime#28414). So the census is taken after onnxruntime's graph
+    optimisations (the extended level: QDQ fusion, no host-only layout changes), and an op
+    counts as int8 when its data input is an integer tensor.
+    """
+    import onnx
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory(prefix="edgeseg-onnx-") as tmp:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = str(Path(tmp) / "executed.onnx")
+        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        graph = onnx.load(options.optimized_model_filepath).graph
+    integer = {v.name: v.type.tensor_type.elem_type in _INT_TYPES for v in graph.input}
+    integer |= {t.name: t.data_type in _INT_TYPES for t in graph.initializer}
+    tail_nodes = output_tail(graph)
     counts: dict[str, list[int]] = {}
-    for node in proto.graph.node:
+    tail: Counter[str] = Counter()
+    for node in graph.node:  # topological order: a node's inputs are known before it
+        first = integer.get(node.input[0], False) if node.input else False
+        out_int = node.op_type == "QuantizeLinear" or node.op_type.startswith("QLinear")
+        integer |= dict.fromkeys(
+            node.output, out_int or (first and node.op_type != "DequantizeLinear")
+        )
         if node.op_type in _PLUMBING or not node.input:
             continue
-        is_int = producers.get(node.input[0]) == "DequantizeLinear"
-        counts.setdefault(node.op_type, [0, 0])[0 if is_int else 1] += 1
-    return {op: (n[0], n[1]) for op, n in sorted(counts.items())}
+        if not first and node.name in tail_nodes:
+            tail[node.op_type] += 1
+        else:
+            counts.setdefault(node.op_type, [0, 0])[0 if first else 1] += 1
+    return KernelCensus({op: (n[0], n[1]) for op, n in sorted(counts.items())}, tail)
 
 
-def int8_label(proto) -> tuple[str, str]:
-    """("int8" | "int8-mixed", "HardSigmoid×3, …"): ops whose data input is not dequantized."""
-    floats = {op: n for op, (_, n) in qdq_counts(proto).items() if n}
-    text = ", ".join(f"{op}×{n}" for op, n in sorted(floats.items()))
-    return ("int8-mixed" if floats else "int8"), text
+def output_tail(graph) -> set[str]:
+    """Names of the nodes that only post-process the output: Resize/ArgMax/Softmax and plumbing
+    whose every consumer is a graph output or another such node."""
+    outputs = {v.name for v in graph.output}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    tail: set[str] = set()
+    for node in reversed(graph.node):
+        if node.op_type not in _TAIL_OPS and node.op_type not in _PLUMBING:
+            continue
+        users = [u for out in node.output for u in consumers.get(out, [])]
+        feeds_output = any(out in outputs for out in node.output)
+        if (users or feeds_output) and all(u.name in tail for u in users):
+            tail.add(node.name)
+    return tail
+
+
+def int8_label(path: Path) -> tuple[str, list[str]]:
+    """("int8" | "int8-mixed", notes): the ops onnxruntime runs in float here, by name."""
+    census = kernel_counts(path)
+    floats = op_list({op: n for op, (_, n) in census.counts.items()})
+    notes = [f"float ops: {floats}"] if floats else []
+    if census.tail:
+        notes.append(f"float after the output dequantize (by design): {op_list(census.tail)}")
+    return ("int8-mixed" if floats else "int8"), notes

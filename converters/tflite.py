@@ -17,14 +17,21 @@ import contextlib
 import dataclasses
 import io
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
+from converters.base import (
+    Converter,
+    ExportResult,
+    ExportSpec,
+    RunFn,
+    census_lines,
+    op_list,
+    register_converter,
+)
 from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 
 _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
@@ -69,11 +76,7 @@ class Tflite(Converter):
 
     def explain(self, result: ExportResult) -> list[str]:
         """Per op type: how many read int8 and how many float (delegates kept out of the view)."""
-        counts = op_dtypes(result.path)
-        lines = [f"{op}: {n_int} int8, {n_float} float" for op, (n_int, n_float) in counts.items()]
-        floats = sorted(op for op, (_, n_float) in counts.items() if n_float)
-        lines.append(f"float ops: {', '.join(floats)}" if floats else "every compute op is int8")
-        return lines
+        return census_lines(op_dtypes(result.path))
 
     def load(self, path: Path) -> RunFn:
         interpreter = _interpreter(path)
@@ -182,5 +185,4 @@ def op_dtypes(path: Path) -> dict[str, tuple[int, int]]:
 
 def _float_ops(path: Path) -> str:
     """E.g. "LOGISTIC×3": compute ops whose first input is not an int8 tensor."""
-    left = Counter({op: n for op, (_, n) in op_dtypes(path).items() if n})
-    return ", ".join(f"{name}×{n}" for name, n in sorted(left.items()))
+    return op_list({op: n for op, (_, n) in op_dtypes(path).items()})

@@ -61,7 +61,12 @@ def test_onnx_int8_is_qdq_and_close(shared_export) -> None:
     onnx = pytest.importorskip("onnx")
     outcome = shared_one(shared_export, "onnx", "int8")
     assert outcome.parity.agreement >= THRESHOLDS["int8"]
-    assert outcome.result.quantize in ("int8", "int8-mixed")
+    # hardswish and SE pooling are rewritten into int8 kernels; what onnxruntime still runs in
+    # float is its linear Resize (on purpose, onnxruntime#28414): the head's one, and the
+    # logits' upsampling after the output dequantize, which alone would not make it "mixed"
+    notes = outcome.result.notes
+    assert outcome.result.quantize == "int8-mixed" and "float ops: Resize×1" in notes, notes
+    assert "float after the output dequantize (by design): Resize×1" in notes
     proto = onnx.load(str(outcome.result.path))
     ops = {n.op_type for n in proto.graph.node}
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
