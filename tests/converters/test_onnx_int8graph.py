@@ -77,3 +77,30 @@ def test_int8_model_runs_every_op_in_int8_and_says_which_do_not(tmp_path) -> Non
 
     mixed = Onnx().convert(_Gated().eval(), calib[0], tmp_path / "mixed_int8.onnx", spec)
     assert mixed.quantize == "int8-mixed" and "float ops: ReduceMean×1" in mixed.notes
+
+
+def test_output_tail_is_only_post_processing() -> None:
+    """Upsampling and argmax after the output dequantize are the tail; a float conv is not."""
+    from onnx import TensorProto, helper
+
+    from converters.onnx import output_tail
+
+    def graph(*nodes):
+        io = helper.make_tensor_value_info
+        return helper.make_graph(list(nodes), "g", [io("x", TensorProto.FLOAT, None)],
+                                 [io("y", TensorProto.INT64, None)])  # fmt: skip
+
+    node = helper.make_node
+    tail = output_tail(graph(
+        node("Conv", ["x", "w"], ["c"], name="conv"),
+        node("Resize", ["c", "", "", "sizes"], ["r"], name="resize"),
+        node("ArgMax", ["r"], ["a"], name="argmax"),
+        node("Cast", ["a"], ["y"], name="cast", to=TensorProto.INT64),
+    ))  # fmt: skip
+    assert tail == {"resize", "argmax", "cast"}
+    branch = output_tail(graph(  # a Resize whose result also feeds compute is no tail
+        node("Resize", ["x", "", "", "sizes"], ["r"], name="resize"),
+        node("Conv", ["r", "w"], ["c"], name="conv"),
+        node("Add", ["c", "r"], ["y"], name="add"),
+    ))  # fmt: skip
+    assert branch == set()
