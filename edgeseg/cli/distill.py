@@ -28,7 +28,6 @@ console = make_console()
 Opt = typer.Option
 
 
-
 def distill(
     arch: Annotated[str, typer.Argument(help="Student model name (see `edgeseg models`)")],
     teacher: Annotated[

@@ -3,7 +3,8 @@
 One step: undo the student's normalisation to get 0..1 pixels for the teacher (each teacher
 normalises its own way), run the frozen teacher (or read its cached logits), decide the hard
 targets (labels, or the teacher's confident argmax in pseudo-label mode) and the distillation mask
-(teacher valid, and labeled where there are labels), then sum ``weight · ramp · loss``.
+(teacher valid, and labeled where there are labels), then sum ``weight · ramp · loss`` over the
+losses not yet stopped.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ class DistillObjective(Objective):
         inputs = DistillInputs(self.student_output(model, batch.images), teacher, target, mask)
         total = batch.images.new_zeros(())
         for name, loss in self.losses.items():
+            if 0 < loss.params.stop <= int(self.step):  # stopped: not even computed
+                self.last[name] = 0.0
+                continue
             value = loss(inputs)
             ramp = loss.params.ramp
             factor = min(1.0, float(self.step) / ramp) if ramp > 0 else 1.0

@@ -158,3 +158,21 @@ def test_pseudo_label_mode_from_the_real_voc_tflite(tmp_path, voc_tflite, camvid
     assert meta.num_classes == 21 and meta.classes[15] == "person"
     assert meta.recipe["unlabeled"] == str(folder)
     assert 0.0 <= result.history[0]["miou"] <= 1.0
+
+
+def test_a_stopped_loss_is_off_from_its_step(tmp_path, teacher_ckpt) -> None:
+    """``kd:stop=2``: KD counts for steps 0 and 1, then the objective is CE alone."""
+    from edgeseg.distill.run import prepare_distill
+    from edgeseg.train.objective import Batch
+
+    losses = ("ce:weight=1", "kd:weight=1,stop=2")
+    run = prepare_distill(tiny(tmp_path, teacher_ckpt, losses=losses))
+    items = [run.train_set[i] for i in range(2)]
+    batch = Batch(torch.stack([i[0] for i in items]), torch.stack([i[1] for i in items]))
+    objective, model = run.objective.train(), run.model.train()
+    totals = []
+    for _ in range(3):
+        totals.append(float(objective(model, batch)))
+        kd, ce = objective.last["kd"], objective.last["ce"]
+        assert (kd > 0) if len(totals) <= 2 else (kd == 0.0 and abs(totals[-1] - ce) < 1e-5)
+    assert int(objective.step) == 3 and totals[0] > objective.last["ce"]

@@ -3,8 +3,10 @@
 Each loss family is one module that subclasses :class:`DistillLoss` (an ``nn.Module``: adapters
 and auxiliary heads are its parameters, adaptive weights its buffers) and registers it with
 ``@register_loss``. A loss declares its options as a ``Params`` dataclass; every loss has
-``weight`` (its factor in the sum) and ``ramp`` (steps over which that factor grows linearly from
-0). Defaults follow the seeds (response KD: T=4, weight α=0.9 beside CE at 1-α).
+``weight`` (its factor in the sum), ``ramp`` (steps over which that factor grows linearly from
+0) and ``stop`` (the step from which it is off: early-stopped KD, Cho & Hariharan 2019 — a small
+student helped by the teacher early in training can be held back by it later). Defaults follow
+the seeds (response KD: T=4, weight α=0.9 beside CE at 1-α).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from edgeseg.utils import class_registrar, unknown_name_message
 class LossParams:
     weight: float = 1.0
     ramp: int = 0  # steps of linear weight ramp-up from 0 (0 = full weight from step 0)
+    stop: int = 0  # training step from which the loss is off (0 = never)
 
 
 @dataclass
