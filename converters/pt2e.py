@@ -20,6 +20,7 @@ def quantize_pt2e(
     fold_quantize: bool = True,
 ) -> nn.Module:
     """A calibrated, converted (Q/DQ) graph module; needs ``spec.calibration`` images."""
+    from torchao.quantization.pt2e import move_exported_model_to_eval
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     if not spec.calibration:
@@ -29,7 +30,11 @@ def quantize_pt2e(
     with torch.no_grad():
         for x in spec.calibration:
             prepared(x)
-    return convert_pt2e(prepared, fold_quantize=fold_quantize)
+    converted = move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=fold_quantize))
+    # an exported graph keeps training=True whatever it holds; LiteRT then warns that the model
+    # "is converted in training mode". It is not: the graph was exported from model.eval().
+    converted.training = False
+    return converted
 
 
 def minmax_activations(config):
