@@ -6,8 +6,8 @@ onnxruntime's ``convert_float_to_float16`` (float32 I/O kept). INT8 first rewrit
 onnxruntime has no integer kernel for into ones it has (``onnx_int8graph``), runs
 ``quant_pre_process`` (shape inference + graph optimisation), then ``quantize_static`` in QDQ
 format with per-channel weights, calibrated on real images. The label is ``int8`` only when
-every compute op reads dequantized int8 tensors; otherwise ``int8-mixed`` and the float ops are
-named in the notes.
+onnxruntime runs every compute op with an integer kernel (post-processing after the output's
+dequantize excepted); otherwise ``int8-mixed`` and the float ops are named in the notes.
 """
 
 from __future__ import annotations
@@ -86,8 +86,7 @@ class Onnx(Converter):
         return ExportResult(self.name, label, out_path, out_path.stat().st_size, seconds, notes)
 
     def explain(self, result: ExportResult) -> list[str]:
-        """Per op type: how many read a dequantized int8 tensor (QDQ) and how many float."""
-
+        """Per op type onnxruntime executes: how many run in int8, how many in float."""
         census = kernel_counts(result.path)
         tail = f"float after the output dequantize: {op_list(census.tail)}"
         return census_lines(census.counts) + ([tail] if census.tail else [])
