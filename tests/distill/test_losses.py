@@ -114,6 +114,18 @@ def test_class_weighted_kd_is_the_class_weighted_mean_of_pixel_kl() -> None:
         one("kd:class_weighted=true")
 
 
+@pytest.mark.parametrize("name", ["kd", "cwd"])
+def test_correct_only_leaves_out_the_pixels_the_teacher_gets_wrong(name) -> None:
+    """``correct_only=true`` is the same loss with the teacher's wrong pixels masked out."""
+    x = inputs()
+    right = x.teacher.logits.argmax(1) == x.target
+    assert 0 < int(right.sum()) < right.numel()
+    masked = inputs(mask=x.mask & right)
+    gated = one(f"{name}:correct_only=true")(x).item()
+    assert gated == pytest.approx(one(name)(masked).item(), rel=1e-6)
+    assert gated != pytest.approx(one(name)(x).item(), rel=1e-3)
+
+
 def test_soft_iou_and_cwd_known_values() -> None:
     uniform = torch.zeros(1, 2, 2, 2)
     x = inputs(student=uniform, teacher=uniform, target=torch.zeros(1, 2, 2, dtype=torch.long),

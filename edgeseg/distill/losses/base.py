@@ -142,6 +142,16 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (values * mask).sum() / mask.sum().clamp(min=1.0)
 
 
+def kd_mask(inputs: DistillInputs, correct_only: bool) -> torch.Tensor:
+    """The pixels a KD loss may use; with ``correct_only`` only those where the teacher's argmax
+    is the label — so a teacher that is wrong on a tenth of the pixels (an underfit one) does not
+    pull the student away from the labels its CE term teaches (in pseudo-label mode every valid
+    pixel is "correct": the labels are the teacher's)."""
+    if not correct_only:
+        return inputs.mask
+    return inputs.mask & (inputs.teacher.logits.argmax(1) == inputs.target)
+
+
 def describe_losses(losses: nn.ModuleDict) -> list[dict[str, Any]]:
     """JSON-safe recipe entries: each loss's name and resolved params."""
     return [{"name": name, **dataclasses.asdict(loss.params)} for name, loss in losses.items()]

@@ -1,7 +1,8 @@
 """Channel-wise distillation (Shu et al., ICCV 2021): each class channel's logits become a
 spatial distribution (softmax over positions at temperature τ); the student matches the teacher's
 per channel with KL, averaged over channels and images, times τ². Masked pixels are taken out of
-both distributions. Defaults from the paper's logit setting: τ = 4, weight 3.
+both distributions (``correct_only=true``: also the pixels the teacher gets wrong). Defaults
+from the paper's logit setting: τ = 4, weight 3.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from edgeseg.distill.losses.base import DistillInputs, DistillLoss, LossParams, register_loss
+from edgeseg.distill.losses.base import (
+    DistillInputs,
+    DistillLoss,
+    LossParams,
+    kd_mask,
+    register_loss,
+)
 
 _OFF = -1.0e4
 
@@ -20,6 +27,7 @@ _OFF = -1.0e4
 class CWDParams(LossParams):
     weight: float = 3.0
     tau: float = 4.0
+    correct_only: bool = False  # only pixels where the teacher's argmax is the label
 
 
 def channel_wise_kl(
@@ -40,5 +48,5 @@ class ChannelWiseKD(DistillLoss):
     Params = CWDParams
 
     def forward(self, inputs: DistillInputs) -> torch.Tensor:
-        return channel_wise_kl(inputs.student["out"], inputs.teacher.logits, inputs.mask,
-                               self.params.tau)  # fmt: skip
+        mask = kd_mask(inputs, self.params.correct_only)
+        return channel_wise_kl(inputs.student["out"], inputs.teacher.logits, mask, self.params.tau)

@@ -6,7 +6,8 @@ teacher's class map cannot place are left out). Defaults: T = 4, weight α = 0.9
 ``class_weighted=true`` weights each pixel's KL by its ground-truth class's ``--class-weights``
 weight (a weighted mean), so KD keeps the rare-class emphasis the weighted CE beside it has: plain
 pixel KL is dominated by road, sky and building and pulled rare classes (Fence, SignSymbol) to
-near zero on CamVid (benchmarks/results/distill_camvid.md).
+near zero on CamVid (benchmarks/results/distill_camvid.md). ``correct_only=true`` distills only
+the pixels where the teacher's argmax is the label.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from edgeseg.distill.losses.base import (
     DistillLoss,
     LossContext,
     LossParams,
+    kd_mask,
     masked_mean,
     register_loss,
 )
@@ -32,6 +34,7 @@ class KDParams(LossParams):
     weight: float = 0.9
     temperature: float = 4.0
     class_weighted: bool = False
+    correct_only: bool = False  # only pixels where the teacher's argmax is the label
 
 
 def pixel_kl(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -56,8 +59,9 @@ class ResponseKD(DistillLoss):
 
     def forward(self, inputs: DistillInputs) -> torch.Tensor:
         kl = pixel_kl(inputs.student["out"], inputs.teacher.logits, self.params.temperature)
+        mask = kd_mask(inputs, self.params.correct_only)
         if self.class_weights is None:
-            return masked_mean(kl, inputs.mask)
+            return masked_mean(kl, mask)
         target = inputs.target.clamp(0, len(self.class_weights) - 1)
-        weights = self.class_weights[target] * inputs.mask
+        weights = self.class_weights[target] * mask
         return (kl * weights).sum() / weights.sum().clamp(min=1e-12)
