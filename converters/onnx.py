@@ -62,6 +62,7 @@ class Onnx(Converter):
 
         started = time.perf_counter()
         notes: list[str] = []
+        details: list[str] = []
         label = "fp32"
         with tempfile.TemporaryDirectory(prefix="edgeseg-onnx-") as tmp:
             fp32 = Path(tmp) / "fp32.onnx"
@@ -71,8 +72,10 @@ class Onnx(Converter):
                 source = Path(tmp) / "int8.onnx"
                 rewritten = _quantize_int8(fp32, source, spec, Path(tmp))
                 notes += [rewritten] if rewritten else []
-                label, census_notes = int8_label(source)
+                census = kernel_counts(source)  # once: label, notes and --explain
+                label, census_notes = int8_label(census)
                 notes += census_notes
+                details = census.lines()
             proto = onnx.load(str(source))
             if spec.quantize == "fp16":
                 proto, label = _to_fp16(proto), "fp16"
@@ -83,13 +86,13 @@ class Onnx(Converter):
                 entry.value = value if isinstance(value, str) else json.dumps(value)
             onnx.save_model(proto, str(out_path), save_as_external_data=False)
         seconds = time.perf_counter() - started
-        return ExportResult(self.name, label, out_path, out_path.stat().st_size, seconds, notes)
+        size = out_path.stat().st_size
+        return ExportResult(self.name, label, out_path, size, seconds, notes, details=details)
 
     def explain(self, result: ExportResult) -> list[str]:
-        """Per op type onnxruntime executes: how many run in int8, how many in float."""
-        census = kernel_counts(result.path)
-        tail = f"float after the output dequantize: {op_list(census.tail)}"
-        return census_lines(census.counts) + ([tail] if census.tail else [])
+        """Per op type onnxruntime executes: how many run in int8, how many in float (an int8
+        export has taken this census already; a float one is counted here)."""
+        return result.details or kernel_counts(result.path).lines()
 
     def load(self, path: Path) -> RunFn:
         import onnxruntime as ort
@@ -185,6 +188,15 @@ class KernelCensus:
     counts: dict[str, tuple[int, int]]
     tail: Counter[str]
 
+    def tail_line(self) -> list[str]:
+        """The tail by name (none: no line), one wording for the notes and ``--explain``."""
+        text = f"float after the output dequantize (by design): {op_list(self.tail)}"
+        return [text] if self.tail else []
+
+    def lines(self) -> list[str]:
+        """``--explain``: the per-op census, then the tail."""
+        return census_lines(self.counts) + self.tail_line()
+
 
 def kernel_counts(path: Path) -> KernelCensus:
     """The op census of the graph onnxruntime executes, not of the file.
@@ -243,11 +255,8 @@ def output_tail(graph) -> set[str]:
     return tail
 
 
-def int8_label(path: Path) -> tuple[str, list[str]]:
+def int8_label(census: KernelCensus) -> tuple[str, list[str]]:
     """("int8" | "int8-mixed", notes): the ops onnxruntime runs in float here, by name."""
-    census = kernel_counts(path)
     floats = op_list({op: n for op, (_, n) in census.counts.items()})
     notes = [f"float ops: {floats}"] if floats else []
-    if census.tail:
-        notes.append(f"float after the output dequantize (by design): {op_list(census.tail)}")
-    return ("int8-mixed" if floats else "int8"), notes
+    return ("int8-mixed" if floats else "int8"), notes + census.tail_line()
