@@ -1,4 +1,4 @@
-"""ExecuTorch: ``torch.export`` → (XNNPACK PT2E int8) → ``to_edge_transform_and_lower`` → ``.pte``.
+"""ExecuTorch: ``torch.export`` → (XNNPACK PT2E int8) → XNNPACK lowering → ``.pte``.
 
 INT8 is static, symmetric and per-channel (``XNNPACKQuantizer`` with
 ``get_symmetric_quantization_config``), calibrated on real images, via torchao's
@@ -31,6 +31,7 @@ from converters.base import (
     variant_tag,
 )
 from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
+from converters.xnnpack_lowering import lower_to_xnnpack
 
 _DELEGATE = "executorch_call_delegate"
 _PLUMBING = ("getitem", "alloc", "view", "_to_copy", "dim_order")
@@ -56,9 +57,6 @@ class Executorch(Converter):
     def convert(
         self, model: nn.Module, example: torch.Tensor, out_path: Path, spec: ExportSpec
     ) -> ExportResult:
-        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-        from executorch.exir import to_edge_transform_and_lower
-
         started = time.perf_counter()
         with torch.no_grad():
             float_ops = ""
@@ -68,7 +66,7 @@ class Executorch(Converter):
             elif spec.quantize == "fp16":
                 model = HalfPrecision(model)
             program = torch.export.export(model, (example,))
-            edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+            edge = lower_to_xnnpack(program)
             graph_module = edge.exported_program().graph_module
             leftover = _undelegated(graph_module)
             et_program = edge.to_executorch()

@@ -30,11 +30,30 @@ def quantize_pt2e(
     with torch.no_grad():
         for x in spec.calibration:
             prepared(x)
-    converted = move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=fold_quantize))
+    converted = convert_pt2e(prepared, fold_quantize=fold_quantize)
+    if _holds(converted.graph, "dropout", "batch_norm"):  # else nothing to move, 8 traces saved
+        converted = move_exported_model_to_eval(converted)
     # an exported graph keeps training=True whatever it holds; LiteRT then warns that the model
     # "is converted in training mode". It is not: the graph was exported from model.eval().
     converted.training = False
     return converted
+
+
+def _holds(graph: torch.fx.Graph, *words: str) -> bool:
+    """Whether any op of ``graph`` has one of ``words`` in its name."""
+    return any(w in str(n.target) for n in graph.nodes if n.op == "call_function" for w in words)
+
+
+def skip_batch_norm_patterns(quantizer, graph: torch.fx.Graph) -> None:
+    """Drop XNNPACK's conv+batch-norm patterns from ``quantizer`` when ``graph`` has no batch norm.
+
+    Why: ``XNNPACKQuantizer`` tries its 4 conv(-transpose)+BN(+ReLU) patterns in post-training
+    quantization too, and each first traces its pattern with ``torch.export`` (≈ 3 s per int8
+    export here). ``prepare_for_int8`` has folded every BN, so they cannot match.
+    """
+    patterns = getattr(type(quantizer), "SUPPORTED_PATTERNS", None)
+    if patterns is not None and not _holds(graph, "batch_norm"):
+        quantizer.SUPPORTED_PATTERNS = [p for p in patterns if "_bn" not in p.name]
 
 
 def minmax_activations(config):
@@ -92,6 +111,7 @@ class Int8GraphQuantizer:
         return self.inner.transform_for_annotation(model)
 
     def annotate(self, model):
+        skip_batch_norm_patterns(self.inner, model.graph)
         model = self.inner.annotate(model)
         fuse_clamp_annotations(model.graph)
         annotate_adds(model.graph, self.config)
