@@ -49,7 +49,8 @@ def skip_batch_norm_patterns(quantizer, graph: torch.fx.Graph) -> None:
 
     Why: ``XNNPACKQuantizer`` tries its 4 conv(-transpose)+BN(+ReLU) patterns in post-training
     quantization too, and each first traces its pattern with ``torch.export`` (≈ 3 s per int8
-    export here). ``prepare_for_int8`` has folded every BN, so they cannot match.
+    export here). By annotation time ``prepare_pt2e`` has folded every conv+BN pair (and
+    ``prepare_for_int8`` folded them before export), so without a BN left they cannot match.
     """
     patterns = getattr(type(quantizer), "SUPPORTED_PATTERNS", None)
     if patterns is not None and not _holds(graph, "batch_norm"):

@@ -29,28 +29,14 @@ import torch
 GraphCheck = Callable[[torch.fx.Graph], bool]
 
 
-def _has(*names: str) -> GraphCheck:
+def _has(*names: str, where: Callable[[torch.fx.Node], bool] = lambda node: True) -> GraphCheck:
+    """A check: the graph calls one of ``names`` in a node that satisfies ``where``."""
+
     def check(graph: torch.fx.Graph) -> bool:
-        return any(_name(n) in names for n in graph.nodes if n.op == "call_function")
+        calls = (n for n in graph.nodes if n.op == "call_function")
+        return any(_name(n) in names and where(n) for n in calls)
 
     return check
-
-
-def _has_conv1d(graph: torch.fx.Graph) -> bool:
-    """A convolution whose weight is 3-D, or whose weight rank is unknown (then: run the pass)."""
-    return any(
-        _name(n) == "aten.convolution.default" and _rank(n.args[1]) in (3, None)
-        for n in graph.nodes
-        if n.op == "call_function"
-    )
-
-
-def _has_wide_cat(graph: torch.fx.Graph) -> bool:
-    return any(
-        _name(n) == "aten.cat.default" and len(n.args[0]) > 5
-        for n in graph.nodes
-        if n.op == "call_function"
-    )
 
 
 _BATCH_NORM = (
@@ -62,12 +48,15 @@ _BATCH_NORM = (
 _REWRITES: dict[str, GraphCheck] = {
     "ConvertToSDPAPass": _has("aten.bmm.default", "aten._softmax.default"),
     "ConvertToLinearPass": _has("aten.mm.default", "aten.addmm.default", "aten.bmm.default"),
-    "Conv1dUnsqueezePass": _has_conv1d,
+    # a 3-D weight is a 1-D conv; an unknown rank runs the pass
+    "Conv1dUnsqueezePass": _has(
+        "aten.convolution.default", where=lambda n: _rank(n.args[1]) in (3, None)
+    ),
     "PReLUReshapePass": _has("aten._prelu_kernel.default"),
     "FuseBatchNormPass": _has(*_BATCH_NORM),
     "DecomposeBatchNorm": _has(*_BATCH_NORM),
     "RemoveGetItemPass": _has("aten.max_pool2d_with_indices.default", "aten.max.dim"),
-    "DecomposeConcatenate": _has_wide_cat,
+    "DecomposeConcatenate": _has("aten.cat.default", where=lambda n: len(n.args[0]) > 5),
 }
 
 
