@@ -6,7 +6,7 @@
 Importing this package imports every family module, which registers its entry points.
 """
 
-from edgeseg.models import deeplabv3, fcn, liteseg, lraspp  # noqa: F401  (register models)
+from edgeseg.models import deeplabv3, fcn, fusedseg, liteseg, lraspp  # noqa: F401  (register models)
 from edgeseg.models._base import ModelInfo, PretrainedCfg, SegmentationModel
 from edgeseg.models._factory import create_model, load_weights_file
 from edgeseg.models._registry import (

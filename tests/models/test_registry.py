@@ -13,7 +13,9 @@ STUDENTS = {
     "deeplabv3plus_mobilenet_v3_small",
     "deeplabv3plus_mobilenet_v2",
     "liteseg_efficientnet_lite0",
+    "fusedseg_s",
 }
+INT8_FRIENDLY = {"liteseg_efficientnet_lite0", "fusedseg_s"}
 TEACHERS = {"fcn_resnet50", "deeplabv3_resnet50", "deeplabv3_mobilenet_v3_large"}
 
 
@@ -32,12 +34,12 @@ def test_model_info_is_complete(name: str) -> None:
     assert isinstance(info, ModelInfo)
     assert info.name == name
     assert info.role == ("student" if name in STUDENTS else "teacher")
-    assert info.family in {"lraspp", "deeplabv3", "fcn", "liteseg"}
+    assert info.family in {"lraspp", "deeplabv3", "fcn", "liteseg", "fusedseg"}
     assert info.description and "\n" not in info.description
-    assert info.backbone_weights == ("imagenet",)
+    assert info.backbone_weights == (() if name == "fusedseg_s" else ("imagenet",))
     assert info.torchvision == (name in {"lraspp_mobilenet_v3_large"} | TEACHERS)
     assert info.weights == (("coco_voc",) if info.torchvision else ())
-    assert info.int8_friendly == (name == "liteseg_efficientnet_lite0")
+    assert info.int8_friendly == (name in INT8_FRIENDLY)
 
 
 def test_unknown_model_suggests_a_name() -> None:
