@@ -86,6 +86,9 @@ class Converter:
     quant_modes: ClassVar[tuple[str, ...]] = ("none",)
     layouts: ClassVar[tuple[str, ...]] = ("nchw",)  # I/O layouts the artifact can take
     requires: ClassVar[tuple[str, ...]] = ()
+    # int8 weights land on [-weight_qmax, weight_qmax] per channel; 127 is what XNNPACK, LiteRT
+    # and Core ML use. ``prepare_for_int8`` rounds onto this grid and corrects biases for it.
+    weight_qmax: ClassVar[int] = 127
     install_hint: ClassVar[str] = ""
 
     def check_available(self) -> None:

@@ -47,22 +47,25 @@ class Int8Prep:
     corrected: int = 0  # of those, biases corrected
     images: int = 0
     gates: int = 0  # hard-sigmoid gates folded into their conv
+    qmax: int = QMAX
 
     def note(self) -> str:
         gates = f"; {self.gates} hard-sigmoid gates folded into their conv" if self.gates else ""
+        grid = "int8 grid" if self.qmax == QMAX else f"±{self.qmax} int8 grid"
         return (
-            f"weights pre-rounded to the int8 grid with bias correction "
+            f"weights pre-rounded to the {grid} with bias correction "
             f"({self.corrected}/{self.rounded} convs, {self.images} calibration images){gates}"
         )
 
 
 def prepare_for_int8(
-    model: nn.Module, calibration: list[Tensor], per_channel: bool = True
+    model: nn.Module, calibration: list[Tensor], per_channel: bool = True, qmax: int = QMAX
 ) -> tuple[nn.Module, Int8Prep]:
-    """A copy of ``model`` (eval) with int8-grid weights and rounding-corrected biases."""
+    """A copy of ``model`` (eval) with weights on the ``[-qmax, qmax]`` grid (the converter's
+    ``weight_qmax``) and rounding-corrected biases."""
     model = copy.deepcopy(model).eval()
     batch = torch.cat(calibration[:CALIBRATION_BATCH])
-    report = Int8Prep(images=int(batch.shape[0]), gates=fold_hard_gates(model))
+    report = Int8Prep(images=int(batch.shape[0]), gates=fold_hard_gates(model), qmax=qmax)
     followers = _bn_after_conv(model, batch[:1])
     done: set[nn.Module] = set()
 
@@ -73,7 +76,7 @@ def prepare_for_int8(
         bn = followers.get(conv)
         gain = _bn_gain(bn) if bn is not None else torch.ones(conv.out_channels)
         old = conv.weight.detach().clone()
-        conv.weight.data = _round_to_grid(old * _view(gain), per_channel) / _view(gain)
+        conv.weight.data = _round_to_grid(old * _view(gain), per_channel, qmax) / _view(gain)
         report.rounded += 1
         shift = _mean_output_change(conv, args[0], conv.weight.detach() - old)
         if bn is not None and bn.bias is not None:
@@ -149,11 +152,11 @@ def _view(gain: Tensor) -> Tensor:
     return gain.view(-1, 1, 1, 1)
 
 
-def _round_to_grid(weight: Tensor, per_channel: bool) -> Tensor:
+def _round_to_grid(weight: Tensor, per_channel: bool, qmax: int = QMAX) -> Tensor:
     dims = (1, 2, 3) if per_channel else (0, 1, 2, 3)
     peak = weight.abs().amax(dim=dims, keepdim=True)
-    scale = (peak / QMAX).clamp(min=1e-12)
-    return (weight / scale).round().clamp(-QMAX, QMAX) * scale
+    scale = (peak / qmax).clamp(min=1e-12)
+    return (weight / scale).round().clamp(-qmax, qmax) * scale
 
 
 def _mean_output_change(conv: nn.Conv2d, x: Tensor, delta: Tensor) -> Tensor:

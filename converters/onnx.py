@@ -52,6 +52,11 @@ class Onnx(Converter):
     name = "onnx"
     suffix = ".onnx"
     quant_modes = ("none", "fp16", "int8")
+    # onnxruntime's u8s8 kernels on x86 without VNNI (AVX2, AVX-512F) add pairs of u8×s8
+    # products in int16 (vpmaddubsw), which saturates once both weights of a pair pass ±64 next
+    # to large activations: fusedseg_s lost 12.7 mIoU that way (agreement 86 %). Weights on the
+    # ±64 grid (``reduce_range``) cannot saturate; bias correction absorbs most of the lost bit.
+    weight_qmax = 64
     requires = ("onnx", "onnxruntime")
     install_hint = "pip install 'edgeseg[onnx]'"
 
@@ -173,6 +178,7 @@ def _quantize_int8(src: Path, dst: Path, spec: ExportSpec, tmp: Path) -> str:
         nodes_to_exclude=tail,
         quant_format=QuantFormat.QDQ,
         per_channel=spec.per_channel,
+        reduce_range=True,  # weights on [-64, 64]: see ``weight_qmax``
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
     )

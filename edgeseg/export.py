@@ -27,7 +27,7 @@ from torch import nn
 import edgeseg
 from converters import ExportResult, ExportSpec, get_converter, resolve_targets
 from converters.base import RuntimeUnavailable
-from converters.int8prep import prepare_for_int8
+from converters.int8prep import QMAX, prepare_for_int8
 from converters.parity import ParityData, ParityResult, check_parity
 from converters.wrappers import example_input, wrap_model
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
@@ -114,22 +114,41 @@ def export_checkpoint(
             parity = f"no parity data ({_one_line(exc)})"
     spec.metadata = artifact_metadata(meta, spec, checkpoint)
     wrapped = wrap_model(model, spec, meta.mean, meta.std)
-    notes: list[str] = []
-    if quantize == "int8":  # the same prepared float model feeds every target's quantizer
-        wrapped, prep = prepare_for_int8(wrapped, spec.calibration, per_channel)
-        notes.append(prep.note())
+    prepared = _Int8Prepared(wrapped, spec) if quantize == "int8" else None
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
     outcomes = []
     with progress_bar(progress) as bar:
         task = bar.add_task(f"export {quantize}", total=len(names), info="")
         for name in names:
             bar.update(task, info=name)
-            outcome = _export_one(name, wrapped, model, spec, meta.arch, out_dir, parity, notes)
+            float_model, notes = prepared.get(name) if prepared else (wrapped, [])
+            outcome = _export_one(name, float_model, model, spec, meta.arch, out_dir, parity, notes)
             if explain:
                 outcome.explain = _explain(outcome)
             outcomes.append(outcome)
             bar.advance(task)
     return outcomes
+
+
+class _Int8Prepared:
+    """The float model each target's int8 quantizer starts from: weights on that target's grid
+    (``Converter.weight_qmax``) with biases corrected for it, prepared once per grid."""
+
+    def __init__(self, wrapped: nn.Module, spec: ExportSpec) -> None:
+        self.wrapped, self.spec = wrapped, spec
+        self.by_qmax: dict[int, tuple[nn.Module, list[str]]] = {}
+
+    def get(self, target: str) -> tuple[nn.Module, list[str]]:
+        try:
+            qmax = get_converter(target).weight_qmax
+        except EdgesegError:  # the target's own row reports it
+            qmax = QMAX
+        if qmax not in self.by_qmax:
+            model, prep = prepare_for_int8(
+                self.wrapped, self.spec.calibration, self.spec.per_channel, qmax
+            )
+            self.by_qmax[qmax] = (model, [prep.note()])
+        return self.by_qmax[qmax]
 
 
 def check_targets(targets: str | list[str], quantize: str, layout: str = "nchw") -> list[str]:

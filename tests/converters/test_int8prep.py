@@ -34,17 +34,18 @@ def _folded(conv: nn.Conv2d, bn: nn.BatchNorm2d | None) -> torch.Tensor:
     return (conv.weight * gain.view(-1, 1, 1, 1)).detach()
 
 
-@pytest.mark.parametrize("per_channel", [True, False])
-def test_folded_weights_sit_on_the_int8_grid(per_channel) -> None:
+@pytest.mark.parametrize(("per_channel", "qmax"), [(True, QMAX), (False, QMAX), (True, 64)])
+def test_folded_weights_sit_on_the_int8_grid(per_channel, qmax) -> None:
     net = _net()
     calib = [torch.rand(1, 3, 16, 16) for _ in range(4)]
-    prepared, report = prepare_for_int8(net, calib, per_channel)
+    prepared, report = prepare_for_int8(net, calib, per_channel, qmax)
+    assert ("±64" in report.note()) == (qmax == 64)
     assert report.rounded == 3 and report.corrected == 3 and report.images == 4
     assert list(prepared.state_dict()) == list(net.state_dict())  # same structure and keys
     for conv, bn in ((prepared[0], prepared[1]), (prepared[3], prepared[4]), (prepared[6], None)):
         w = _folded(conv, bn)
         dims = (1, 2, 3) if per_channel else (0, 1, 2, 3)
-        scale = w.abs().amax(dim=dims, keepdim=True) / QMAX
+        scale = w.abs().amax(dim=dims, keepdim=True) / qmax
         steps = w / scale
         assert torch.allclose(steps, steps.round(), atol=1e-3)
     assert not any(

@@ -79,6 +79,29 @@ def test_int8_model_runs_every_op_in_int8_and_says_which_do_not(tmp_path) -> Non
     assert mixed.quantize == "int8-mixed" and "float ops: ReduceMean×1" in mixed.notes
 
 
+def test_int8_weights_cannot_saturate_int16_pair_sums(tmp_path) -> None:
+    """Large activations times full-range weights overflow onnxruntime's u8s8 int16 pair sums
+    on x86 without VNNI; on the ±64 weight grid the int8 conv still matches the float one."""
+    from converters.base import ExportSpec
+    from converters.onnx import Onnx
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(32, 8, 1), nn.ReLU()).eval()
+    with torch.no_grad():
+        net[0].weight.copy_(torch.rand_like(net[0].weight) * 0.1 + 0.9)  # every weight near max
+        net[0].bias.zero_()
+    calib = [torch.rand(1, 32, 8, 8) * 0.1 + 0.9 for _ in range(4)]  # activations near max
+    spec = ExportSpec("int8", (8, 8), calibration=calib)
+    result = Onnx().convert(net, calib[0], tmp_path / "sat_int8.onnx", spec)
+    proto = onnx.load(str(result.path))
+    weights = [onnx.numpy_helper.to_array(t) for t in proto.graph.initializer if t.data_type == 3]
+    assert weights and max(int(np.abs(w).max()) for w in weights) <= 64
+    got = _run(result.path, calib[0].numpy())
+    with torch.no_grad():
+        want = net(calib[0]).numpy()
+    np.testing.assert_allclose(got, want, rtol=0.02)
+
+
 def test_output_tail_is_only_post_processing() -> None:
     """Upsampling and argmax after the output dequantize are the tail; a float conv is not."""
     from onnx import TensorProto, helper
