@@ -26,10 +26,9 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from edgeseg.errors import ModelError
-from edgeseg.models._base import SegmentationModel
 from edgeseg.models._registry import register_model
-from edgeseg.models.layers import Conv2dSame, ConvBnAct, TapSequential, resize
-from edgeseg.models.liteseg import LiteSegHead
+from edgeseg.models.layers import Conv2dSame, ConvBnAct
+from edgeseg.models.liteseg import LiteSegBase
 from edgeseg.models.mobilenetv3 import _init_weights
 
 # (repeats, kernel, stride, hidden channels, out channels) per stage, after a 32-ch stride-4 stem.
@@ -75,26 +74,14 @@ def fused_features(stem_channels: int = 32) -> tuple[list[nn.Module], list[int]]
     return features, ends
 
 
-class FusedSeg(SegmentationModel):
+class FusedSeg(LiteSegBase):
     """Patchify stem → Fused-MBConv stages (strides 4, 8, 16) → ``LiteSegHead`` → resize."""
 
     def __init__(self, num_classes: int, inter_channels: int = 128) -> None:
-        super().__init__(num_classes)
         features, ends = fused_features()
         positions = {"low": ends[2], "mid": ends[3], "high": ends[4]}
-        self.backbone = TapSequential(*features, taps={p: n for n, p in positions.items()})
-        channels = {name: features[pos].out_channels for name, pos in positions.items()}
-        self.classifier = LiteSegHead(
-            channels["low"], channels["high"], num_classes, inter_channels
-        )
-        self.classifier_keys = ("classifier.low_classifier.", "classifier.high_classifier.")
-        self._set_taps(channels, {"low": 8, "mid": 16, "high": 16})
+        super().__init__(num_classes, features, positions, inter_channels)
         _init_weights(self)
-
-    def _forward(self, x: Tensor, taps: bool) -> dict[str, Tensor]:
-        features = self.backbone.forward_taps(x)
-        out = resize(self.classifier(features["low"], features["high"]), x.shape[-2:])
-        return {**features, "out": out} if taps else {"out": out}
 
 
 @register_model(

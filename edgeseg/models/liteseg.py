@@ -49,15 +49,18 @@ class LiteSegHead(nn.Module):
         return self.low_classifier(low) + self.high_classifier(x)
 
 
-class LiteSeg(SegmentationModel):
-    """Dilated EfficientNet-Lite0 taps → ``LiteSegHead`` → bilinear resize to the input."""
+class LiteSegBase(SegmentationModel):
+    """``features`` tapped at ``positions`` (low: stride 8, mid and high: stride 16) →
+    ``LiteSegHead`` on low + high → bilinear resize to the input; every LiteSeg-headed student."""
 
-    def __init__(self, num_classes: int, inter_channels: int = 128) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        features: list[nn.Module],
+        positions: dict[str, int],
+        inter_channels: int = 128,
+    ) -> None:
         super().__init__(num_classes)
-        net = efficientnet_lite0(dilated=True)
-        ends = net.stage_ends  # features index of each stage's last block
-        positions = {"low": ends[2], "mid": ends[4], "high": ends[6]}
-        features = list(net.features)[: ends[-1] + 1]  # drop the 1280-ch head conv
         self.backbone = TapSequential(*features, taps={p: n for n, p in positions.items()})
         channels = {name: features[pos].out_channels for name, pos in positions.items()}
         self.classifier = LiteSegHead(
@@ -70,6 +73,17 @@ class LiteSeg(SegmentationModel):
         features = self.backbone.forward_taps(x)
         out = resize(self.classifier(features["low"], features["high"]), x.shape[-2:])
         return {**features, "out": out} if taps else {"out": out}
+
+
+class LiteSeg(LiteSegBase):
+    """Dilated EfficientNet-Lite0 taps → ``LiteSegHead`` → bilinear resize to the input."""
+
+    def __init__(self, num_classes: int, inter_channels: int = 128) -> None:
+        net = efficientnet_lite0(dilated=True)
+        ends = net.stage_ends  # features index of each stage's last block
+        positions = {"low": ends[2], "mid": ends[4], "high": ends[6]}
+        features = list(net.features)[: ends[-1] + 1]  # drop the 1280-ch head conv
+        super().__init__(num_classes, features, positions, inter_channels)
 
     def adapt_backbone_state_dict(self, state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
         """Accept lukemelas-layout checkpoints (the packaged ImageNet weights) as well."""
