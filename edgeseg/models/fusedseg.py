@@ -6,7 +6,7 @@ int8 of the same op block (`benchmarks/results/xnnpack_ops.md`): a dense 3×3 co
 faster in int8 under onnxruntime and 2.46× under ExecuTorch, a 64-channel 1×1 conv 0.83–1.06×, a
 depthwise 3×3 0.49–0.75× — int8 is *slower* there. Depthwise-heavy students (MobileNetV3,
 EfficientNet-Lite) therefore gain ≈ 1.4× from int8 here whatever is done to their graphs; this
-one gains 1.7× (onnxruntime) and 2.3× (ExecuTorch), `benchmarks/results/export.md`.
+one gains 1.6–1.8× (onnxruntime) and 2.2–2.3× (ExecuTorch), `benchmarks/results/export.md`.
 
 So every block is a Fused-MBConv (EfficientNet-EdgeTPU, Google AI blog 2019; EfficientNetV2, Tan &
 Le, ICML 2021, arXiv:2104.00298): a dense k×k expansion conv then a 1×1 projection, with a residual
