@@ -5,7 +5,7 @@ machine edgeseg's results come from) int8 only pays on long inner products. One 
 int8 of the same op block (`benchmarks/results/xnnpack_ops.md`): a dense 3×3 conv runs 1.75×
 faster in int8 under onnxruntime and 2.46× under ExecuTorch, a 64-channel 1×1 conv 0.83–1.06×, a
 depthwise 3×3 0.49–0.75× — int8 is *slower* there. Depthwise-heavy students (MobileNetV3,
-EfficientNet-Lite) therefore gain ≈ 1.4× from int8 here whatever is done to their graphs; this
+EfficientNet-Lite) therefore gain 1.4–1.6× from int8 here whatever is done to their graphs; this
 one gains 1.6–1.8× (onnxruntime) and 2.2–2.3× (ExecuTorch), `benchmarks/results/export.md`.
 
 So every block is a Fused-MBConv (EfficientNet-EdgeTPU, Google AI blog 2019; EfficientNetV2, Tan &
