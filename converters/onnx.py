@@ -178,7 +178,7 @@ def _quantize_int8(src: Path, dst: Path, spec: ExportSpec, tmp: Path) -> str:
         nodes_to_exclude=tail,
         quant_format=QuantFormat.QDQ,
         per_channel=spec.per_channel,
-        reduce_range=True,  # weights on [-64, 64]: see ``weight_qmax``
+        reduce_range=Onnx.weight_qmax == 64,  # onnxruntime's reduced int8 range is [-64, 64]
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
     )

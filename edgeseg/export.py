@@ -27,7 +27,7 @@ from torch import nn
 import edgeseg
 from converters import ExportResult, ExportSpec, get_converter, resolve_targets
 from converters.base import RuntimeUnavailable
-from converters.int8prep import QMAX, prepare_for_int8
+from converters.int8prep import prepare_for_int8
 from converters.parity import ParityData, ParityResult, check_parity
 from converters.wrappers import example_input, wrap_model
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
@@ -139,10 +139,7 @@ class _Int8Prepared:
         self.by_qmax: dict[int, tuple[nn.Module, list[str]]] = {}
 
     def get(self, target: str) -> tuple[nn.Module, list[str]]:
-        try:
-            qmax = get_converter(target).weight_qmax
-        except EdgesegError:  # the target's own row reports it
-            qmax = QMAX
+        qmax = get_converter(target).weight_qmax  # names were validated by check_targets
         if qmax not in self.by_qmax:
             model, prep = prepare_for_int8(
                 self.wrapped, self.spec.calibration, self.spec.per_channel, qmax

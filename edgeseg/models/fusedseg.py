@@ -62,7 +62,6 @@ def fused_features(stem_channels: int = 32) -> tuple[list[nn.Module], list[int]]
     """Stem + blocks of ``_FUSEDSEG_S``, and the index of each stage's last block."""
     # SAME padding: ceil(size / 4) outputs for any size, and no pad op when 4 divides it
     stem = ConvBnAct(3, stem_channels, 4, 4, act_layer=nn.ReLU, conv_layer=Conv2dSame)
-    stem.out_channels = stem_channels
     features: list[nn.Module] = [stem]
     ends: list[int] = []
     cin = stem_channels
