@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from edgeseg.cli import main as edgeseg_main
+from edgeseg.utils import atomic_path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -32,11 +33,19 @@ def camvid_spec() -> str:
 def main(argv: list[str]) -> int:
     out = REPO / "runs" / "camvid_train"
     args = ["train", *argv, "--data", camvid_spec(), "--out", str(out), "--quiet"]
+    if {"--help", "-h"} & set(argv):  # show edgeseg train's options; record nothing
+        return edgeseg_main(["train", "--help"])
     started = time.perf_counter()
     code = edgeseg_main(args)
     if code != 0:
         return code
     seconds = time.perf_counter() - started
+    if (
+        not (out / "history.jsonl").is_file()
+        or (out / "history.jsonl").stat().st_mtime < time.time() - seconds
+    ):
+        # a run that trained nothing must not overwrite the recorded result with old history
+        sys.exit(f"edgeseg train wrote no new history in {out}: nothing recorded")
     history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
     best = max(history, key=lambda r: r.get("miou", -1))
     eval_code = edgeseg_main(["eval", str(out / "best.pt"), "--json", "--out", str(out / "eval")])
@@ -57,19 +66,21 @@ def main(argv: list[str]) -> int:
         "history": history,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "camvid_train.json").write_text(json.dumps(record, indent=2) + "\n")
+    with atomic_path(RESULTS / "camvid_train.json") as tmp:
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
     rows = "\n".join(
         f"| {name} | {'n/a' if v is None else f'{100 * v:.1f}'} |"
         for name, v in (record["per_class_iou"] or {}).items()
     )
-    (RESULTS / "camvid_train.md").write_text(
-        f"# CamVid (SegNet split, 367 train / 101 val, 11 classes, void ignored)\n\n"
-        f"Command: `{command}`\n\n"
-        f"- best val mIoU **{100 * record['best_val_miou']:.2f}** at epoch {best['epoch']} "
-        f"of {len(history)}\n- wall time {seconds / 60:.1f} min "
-        f"({record['mean_epoch_train_seconds']} s train per epoch), {record['machine']}\n\n"
-        f"| class | IoU |\n|---|---:|\n{rows}\n"
-    )
+    with atomic_path(RESULTS / "camvid_train.md") as tmp:
+        tmp.write_text(
+            f"# CamVid (SegNet split, 367 train / 101 val, 11 classes, void ignored)\n\n"
+            f"Command: `{command}`\n\n"
+            f"- best val mIoU **{100 * record['best_val_miou']:.2f}** at epoch {best['epoch']} "
+            f"of {len(history)}\n- wall time {seconds / 60:.1f} min "
+            f"({record['mean_epoch_train_seconds']} s train per epoch), {record['machine']}\n\n"
+            f"| class | IoU |\n|---|---:|\n{rows}\n"
+        )
     return 0
 
 
