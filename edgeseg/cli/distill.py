@@ -34,7 +34,7 @@ def distill(
         str,
         Opt(
             help="Teacher: best.pt | ARCH:TAG | model.tflite/.onnx/.pte | "
-            "foreground:SPEC | owlsam:PATH"
+            "foreground:SPEC | tta:SPEC | owlsam:PATH"
         ),
     ],  # fmt: skip
     data: DataOpt = "sample",

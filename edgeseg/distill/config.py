@@ -15,7 +15,8 @@ DEFAULT_LOSSES = ("ce", "kd")  # (1 - α)·CE + α·KL·T², α = 0.9, T = 4 (Qu
 @dataclass
 class DistillConfig(TrainConfig):
     """``teacher``: a spec for ``build_teacher`` (``best.pt``, ``model.tflite``, ``ARCH:TAG``,
-    ``foreground:SPEC``, ``owlsam:PATH``). ``losses``: ``NAME[:key=value,…]`` specs."""
+    ``foreground:SPEC``, ``tta:SPEC``, ``owlsam:PATH``). ``losses``: ``NAME[:key=value,…]``
+    specs."""
 
     teacher: str = ""
     losses: tuple[str, ...] = DEFAULT_LOSSES

@@ -5,6 +5,7 @@ from edgeseg.distill.teachers import (  # noqa: F401  (register)
     checkpoint,
     foreground,
     owlsam,
+    tta,
 )
 from edgeseg.distill.teachers.base import (
     Teacher,

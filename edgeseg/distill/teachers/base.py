@@ -76,6 +76,14 @@ class Teacher:
         """(logits ``[N, C_teacher, h, w]`` at any size, features or None) for 0..1 pixels."""
         raise NotImplementedError
 
+    def input_size(self) -> tuple[int, int] | None:
+        """(H, W) the teacher resizes its input to; None: it runs at the batch's size."""
+        return None
+
+    def set_input_size(self, size: tuple[int, int] | None) -> bool:
+        """Run at ``size`` from now on (multi-scale TTA); False where the size is fixed."""
+        return False
+
     def describe(self) -> dict:
         """JSON-safe record for the checkpoint's recipe."""
         return {"kind": self.kind, "num_classes": self.num_classes}

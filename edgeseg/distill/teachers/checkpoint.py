@@ -52,6 +52,13 @@ class CheckpointTeacher(Teacher):
         taps = self.model.forward_features(x)
         return taps["out"], {k: v for k, v in taps.items() if k not in ("out", "aux")}
 
+    def input_size(self) -> tuple[int, int] | None:
+        return tuple(self.size) if self.size else None
+
+    def set_input_size(self, size: tuple[int, int] | None) -> bool:
+        self.size = size
+        return True
+
     def describe(self) -> dict:
         """Everything that changes the logits, so a teacher cache made under other options
         (another ``--teacher-size``, mean/std, or a retrained file at the same path) is rebuilt."""

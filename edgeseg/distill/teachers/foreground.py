@@ -45,6 +45,12 @@ class ForegroundTeacher(Teacher):
             raise DistillError("Masks and images differ in size; cannot mask the teacher's input")
         return self.inner.predict(pixels * keep, masks)
 
+    def input_size(self) -> tuple[int, int] | None:
+        return self.inner.input_size()
+
+    def set_input_size(self, size: tuple[int, int] | None) -> bool:
+        return self.inner.set_input_size(size)
+
     def describe(self) -> dict:
         return {**super().describe(), "inner": self.inner.describe(),
                 "background": sorted(self.background)}  # fmt: skip
