@@ -61,6 +61,7 @@ def run_command(name: str, losses: list[str] | None, args: argparse.Namespace,
     command = ["distill", args.student, "--teacher", args.teacher, *common]
     if args.teacher_size:
         command += ["--teacher-size", args.teacher_size]
+    command += [item for option in args.teacher_option for item in ("--teacher-option", option)]
     command += [item for loss in losses for item in ("--loss", loss)]
     if args.cache and not any(s.split(":")[0] in LIVE_TEACHER_LOSSES for s in losses):
         command += ["--teacher-cache", str(Path(args.out) / "teacher_cache")]
@@ -99,7 +100,9 @@ def summarize(name: str, out: Path, command: list[str], wall: float) -> dict[str
 def teacher_miou(args: argparse.Namespace) -> float:
     """The teacher's val mIoU at the student's size, run exactly as distillation runs it."""
     size = parse_size(args.size)
-    teacher = build_teacher(args.teacher, TeacherOptions(size=parse_size(args.teacher_size)))
+    extra = dict(option.split("=", 1) for option in args.teacher_option)
+    options = TeacherOptions(size=parse_size(args.teacher_size), extra=extra)
+    teacher = build_teacher(args.teacher, options)
     classes = tuple(teacher.classes or ())
     class_map = resolve_class_map(teacher.classes, classes, None, teacher.num_classes)
     val = build_dataset(camvid_spec(), "val", eval_transforms(size, mean=[0.0] * 3, std=[1.0] * 3))
@@ -115,6 +118,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_camvid")
     parser.add_argument("--teacher", required=True)
     parser.add_argument("--teacher-size", default=None, help="HxW the teacher runs at")
+    parser.add_argument("--teacher-option", action="append", default=[], help="KEY=VALUE")
     parser.add_argument("--student", default="lraspp_mobilenet_v3_small")
     parser.add_argument("--size", default="180x240")
     parser.add_argument("--epochs", type=int, default=12)
