@@ -174,7 +174,7 @@ def render_camvid(c: dict[str, Any]) -> list[str]:
     gain, runs = c["best_kd_gain"], c["runs"]
     lines = ["## 1. Teacher → student on CamVid (train → val, 11 classes, void ignored)", "",
              f"`{c['command']}`", "",
-             f"Student `{c['student']}` (from scratch) at {c['size']}, {c['epochs']} epochs, "
+             f"Student `{c['student']}` ({_start(runs)}) at {c['size']}, {c['epochs']} epochs, "
              f"seed {c['seed']}; teacher `{c['teacher']}` run at {c['teacher_size'] or c['size']}"
              f", val mIoU at {c['size']}: **{100 * c['teacher_val_miou']:.2f}**.", "",
              "| run | best val mIoU | (epoch) | last-epoch mIoU | train s/epoch | wall min |",
@@ -194,6 +194,13 @@ def render_camvid(c: dict[str, Any]) -> list[str]:
               for r in runs]  # fmt: skip
     lines += ["", "Commands:", ""] + [f"- {r['run']}: `{r['command']}`" for r in runs]
     return lines + [""]
+
+
+def _start(runs: list[dict[str, Any]]) -> str:
+    """What the student started from, read off the recorded commands (extra options)."""
+    pretrained = any(" --backbone-weights " in r["command"] or " --weights " in r["command"]
+                     for r in runs)  # fmt: skip
+    return "pretrained weights: see the commands" if pretrained else "from scratch"
 
 
 if __name__ == "__main__":

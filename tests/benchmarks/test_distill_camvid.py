@@ -19,7 +19,7 @@ def args(camvid_dir: Path, tmp_path: Path, monkeypatch) -> argparse.Namespace:
     monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
     return argparse.Namespace(
         out=str(tmp_path / "runs"), student="lraspp_mobilenet_v3_small", size="180x240",
-        epochs=2, seed=0, teacher="t.pt", teacher_size="240x320", cache=True,
+        epochs=2, seed=0, teacher="t.pt", teacher_size="240x320", cache=True, teacher_option=[],
     )  # fmt: skip
 
 
@@ -31,6 +31,13 @@ def test_only_logit_recipes_read_the_teacher_cache(args) -> None:
     assert cached[cached.index("--teacher-size") + 1] == "240x320" and "--workers" in cached
     live = run_command("c_response_feature", RECIPES["c_response_feature"], args, [])
     assert "--teacher-cache" not in live  # feature KD needs the live teacher's features
+
+
+def test_teacher_options_go_to_the_distill_runs_only(args) -> None:
+    args.teacher_option = ["tta_scales=1,1.5"]
+    kd = run_command("d_alt", RECIPES["d_alt"], args, [])
+    assert kd[kd.index("--teacher-option") + 1] == "tta_scales=1,1.5"
+    assert "--teacher-option" not in run_command("a_alone", None, args, [])
 
 
 def test_a_finished_run_is_reused_only_for_the_same_command(tmp_path, monkeypatch) -> None:
@@ -58,6 +65,7 @@ def _section(gain: float) -> dict:
 
 def test_the_verdict_follows_the_numbers() -> None:
     assert "**not met**" in "\n".join(render_camvid(_section(0.02)))
+    assert "(from scratch)" in "\n".join(render_camvid(_section(0.02)))
     text = "\n".join(render_camvid(_section(0.05)))
     assert "+5.00 mIoU" in text and ": met)" in text and "| —" in text
 
@@ -69,3 +77,28 @@ def test_hand_written_notes_survive_a_re_render(tmp_path) -> None:
     write_results(tmp_path, "camvid", _section(0.04))
     text = md.read_text()
     assert "Why we chose 180x240." in text and "+4.00 mIoU" in text and "+1.00" not in text
+
+
+def _history(folder: Path, mious: list[float]) -> Path:
+    folder.mkdir(parents=True)
+    rows = [{"epoch": i + 1, "loss": 1.0, "miou": m} for i, m in enumerate(mious)]
+    (folder / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
+def test_curves_summarise_each_run_and_write_a_png(tmp_path, capsys) -> None:
+    from benchmarks import distill_curves
+
+    alone = _history(tmp_path / "alone", [0.1, 0.5, 0.4, 0.45, 0.42, 0.44, 0.43])
+    kd = _history(tmp_path / "kd", [0.3, 0.6, 0.5])
+    out = tmp_path / "curves.png"
+    assert distill_curves.main([f"s/alone={alone}", f"s/kd={kd}", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "best 50.00 (epoch 2) last-5 mean 42.80" in lines[0]  # (.4+.45+.42+.44+.43)/5
+    assert "best 60.00 (epoch 2) last-5 mean 46.67" in lines[1]  # fewer epochs than 5
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(SystemExit, match="write PANEL/LABEL=RUN_DIR"):
+        distill_curves.main([f"alone={alone}", "--out", str(out)])
+    with pytest.raises(SystemExit, match="must be an edgeseg train/distill --out"):
+        distill_curves.main([f"s/x={tmp_path / 'missing'}", "--out", str(tmp_path / "y.png")])
+    assert not (tmp_path / "y.png").exists()
