@@ -141,6 +141,9 @@ def build_cache(
 
 
 def teacher_device(teacher: Teacher) -> torch.device:
+    """Where the teacher's weights live; wrappers (``foreground:``, ``tta:``) ask their inner."""
+    while getattr(teacher, "model", None) is None and hasattr(teacher, "inner"):
+        teacher = teacher.inner
     model = getattr(teacher, "model", None)
     return next(model.parameters()).device if model is not None else torch.device("cpu")
 

@@ -84,3 +84,11 @@ def test_distill_with_a_tta_teacher_through_the_cache(teacher_ckpt, tmp_path, ca
     info = load_checkpoint(tmp_path / "student" / "best.pt").meta.recipe["teacher_info"]
     assert info["kind"] == "tta" and info["scales"] == [1.0, 1.25]
     assert info["inner"]["kind"] == "checkpoint"
+
+
+def test_wrapped_teachers_report_their_inner_models_device(teacher_ckpt) -> None:
+    from edgeseg.distill.cache import teacher_device
+
+    options = TeacherOptions(size=SIZE, student_classes=SAMPLE_CLASSES, device=torch.device("meta"))
+    tta = build_teacher(f"tta:foreground:{teacher_ckpt}", options)
+    assert teacher_device(tta) == torch.device("meta")  # the cache sends pixels there
