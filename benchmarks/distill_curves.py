@@ -7,7 +7,8 @@ prints best / last-5-mean per run.
 
 Run: ``python -m benchmarks.distill_curves "MobileNetV3/alone s0=runs/alone40" "MobileNetV3/CWD
 s0=runs/cwd40" "liteseg/alone=runs/lite" --out benchmarks/results/distill_curves.png`` — each
-argument is ``PANEL/LABEL=RUN_DIR``; runs with the same PANEL share a plot.
+argument is ``PANEL/LABEL=RUN_DIR``; runs with the same PANEL share a plot, and runs whose LABEL
+starts with "alone" are drawn dashed.
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ def plot_png(runs: list[tuple[str, str, list[dict]]]) -> bytes:
     for ax, panel in zip(axes[0], panels, strict=True):
         for i, (_, label, rows) in enumerate(r for r in runs if r[0] == panel):
             s = summary(rows)
+            dashed = label.lower().startswith("alone")  # the baseline reads apart from KD runs
+            legend = f"{label} (best {s['best']:.1f}, last-{LAST} {s['last_mean']:.1f})"
             ax.plot([r["epoch"] for r in rows], [100 * r["miou"] for r in rows], marker=".",
-                    color=f"C{i}", label=f"{label} (best {s['best']:.1f}, last-{LAST} "
-                    f"{s['last_mean']:.1f})")  # fmt: skip
+                    color=f"C{i}", linestyle="--" if dashed else "-", label=legend)  # fmt: skip
         ax.set_title(panel)
         ax.set_xlabel("epoch")
         ax.set_ylabel("val mIoU (%)")
