@@ -30,7 +30,7 @@ from edgeseg.checkpoint import load_checkpoint
 from edgeseg.cli import main as edgeseg_main
 from edgeseg.data import build_dataloader, build_dataset, eval_transforms
 from edgeseg.distill.classmap import resolve_class_map
-from edgeseg.distill.teachers import TeacherOptions, build_teacher, teach
+from edgeseg.distill.teachers import TeacherOptions, build_teacher, parse_teacher_options, teach
 from edgeseg.metrics import ConfusionMatrix
 from edgeseg.utils import atomic_path, parse_size
 
@@ -100,7 +100,7 @@ def summarize(name: str, out: Path, command: list[str], wall: float) -> dict[str
 def teacher_miou(args: argparse.Namespace) -> float:
     """The teacher's val mIoU at the student's size, run exactly as distillation runs it."""
     size = parse_size(args.size)
-    extra = dict(option.split("=", 1) for option in args.teacher_option)
+    extra = parse_teacher_options(args.teacher_option)
     options = TeacherOptions(size=parse_size(args.teacher_size), extra=extra)
     teacher = build_teacher(args.teacher, options)
     classes = tuple(teacher.classes or ())

@@ -26,7 +26,13 @@ from edgeseg.distill.classmap import resolve_class_map
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.losses import LossContext, build_losses, describe_losses
 from edgeseg.distill.objective import DistillObjective, pseudo_labels
-from edgeseg.distill.teachers import Teacher, TeacherOptions, build_teacher, teach
+from edgeseg.distill.teachers import (
+    Teacher,
+    TeacherOptions,
+    build_teacher,
+    parse_teacher_options,
+    teach,
+)
 from edgeseg.errors import DistillError
 from edgeseg.metrics import ConfusionMatrix, SegMetrics
 from edgeseg.train import distributed
@@ -47,10 +53,7 @@ HOLD_OUT_EVERY = 10
 
 
 def teacher_options(cfg: DistillConfig, classes: tuple[str, ...], device) -> TeacherOptions:
-    bad = [opt for opt in cfg.teacher_options if "=" not in opt or not opt.split("=")[0].strip()]
-    if bad:
-        raise DistillError(f"--teacher-option '{bad[0]}': write KEY=VALUE, e.g. iou=0.88")
-    extra = dict((k.strip(), v.strip()) for k, v in (o.split("=", 1) for o in cfg.teacher_options))
+    extra = parse_teacher_options(cfg.teacher_options)
     return TeacherOptions(
         classes=cfg.teacher_classes, mean=cfg.teacher_mean, std=cfg.teacher_std,
         size=cfg.teacher_size, layout=cfg.teacher_layout, background=tuple(cfg.background),

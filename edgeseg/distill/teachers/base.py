@@ -12,7 +12,7 @@ reaches them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -46,6 +46,14 @@ class TeacherOptions:
     student_classes: tuple[str, ...] = ()  # the labels' classes (what ground-truth ids mean)
     extra: dict[str, str] = field(default_factory=dict)  # kind-specific (owlsam: iou=0.8, …)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+
+def parse_teacher_options(options: Sequence[str]) -> dict[str, str]:
+    """Repeated ``--teacher-option KEY=VALUE`` → ``{KEY: VALUE}`` (``TeacherOptions.extra``)."""
+    bad = [opt for opt in options if "=" not in opt or not opt.split("=")[0].strip()]
+    if bad:
+        raise DistillError(f"--teacher-option '{bad[0]}': write KEY=VALUE, e.g. iou=0.88")
+    return {k.strip(): v.strip() for k, v in (o.split("=", 1) for o in options)}
 
 
 @dataclass
