@@ -35,18 +35,16 @@ def main(argv: list[str]) -> int:
     args = ["train", *argv, "--data", camvid_spec(), "--out", str(out), "--quiet"]
     if {"--help", "-h"} & set(argv):  # show edgeseg train's options; record nothing
         return edgeseg_main(["train", "--help"])
-    started = time.perf_counter()
+    history_path = out / "history.jsonl"
+    started, started_at = time.perf_counter(), time.time()
     code = edgeseg_main(args)
     if code != 0:
         return code
     seconds = time.perf_counter() - started
-    if (
-        not (out / "history.jsonl").is_file()
-        or (out / "history.jsonl").stat().st_mtime < time.time() - seconds
-    ):
+    if not history_path.is_file() or history_path.stat().st_mtime < started_at:
         # a run that trained nothing must not overwrite the recorded result with old history
         sys.exit(f"edgeseg train wrote no new history in {out}: nothing recorded")
-    history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
+    history = [json.loads(x) for x in history_path.read_text().splitlines()]
     best = max(history, key=lambda r: r.get("miou", -1))
     eval_code = edgeseg_main(["eval", str(out / "best.pt"), "--json", "--out", str(out / "eval")])
     report = json.loads((out / "eval" / "eval.json").read_text()) if eval_code == 0 else {}
