@@ -14,11 +14,11 @@ starts with "alone" are drawn dashed.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from pathlib import Path
 
+from benchmarks.figures import figure_png, pyplot
 from edgeseg.utils import atomic_path
 
 LAST = 5  # epochs in the "last-5 mean": less noisy than the best epoch picked on val
@@ -48,11 +48,7 @@ def summary(rows: list[dict]) -> dict[str, float]:
 
 
 def plot_png(runs: list[tuple[str, str, list[dict]]]) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     panels = list(dict.fromkeys(panel for panel, _, _ in runs))
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), dpi=110,
                              squeeze=False)  # fmt: skip
@@ -69,10 +65,7 @@ def plot_png(runs: list[tuple[str, str, list[dict]]]) -> bytes:
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_png(fig)
 
 
 def main(argv: list[str]) -> int:

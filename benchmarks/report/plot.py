@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from benchmarks.bench import BenchReport
+from benchmarks.figures import figure_png, pyplot
 from edgeseg.utils import atomic_path
 
 
@@ -18,11 +18,7 @@ def plot_png(report: BenchReport) -> bytes:
     runtime thread on the host, x is the thread CPU time per inference (what the tables rank by:
     robust to a neighbour's load); otherwise the wall-clock median.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = [r for r in report.results if r.status == "ok" and r.latency is not None]
     accuracy = any(r.miou is not None for r in rows)
     if accuracy:
@@ -47,10 +43,7 @@ def plot_png(report: BenchReport) -> bytes:
     if rows:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_png(fig)
 
 
 def _marker(r) -> str:
