@@ -78,8 +78,9 @@ def evaluate(
         pred = postprocess(session(preprocess(image, contract)), contract)
         target = resize_mask(dataset.load_mask(i), contract.size).ravel().astype(np.int64)
         keep = target < n
-        matrix += np.bincount((n + 1) * target[keep] + lut[pred.ravel()[keep]],
-                              minlength=(n + 1) ** 2)  # fmt: skip
+        matrix += np.bincount(
+            (n + 1) * target[keep] + lut[pred.ravel()[keep]], minlength=(n + 1) ** 2
+        )
         if i < overlays[0] and overlays[1] is not None:
             written.append(_save_overlay(image, pred, contract, overlays[1] / f"{i:03d}.png"))
         if report:

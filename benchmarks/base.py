@@ -65,9 +65,14 @@ class LatencyStats:
         p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
         std = statistics.pstdev(ordered) if len(ordered) > 1 else 0.0
         return cls(
-            len(ordered), statistics.fmean(ordered), statistics.median(ordered), p90,
-            ordered[0], ordered[-1], std,
-        )  # fmt: skip
+            len(ordered),
+            statistics.fmean(ordered),
+            statistics.median(ordered),
+            p90,
+            ordered[0],
+            ordered[-1],
+            std,
+        )
 
 
 @dataclass
@@ -147,9 +152,10 @@ def runner_for(artifact: Path, where: str = "host") -> Runner:
     (:meth:`Runner.check_file`) when several runners share the suffix."""
     suffix = artifact.suffix.lower()
     found = [
-        c() for c in _RUNNERS.values()
+        c()
+        for c in _RUNNERS.values()
         if c.where == where and suffix in c.formats and getattr(c, "by_suffix", True)
-    ]  # fmt: skip
+    ]
     if len(found) == 1:
         return found[0]
     if not found:

@@ -94,9 +94,8 @@ def expand(paths: list[str | Path]) -> list[Path]:
             out.append(path)
             continue
         found = sorted(
-            p for p in path.iterdir()
-            if not p.name.startswith(".") and p.suffix.lower() in suffixes
-        )  # fmt: skip
+            p for p in path.iterdir() if not p.name.startswith(".") and p.suffix.lower() in suffixes
+        )
         if not found:
             raise BenchError(f"{path} holds no model files ({', '.join(sorted(suffixes))})")
         out.extend(found)
@@ -132,8 +131,9 @@ def _one(artifact: Path, device: str, where: str, options: BenchOptions, show) -
     except BenchError as exc:
         return _failed(artifact, options.runner or "?", device, one_line(exc))
     if where == "host":
-        return run_isolated(runner.name, artifact, options.spec, options.job, show,
-                            options.timeout_s)  # fmt: skip
+        return run_isolated(
+            runner.name, artifact, options.spec, options.job, show, options.timeout_s
+        )
     spec = replace(options.spec, device=device, data=options.job.data)
     try:
         return runner.run(artifact, spec)
@@ -147,8 +147,9 @@ def _runner(artifact: Path, where: str, name: str | None):
         return runner_for(artifact, where)
     runner = get_runner(_runner_name(name, where))
     if artifact.suffix.lower() not in runner.formats:
-        raise BenchError(f"{artifact.name}: the {runner.name} runner takes "
-                         f"{', '.join(runner.formats)} files")  # fmt: skip
+        raise BenchError(
+            f"{artifact.name}: the {runner.name} runner takes {', '.join(runner.formats)} files"
+        )
     return runner
 
 
@@ -162,15 +163,18 @@ def _runner_name(name: str, where: str) -> str:
 
 def _failed(artifact: Path, runner: str, device: str, reason: str) -> RunResult:
     size = artifact_bytes(artifact) if artifact.exists() else None
-    return RunResult(str(artifact), runner, device, status="failed", reason=reason,
-                     file_bytes=size)  # fmt: skip
+    return RunResult(str(artifact), runner, device, status="failed", reason=reason, file_bytes=size)
 
 
 def host_info() -> dict:
     """What the numbers were measured on."""
-    return {"platform": platform.platform(), "machine": platform.machine(),
-            "processor": _cpu_name(), "cpus": os.cpu_count(),
-            "python": sys.version.split()[0]}  # fmt: skip
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": _cpu_name(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+    }
 
 
 def _cpu_name() -> str:

@@ -46,25 +46,55 @@ def untrained_teacher(path: Path) -> Path:
     torch.manual_seed(0)
     model = create_model(TEACHER_ARCH, num_classes=len(CAMVID_CLASSES)).eval()
     meta = CheckpointMeta(
-        arch=TEACHER_ARCH, num_classes=len(CAMVID_CLASSES), classes=list(CAMVID_CLASSES),
+        arch=TEACHER_ARCH,
+        num_classes=len(CAMVID_CLASSES),
+        classes=list(CAMVID_CLASSES),
         palette=[list(c) for c in voc_colormap(len(CAMVID_CLASSES))],
-        mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225], input_size=[360, 480],
-        dataset="camvid", recipe={"note": "untrained, for timing only"},
+        mean=[0.485, 0.456, 0.406],
+        std=[0.229, 0.224, 0.225],
+        input_size=[360, 480],
+        dataset="camvid",
+        recipe={"note": "untrained, for timing only"},
         aux_loss=has_aux_head(model),
-    )  # fmt: skip
+    )
     return save_checkpoint(path, model, meta)
 
 
 def _run(name: str, args: argparse.Namespace, teacher: str) -> dict:
     out = Path(args.out) / name
-    common = ["--data", camvid_spec(), "--size", args.size, "--epochs", str(args.epochs),
-              "--batch-size", str(args.batch_size), "--workers", str(args.workers),
-              "--seed", "0", "--limit-val-batches", "1", "--out", str(out), "--quiet"]  # fmt: skip
+    common = [
+        "--data",
+        camvid_spec(),
+        "--size",
+        args.size,
+        "--epochs",
+        str(args.epochs),
+        "--batch-size",
+        str(args.batch_size),
+        "--workers",
+        str(args.workers),
+        "--seed",
+        "0",
+        "--limit-val-batches",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     if name == "plain":
         command = ["train", args.student, *common]
     else:
-        command = ["distill", args.student, "--teacher", teacher, "--loss", "ce", "--loss", "kd",
-                   *common]  # fmt: skip
+        command = [
+            "distill",
+            args.student,
+            "--teacher",
+            teacher,
+            "--loss",
+            "ce",
+            "--loss",
+            "kd",
+            *common,
+        ]
         if name == "cached":
             command += ["--teacher-cache", str(Path(args.out) / "cache")]
     started = time.perf_counter()
@@ -74,26 +104,42 @@ def _run(name: str, args: argparse.Namespace, teacher: str) -> dict:
         raise SystemExit(f"{name} failed (exit {code}): edgeseg {' '.join(command)}")
     history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
     epochs = [round(r["train_seconds"], 2) for r in history]
-    return {"run": name, "command": "edgeseg " + " ".join(command), "epoch_seconds": epochs,
-            "mean_epoch_seconds": round(sum(epochs) / len(epochs), 2),
-            "wall_seconds": round(wall, 1)}  # fmt: skip
+    return {
+        "run": name,
+        "command": "edgeseg " + " ".join(command),
+        "epoch_seconds": epochs,
+        "mean_epoch_seconds": round(sum(epochs) / len(epochs), 2),
+        "wall_seconds": round(wall, 1),
+    }
 
 
 def _markdown(record: dict) -> str:
-    lines = ["# Teacher cache: epoch time vs plain training", "", f"`{record['command']}`", "",
-             record["setup"], "",
-             "| run | epoch s (each) | mean epoch s | × plain | wall s | command |",
-             "|---|---|---:|---:|---:|---|"]  # fmt: skip
+    lines = [
+        "# Teacher cache: epoch time vs plain training",
+        "",
+        f"`{record['command']}`",
+        "",
+        record["setup"],
+        "",
+        "| run | epoch s (each) | mean epoch s | × plain | wall s | command |",
+        "|---|---|---:|---:|---:|---|",
+    ]
     for r in record["runs"]:
-        lines.append(f"| {r['run']} | {', '.join(map(str, r['epoch_seconds']))} | "
-                     f"{r['mean_epoch_seconds']} | {r['ratio_to_plain']:.2f} | "
-                     f"{r['wall_seconds']} | `{r['command']}` |")  # fmt: skip
+        lines.append(
+            f"| {r['run']} | {', '.join(map(str, r['epoch_seconds']))} | "
+            f"{r['mean_epoch_seconds']} | {r['ratio_to_plain']:.2f} | "
+            f"{r['wall_seconds']} | `{r['command']}` |"
+        )
     verdict = "meets" if record["cached_ratio"] <= TARGET else "misses"
-    lines += ["", f"Cached / plain = **{record['cached_ratio']:.2f}×** ({verdict} the ≤ "
-              f"{TARGET}× target); uncached / plain = {record['uncached_ratio']:.2f}×. Filling "
-              f"the cache took ≈ {record['cache_seconds']} s once.", "",
-              f"Load average before / after: {record['load_before']} / {record['load_after']} "
-              "(2 shared cores: other developers' jobs add noise)."]  # fmt: skip
+    lines += [
+        "",
+        f"Cached / plain = **{record['cached_ratio']:.2f}×** ({verdict} the ≤ "
+        f"{TARGET}× target); uncached / plain = {record['uncached_ratio']:.2f}×. Filling "
+        f"the cache took ≈ {record['cache_seconds']} s once.",
+        "",
+        f"Load average before / after: {record['load_before']} / {record['load_after']} "
+        "(2 shared cores: other developers' jobs add noise).",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -121,13 +167,20 @@ def main(argv: list[str]) -> int:
         f"{args.batch_size}, {args.workers} loader worker(s), student {args.student}, teacher "
         f"{args.teacher or TEACHER_ARCH + ' (untrained)'}; torch {torch.__version__}, "
         f"{torch.get_num_threads()} thread(s), {os.cpu_count()} cores, {platform.platform()}.",
-        "runs": runs, "cached_ratio": cached["ratio_to_plain"],
-        "uncached_ratio": runs[2]["ratio_to_plain"], "target": TARGET,
-        "cache_seconds": round(cached["wall_seconds"] - runs[2]["wall_seconds"]
-                               + runs[2]["mean_epoch_seconds"] * args.epochs
-                               - cached["mean_epoch_seconds"] * args.epochs, 1),
-        "load_before": load_before, "load_after": [round(v, 2) for v in os.getloadavg()],
-    }  # fmt: skip
+        "runs": runs,
+        "cached_ratio": cached["ratio_to_plain"],
+        "uncached_ratio": runs[2]["ratio_to_plain"],
+        "target": TARGET,
+        "cache_seconds": round(
+            cached["wall_seconds"]
+            - runs[2]["wall_seconds"]
+            + runs[2]["mean_epoch_seconds"] * args.epochs
+            - cached["mean_epoch_seconds"] * args.epochs,
+            1,
+        ),
+        "load_before": load_before,
+        "load_after": [round(v, 2) for v in os.getloadavg()],
+    }
     results = Path(args.results)
     with atomic_path(results / "distill_cache_speed.json") as tmp:
         tmp.write_text(json.dumps(record, indent=2) + "\n")

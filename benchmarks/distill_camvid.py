@@ -50,12 +50,25 @@ RECIPES = {
 LIVE_TEACHER_LOSSES = ("feature", "affinity")  # need teacher features: no cache
 
 
-def run_command(name: str, losses: list[str] | None, args: argparse.Namespace,
-                extra: list[str]) -> list[str]:  # fmt: skip
+def run_command(
+    name: str, losses: list[str] | None, args: argparse.Namespace, extra: list[str]
+) -> list[str]:
     """The ``edgeseg`` argv of one run (what ``run.json`` records and the table prints)."""
     out = Path(args.out) / name
-    common = ["--data", camvid_spec(), "--size", args.size, "--epochs", str(args.epochs),
-              "--seed", str(args.seed), "--out", str(out), "--quiet", *extra]  # fmt: skip
+    common = [
+        "--data",
+        camvid_spec(),
+        "--size",
+        args.size,
+        "--epochs",
+        str(args.epochs),
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
     if losses is None:
         return ["train", args.student, *common]
     command = ["distill", args.student, "--teacher", args.teacher, *common]
@@ -90,10 +103,16 @@ def summarize(name: str, out: Path, command: list[str], wall: float) -> dict[str
     best = max(history, key=lambda r: r.get("miou", -1))
     meta = load_checkpoint(out / "best.pt").meta
     per_class = dict(meta.metrics.get("per_class_iou", {}))  # class → IoU (None: absent)
-    return {"run": name, "command": "edgeseg " + " ".join(command), "best_miou": best["miou"],
-            "best_epoch": best["epoch"], "last_miou": history[-1].get("miou"),
-            "epoch_seconds": round(sum(r["train_seconds"] for r in history) / len(history), 1),
-            "wall_seconds": wall, "per_class_iou": per_class}  # fmt: skip
+    return {
+        "run": name,
+        "command": "edgeseg " + " ".join(command),
+        "best_miou": best["miou"],
+        "best_epoch": best["epoch"],
+        "last_miou": history[-1].get("miou"),
+        "epoch_seconds": round(sum(r["train_seconds"] for r in history) / len(history), 1),
+        "wall_seconds": wall,
+        "per_class_iou": per_class,
+    }
 
 
 @torch.no_grad()
@@ -113,8 +132,9 @@ def teacher_miou(args: argparse.Namespace) -> float:
 
 
 def main(argv: list[str]) -> int:
-    own, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) \
-        if "--" in argv else (argv, [])  # fmt: skip
+    own, extra = (
+        (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    )
     parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_camvid")
     parser.add_argument("--teacher", required=True)
     parser.add_argument("--teacher-size", default=None, help="HxW the teacher runs at")
@@ -135,12 +155,19 @@ def main(argv: list[str]) -> int:
         runs.append(summarize(name, Path(args.out) / name, command, wall))
     alone = next((r["best_miou"] for r in runs if r["run"] == "a_alone"), None)
     kd = [r["best_miou"] for r in runs if r["run"] != "a_alone"]
-    section = {"command": "python -m benchmarks.distill_camvid " + " ".join(argv),
-               "student": args.student, "size": args.size, "epochs": args.epochs,
-               "seed": args.seed, "teacher": args.teacher, "teacher_size": args.teacher_size,
-               "teacher_val_miou": teacher_miou(args), "runs": runs,
-               "best_kd_gain": None if alone is None or not kd else max(kd) - alone,
-               "target_gain": TARGET_GAIN}  # fmt: skip
+    section = {
+        "command": "python -m benchmarks.distill_camvid " + " ".join(argv),
+        "student": args.student,
+        "size": args.size,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "teacher": args.teacher,
+        "teacher_size": args.teacher_size,
+        "teacher_val_miou": teacher_miou(args),
+        "runs": runs,
+        "best_kd_gain": None if alone is None or not kd else max(kd) - alone,
+        "target_gain": TARGET_GAIN,
+    }
     print(json.dumps(write_results(Path(args.results), "camvid", section), indent=2))
     return 0
 
@@ -172,34 +199,49 @@ def render(record: dict[str, Any]) -> str:
 
 def render_camvid(c: dict[str, Any]) -> list[str]:
     gain, runs = c["best_kd_gain"], c["runs"]
-    lines = ["## 1. Teacher → student on CamVid (train → val, 11 classes, void ignored)", "",
-             f"`{c['command']}`", "",
-             f"Student `{c['student']}` ({_start(runs)}) at {c['size']}, {c['epochs']} epochs, "
-             f"seed {c['seed']}; teacher `{c['teacher']}` run at {c['teacher_size'] or c['size']}"
-             f", val mIoU at {c['size']}: **{100 * c['teacher_val_miou']:.2f}**.", "",
-             "| run | best val mIoU | (epoch) | last-epoch mIoU | train s/epoch | wall min |",
-             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
-    lines += [f"| {r['run']} | {100 * r['best_miou']:.2f} | {r['best_epoch']} | "
-              f"{100 * (r['last_miou'] or 0):.2f} | {r['epoch_seconds']} | "
-              f"{r['wall_seconds'] / 60:.1f} |" for r in runs]  # fmt: skip
+    lines = [
+        "## 1. Teacher → student on CamVid (train → val, 11 classes, void ignored)",
+        "",
+        f"`{c['command']}`",
+        "",
+        f"Student `{c['student']}` ({_start(runs)}) at {c['size']}, {c['epochs']} epochs, "
+        f"seed {c['seed']}; teacher `{c['teacher']}` run at {c['teacher_size'] or c['size']}"
+        f", val mIoU at {c['size']}: **{100 * c['teacher_val_miou']:.2f}**.",
+        "",
+        "| run | best val mIoU | (epoch) | last-epoch mIoU | train s/epoch | wall min |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['run']} | {100 * r['best_miou']:.2f} | {r['best_epoch']} | "
+        f"{100 * (r['last_miou'] or 0):.2f} | {r['epoch_seconds']} | "
+        f"{r['wall_seconds'] / 60:.1f} |"
+        for r in runs
+    ]
     if gain is not None:
         verdict = "met" if gain >= c["target_gain"] else "**not met**"
-        lines += ["", f"Best KD − alone: **{100 * gain:+.2f} mIoU** (target "
-                  f"+{100 * c['target_gain']:.0f}: {verdict})."]  # fmt: skip
+        lines += [
+            "",
+            f"Best KD − alone: **{100 * gain:+.2f} mIoU** (target "
+            f"+{100 * c['target_gain']:.0f}: {verdict}).",
+        ]
     classes = list(runs[0]["per_class_iou"])
     lines += ["", "Per-class IoU of each run's best checkpoint:", ""]
     lines += ["| run | " + " | ".join(classes) + " |", "|---|" + "---:|" * len(classes)]
-    lines += [f"| {r['run']} | " + " | ".join("—" if v is None else f"{100 * v:.1f}"
-                                              for v in r["per_class_iou"].values()) + " |"
-              for r in runs]  # fmt: skip
+    lines += [
+        f"| {r['run']} | "
+        + " | ".join("—" if v is None else f"{100 * v:.1f}" for v in r["per_class_iou"].values())
+        + " |"
+        for r in runs
+    ]
     lines += ["", "Commands:", ""] + [f"- {r['run']}: `{r['command']}`" for r in runs]
     return lines + [""]
 
 
 def _start(runs: list[dict[str, Any]]) -> str:
     """What the student started from, read off the recorded commands (extra options)."""
-    pretrained = any(" --backbone-weights " in r["command"] or " --weights " in r["command"]
-                     for r in runs)  # fmt: skip
+    pretrained = any(
+        " --backbone-weights " in r["command"] or " --weights " in r["command"] for r in runs
+    )
     return "pretrained weights: see the commands" if pretrained else "from scratch"
 
 

@@ -43,22 +43,30 @@ def read_run(spec: str) -> tuple[str, str, list[dict]]:
 def summary(rows: list[dict]) -> dict[str, float]:
     best = max(rows, key=lambda r: r["miou"])
     last = rows[-LAST:]
-    return {"best": 100 * best["miou"], "best_epoch": best["epoch"],
-            "last_mean": 100 * sum(r["miou"] for r in last) / len(last)}  # fmt: skip
+    return {
+        "best": 100 * best["miou"],
+        "best_epoch": best["epoch"],
+        "last_mean": 100 * sum(r["miou"] for r in last) / len(last),
+    }
 
 
 def plot_png(runs: list[tuple[str, str, list[dict]]]) -> bytes:
     plt = pyplot()
     panels = list(dict.fromkeys(panel for panel, _, _ in runs))
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), dpi=110,
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), dpi=110, squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
         for i, (_, label, rows) in enumerate(r for r in runs if r[0] == panel):
             s = summary(rows)
             dashed = label.lower().startswith("alone")  # the baseline reads apart from KD runs
             legend = f"{label} (best {s['best']:.1f}, last-{LAST} {s['last_mean']:.1f})"
-            ax.plot([r["epoch"] for r in rows], [100 * r["miou"] for r in rows], marker=".",
-                    color=f"C{i}", linestyle="--" if dashed else "-", label=legend)  # fmt: skip
+            ax.plot(
+                [r["epoch"] for r in rows],
+                [100 * r["miou"] for r in rows],
+                marker=".",
+                color=f"C{i}",
+                linestyle="--" if dashed else "-",
+                label=legend,
+            )
         ax.set_title(panel)
         ax.set_xlabel("epoch")
         ax.set_ylabel("val mIoU (%)")
@@ -76,8 +84,10 @@ def main(argv: list[str]) -> int:
     runs = [read_run(spec) for spec in args.runs]
     for panel, label, rows in runs:
         s = summary(rows)
-        print(f"{panel:>14} | {label:<28} best {s['best']:.2f} (epoch {s['best_epoch']}) "
-              f"last-{LAST} mean {s['last_mean']:.2f}")  # fmt: skip
+        print(
+            f"{panel:>14} | {label:<28} best {s['best']:.2f} (epoch {s['best_epoch']}) "
+            f"last-{LAST} mean {s['last_mean']:.2f}"
+        )
     png = plot_png(runs)
     with atomic_path(Path(args.out)) as tmp:
         tmp.write_bytes(png)

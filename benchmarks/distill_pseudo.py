@@ -64,18 +64,30 @@ def latency_ms(paths: list[Path], threads: int, runs: int, warmup: int = 5) -> l
             if i >= warmup:
                 times.append(1000 * (time.perf_counter() - started))
     return [
-        {"median_ms": round(statistics.median(t), 3), "mean_ms": round(statistics.fmean(t), 3),
-         "runs": runs, "input_shape": shape}
+        {
+            "median_ms": round(statistics.median(t), 3),
+            "mean_ms": round(statistics.fmean(t), 3),
+            "runs": runs,
+            "input_shape": shape,
+        }
         for t, shape in zip(samples, shapes, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def export_student(best: Path, out: Path) -> Path:
     """``edgeseg export best.pt --target tflite``; the ``.tflite`` it wrote."""
     found = sorted(out.glob("*.tflite"))
     if not found:
-        command = ["export", str(best), "--target", "tflite", "--parity-images", "2",
-                   "--out", str(out)]  # fmt: skip
+        command = [
+            "export",
+            str(best),
+            "--target",
+            "tflite",
+            "--parity-images",
+            "2",
+            "--out",
+            str(out),
+        ]
         if edgeseg_main(command) != 0:
             raise SystemExit(f"export failed: edgeseg {' '.join(command)}")
         found = sorted(out.glob("*.tflite"))
@@ -83,8 +95,9 @@ def export_student(best: Path, out: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    own, extra = (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) \
-        if "--" in argv else (argv, [])  # fmt: skip
+    own, extra = (
+        (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    )
     shared = Path(camvid_spec().partition(":")[2]).parents[1]
     parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_pseudo")
     parser.add_argument("--teacher", default=str(shared / VOC_TFLITE))
@@ -98,12 +111,32 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--results", default=str(REPO / "benchmarks" / "results"))
     args = parser.parse_args(own)
     out = Path(args.out)
-    command = ["distill", args.student, "--teacher", args.teacher, "--teacher-classes", "voc",
-               "--teacher-mean", "0.5", "--teacher-std", "0.5",
-               "--unlabeled", str(unlabeled_folder(out)), "--size", args.size,
-               "--epochs", str(args.epochs), "--seed", str(args.seed),
-               "--teacher-cache", str(out / "teacher_cache"), "--out", str(out / "student"),
-               "--quiet", *extra]  # fmt: skip
+    command = [
+        "distill",
+        args.student,
+        "--teacher",
+        args.teacher,
+        "--teacher-classes",
+        "voc",
+        "--teacher-mean",
+        "0.5",
+        "--teacher-std",
+        "0.5",
+        "--unlabeled",
+        str(unlabeled_folder(out)),
+        "--size",
+        args.size,
+        "--epochs",
+        str(args.epochs),
+        "--seed",
+        str(args.seed),
+        "--teacher-cache",
+        str(out / "teacher_cache"),
+        "--out",
+        str(out / "student"),
+        "--quiet",
+        *extra,
+    ]
     wall = run_once(out / "student", command)
     section = summarize(out, command, wall, args)
     print(json.dumps(write_results(Path(args.results), "pseudo", section), indent=2))
@@ -119,24 +152,35 @@ def summarize(out: Path, command: list[str], wall: float, args) -> dict[str, Any
     student_file = export_student(out / "student" / "best.pt", out / "export")
     teacher, student = latency_ms([Path(args.teacher), student_file], args.threads, args.runs)
     return {
-        "command": "edgeseg " + " ".join(command), "teacher": args.teacher,
-        "images": len(list((out / "unlabeled").iterdir())), "held_out_every": 10,
-        "epochs": args.epochs, "size": args.size, "best_agreement_miou": best["miou"],
-        "best_epoch": best["epoch"], "last_agreement_miou": history[-1].get("miou"),
-        "per_class_iou": per_class, "pixel_agreement": best.get("pixel_accuracy"),
+        "command": "edgeseg " + " ".join(command),
+        "teacher": args.teacher,
+        "images": len(list((out / "unlabeled").iterdir())),
+        "held_out_every": 10,
+        "epochs": args.epochs,
+        "size": args.size,
+        "best_agreement_miou": best["miou"],
+        "best_epoch": best["epoch"],
+        "last_agreement_miou": history[-1].get("miou"),
+        "per_class_iou": per_class,
+        "pixel_agreement": best.get("pixel_accuracy"),
         "epoch_seconds": round(sum(r["train_seconds"] for r in history) / len(history), 1),
-        "wall_seconds": wall, "threads": args.threads, "teacher_latency": teacher,
-        "student_latency": student, "student_file": str(student_file),
+        "wall_seconds": wall,
+        "threads": args.threads,
+        "teacher_latency": teacher,
+        "student_latency": student,
+        "student_file": str(student_file),
         "latency_ratio": round(student["median_ms"] / teacher["median_ms"], 3),
-    }  # fmt: skip
+    }
 
 
 def render_pseudo(p: dict[str, Any]) -> list[str]:
     t, s = p["teacher_latency"], p["student_latency"]
     classes = ", ".join(f"{c} {100 * v:.1f}" for c, v in p["per_class_iou"].items())
     return [
-        "## 2. Pseudo-label distillation from Google's VOC DeepLabV3 TFLite (no ground truth)", "",
-        f"`{p['command']}`", "",
+        "## 2. Pseudo-label distillation from Google's VOC DeepLabV3 TFLite (no ground truth)",
+        "",
+        f"`{p['command']}`",
+        "",
         f"- {p['images']} unlabeled CamVid images (train + val photos, labels never read); every "
         f"{p['held_out_every']}th held out; student at {p['size']}, {p['epochs']} epochs "
         f"({p['epoch_seconds']} s/epoch, {p['wall_seconds'] / 60:.1f} min wall)",
@@ -150,7 +194,7 @@ def render_pseudo(p: dict[str, Any]) -> list[str]:
         f"{t['median_ms']:.2f} ms at {t['input_shape']}, student {s['median_ms']:.2f} ms at "
         f"{s['input_shape']} → student/teacher **{p['latency_ratio']:.2f}×**",
         "",
-    ]  # fmt: skip
+    ]
 
 
 if __name__ == "__main__":

@@ -43,9 +43,15 @@ def run(checkpoint: Path, args: argparse.Namespace, out: Path) -> dict:
     exports: list[ExportOutcome] = []
     for quantize in args.quantize.split(","):
         exports += export_checkpoint(
-            checkpoint, "all", quantize, size=args.size, out=out,
-            calib_data=args.calib_data, calib_images=args.calib_images, parity_images=8,
-        )  # fmt: skip
+            checkpoint,
+            "all",
+            quantize,
+            size=args.size,
+            out=out,
+            calib_data=args.calib_data,
+            calib_images=args.calib_images,
+            parity_images=8,
+        )
     artifacts = [o.result.path for o in exports if o.ok]
     options = BenchOptions(
         spec=BenchSpec(warmup=args.warmup, runs=args.runs, threads=1),
@@ -60,8 +66,12 @@ def run(checkpoint: Path, args: argparse.Namespace, out: Path) -> dict:
         for r in rows
         if r["file"].endswith(".onnx") and r["status"] == "ok"
     }
-    return {"checkpoint": str(checkpoint), "rows": rows, "summary": summarize(rows),
-            "onnxruntime_profiles": profiles}  # fmt: skip
+    return {
+        "checkpoint": str(checkpoint),
+        "rows": rows,
+        "summary": summarize(rows),
+        "onnxruntime_profiles": profiles,
+    }
 
 
 def _row(result: RunResult, exports: list[ExportOutcome]) -> dict:
@@ -118,13 +128,15 @@ def summarize(rows: list[dict]) -> dict:
     int8 = {r["runtime"]: r for r in ok if r["requested"] == "int8"}
     per_runtime = {
         rt: {
-            "fp32_cpu_ms": fp32[rt]["cpu_ms"], "int8_cpu_ms": r["cpu_ms"],
+            "fp32_cpu_ms": fp32[rt]["cpu_ms"],
+            "int8_cpu_ms": r["cpu_ms"],
             "speedup": round(fp32[rt]["cpu_ms"] / r["cpu_ms"], 2),
             "size_ratio": round(r["mb"] / fp32[rt]["mb"], 3),
             "miou_delta": _delta(r["miou"], fp32[rt]["miou"]),
         }
-        for rt, r in int8.items() if rt in fp32
-    }  # fmt: skip
+        for rt, r in int8.items()
+        if rt in fp32
+    }
     best_fp32 = min(fp32.values(), key=lambda r: r["cpu_ms"], default=None)
     best_int8 = min(int8.values(), key=lambda r: r["cpu_ms"], default=None)
     exported = [r for r in rows if r["export_cpu_s"] is not None]
@@ -133,7 +145,8 @@ def summarize(rows: list[dict]) -> dict:
         "best_fp32": best_fp32 and best_fp32["file"],
         "best_int8": best_int8 and best_int8["file"],
         "best_int8_speedup": round(best_fp32["cpu_ms"] / best_int8["cpu_ms"], 2)
-        if best_fp32 and best_int8 else None,
+        if best_fp32 and best_int8
+        else None,
         "slowest_export_cpu_s": max((r["export_cpu_s"] for r in exported), default=None),
         "all_exports_within_60s": all(r["export_cpu_s"] <= EXPORT_BUDGET_S for r in exported),
         "int8_miou_within_budget": all(
@@ -141,7 +154,7 @@ def summarize(rows: list[dict]) -> dict:
             for v in per_runtime.values()
         ),
         "int8_not_slower": {rt: v["speedup"] >= 1.0 for rt, v in per_runtime.items()},
-    }  # fmt: skip
+    }
 
 
 def _export_time(row: dict) -> str:
@@ -154,9 +167,11 @@ def _remeasured(report: dict) -> list[str]:
     again = report.get("latency_remeasured")
     if not again:
         return []
-    return [f"Latency re-measured with `{again['command']}` (load average {again['load_before']} "
-            f"before, {again['load_after']} after); exports, export times and mIoU are from the "
-            "command above."]  # fmt: skip
+    return [
+        f"Latency re-measured with `{again['command']}` (load average {again['load_before']} "
+        f"before, {again['load_after']} after); exports, export times and mIoU are from the "
+        "command above."
+    ]
 
 
 def _cpu_cell(row: dict) -> str:
@@ -174,16 +189,21 @@ def _delta(a: float | None, b: float | None) -> float | None:
 
 
 def markdown(report: dict) -> str:
-    lines = ["# Export: what INT8 buys per runtime on this CPU", "",
-             f"Command: `{report['command']}`  ",
-             f"Host: {report['host']['processor']}, {report['host']['cpus']} cores; CPU flags: "
-             f"{report['cpu_flags']}. Load average {report['load_before']} before, "
-             f"{report['load_after']} after.", *_remeasured(report), "",
-             "Latency: one runtime thread, batch 1, median over interleaved rounds of each "
-             "round's median (every artifact once per round; `cpu ms rounds` shows each round). "
-             "`cpu ms` is the calling thread's CPU time (the ranking: robust to a shared CPU), "
-             "`wall ms` the elapsed time. mIoU: all val images through the artifact itself.",
-             ""]  # fmt: skip
+    lines = [
+        "# Export: what INT8 buys per runtime on this CPU",
+        "",
+        f"Command: `{report['command']}`  ",
+        f"Host: {report['host']['processor']}, {report['host']['cpus']} cores; CPU flags: "
+        f"{report['cpu_flags']}. Load average {report['load_before']} before, "
+        f"{report['load_after']} after.",
+        *_remeasured(report),
+        "",
+        "Latency: one runtime thread, batch 1, median over interleaved rounds of each "
+        "round's median (every artifact once per round; `cpu ms rounds` shows each round). "
+        "`cpu ms` is the calling thread's CPU time (the ranking: robust to a shared CPU), "
+        "`wall ms` the elapsed time. mIoU: all val images through the artifact itself.",
+        "",
+    ]
     for rec in report["models"]:
         lines += _model_md(rec)
     return "\n".join(lines) + "\n"
@@ -191,24 +211,38 @@ def markdown(report: dict) -> str:
 
 def _model_md(rec: dict) -> list[str]:
     s = rec["summary"]
-    lines = [f"## {rec['checkpoint']}", "",
-             "| file | runtime | label | MB | export s cpu/wall | cpu ms (rounds) | wall ms | mIoU "
-             "| note |",
-             "|---|---|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    lines = [
+        f"## {rec['checkpoint']}",
+        "",
+        "| file | runtime | label | MB | export s cpu/wall | cpu ms (rounds) | wall ms | mIoU "
+        "| note |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
+    ]
     for r in rec["rows"]:
         note = r["reason"] if r["status"] != "ok" else "; ".join(r["export_notes"][-1:])[:90]
-        lines.append(f"| {r['file']} | {r['runtime']} | {r['quantization']} | {r['mb']} | "
-                     f"{_export_time(r)} | {_cpu_cell(r)} | {r['wall_ms'] or '—'} | "
-                     f"{r['miou'] if r['miou'] is not None else '—'} | {note} |")  # fmt: skip
-    lines += ["", "| runtime | fp32 cpu ms | int8 cpu ms | int8 speed-up | int8/fp32 size | "
-              "int8 ΔmIoU |", "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        lines.append(
+            f"| {r['file']} | {r['runtime']} | {r['quantization']} | {r['mb']} | "
+            f"{_export_time(r)} | {_cpu_cell(r)} | {r['wall_ms'] or '—'} | "
+            f"{r['miou'] if r['miou'] is not None else '—'} | {note} |"
+        )
+    lines += [
+        "",
+        "| runtime | fp32 cpu ms | int8 cpu ms | int8 speed-up | int8/fp32 size | int8 ΔmIoU |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for rt, v in s["per_runtime"].items():
-        lines.append(f"| {rt} | {v['fp32_cpu_ms']} | {v['int8_cpu_ms']} | {v['speedup']}× | "
-                     f"{v['size_ratio']} | {v['miou_delta']} |")  # fmt: skip
-    lines += ["", f"Best fp32: `{s['best_fp32']}`; best int8: `{s['best_int8']}`: "
-              f"**{s['best_int8_speedup']}×**. Slowest export {s['slowest_export_cpu_s']} s CPU "
-              f"(all ≤ 60 s: {s['all_exports_within_60s']}). Every int8 within "
-              f"{MIOU_BUDGET} mIoU: {s['int8_miou_within_budget']}.", ""]  # fmt: skip
+        lines.append(
+            f"| {rt} | {v['fp32_cpu_ms']} | {v['int8_cpu_ms']} | {v['speedup']}× | "
+            f"{v['size_ratio']} | {v['miou_delta']} |"
+        )
+    lines += [
+        "",
+        f"Best fp32: `{s['best_fp32']}`; best int8: `{s['best_int8']}`: "
+        f"**{s['best_int8_speedup']}×**. Slowest export {s['slowest_export_cpu_s']} s CPU "
+        f"(all ≤ 60 s: {s['all_exports_within_60s']}). Every int8 within "
+        f"{MIOU_BUDGET} mIoU: {s['int8_miou_within_budget']}.",
+        "",
+    ]
     lines += _why_slower(s)
     for name, prof in rec["onnxruntime_profiles"].items():
         top = ", ".join(f"{k} {v}%" for k, v in list(prof["share_pct"].items())[:6])
@@ -226,11 +260,16 @@ def _why_slower(summary: dict) -> list[str]:
     lines = []
     for rt in slower:
         key = {"onnxruntime": "onnx"}.get(rt, rt)
-        found = [f"{r['block']} {r[f'{key}_int8_speedup']}×" for r in rows
-                 if r.get(f"{key}_int8_speedup") is not None]  # fmt: skip
+        found = [
+            f"{r['block']} {r[f'{key}_int8_speedup']}×"
+            for r in rows
+            if r.get(f"{key}_int8_speedup") is not None
+        ]
         if found:
-            lines.append(f"- Why {rt} int8 is slower here: its int8 kernels vs fp32 per op type "
-                         f"(`xnnpack_ops.md`, same CPU): {', '.join(found)}.")  # fmt: skip
+            lines.append(
+                f"- Why {rt} int8 is slower here: its int8 kernels vs fp32 per op type "
+                f"(`xnnpack_ops.md`, same CPU): {', '.join(found)}."
+            )
     return lines
 
 
@@ -239,8 +278,9 @@ def cpu_flags() -> str:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         return "unknown"
-    flags = next((ln.split(":", 1)[1].split() for ln in text.splitlines()
-                  if ln.startswith("flags")), [])  # fmt: skip
+    flags = next(
+        (ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), []
+    )
     wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
     return ", ".join(f for f in wanted if f in flags) or "none of avx2/avx512/vnni"
 
@@ -272,11 +312,13 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(models[-1]["summary"]), flush=True)
     report = {
         "command": "python -m benchmarks.export_speed " + " ".join(argv or sys.argv[1:]),
-        "host": host_info(), "cpu_flags": cpu_flags(),
+        "host": host_info(),
+        "cpu_flags": cpu_flags(),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
-        "minutes": round((time.time() - started) / 60, 1), "models": models,
-    }  # fmt: skip
+        "minutes": round((time.time() - started) / 60, 1),
+        "models": models,
+    }
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "export.json").write_text(json.dumps(report, indent=2) + "\n")
     (args.results / "export.md").write_text(markdown(report))
@@ -292,9 +334,10 @@ def remeasure(args: argparse.Namespace, command: str) -> None:
         rec["summary"] = summarize(rec["rows"])
         print(json.dumps(rec["summary"]), flush=True)
     report["latency_remeasured"] = {
-        "command": command, "load_before": load_before,
+        "command": command,
+        "load_before": load_before,
         "load_after": [round(x, 2) for x in os.getloadavg()],
-    }  # fmt: skip
+    }
     path.write_text(json.dumps(report, indent=2) + "\n")
     (args.results / "export.md").write_text(markdown(report))
 

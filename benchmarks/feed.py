@@ -76,8 +76,10 @@ def _foreign(
 ) -> Feed:
     inp, out = session.input, session.output
     if not inp.static or len(inp.shape) != 4:
-        raise BenchError(f"{artifact.name}: input {list(inp.shape)} is not a static 4-D image "
-                         "batch; re-export it with a fixed size")  # fmt: skip
+        raise BenchError(
+            f"{artifact.name}: input {list(inp.shape)} is not a static 4-D image "
+            "batch; re-export it with a fixed size"
+        )
     layout = "NHWC" if inp.shape[3] == 3 and inp.shape[1] != 3 else "NCHW"
     size = list(inp.shape[1:3] if layout == "NHWC" else inp.shape[2:4])
     note = known_note(artifact)
@@ -89,10 +91,14 @@ def _foreign(
     output, logits_count = _output_kind(artifact, out, layout)
     names, palette = _class_names(artifact, options, note, logits_count, data, notes, named)
     meta: dict[str, Any] = {
-        "classes": list(names), "palette": palette,
-        "input_size": size, "layout": layout, "input_dtype": inp.dtype, "output": output,
+        "classes": list(names),
+        "palette": palette,
+        "input_size": size,
+        "layout": layout,
+        "input_dtype": inp.dtype,
+        "output": output,
         "output_dtype": out.dtype if out else "float32",
-    }  # fmt: skip
+    }
     if out and out.quant and output == "logits":
         meta["output_quantization"] = {"scale": out.quant.scale, "zero_point": out.quant.zero_point}
     feed = Feed(None, "tensors", session.quantization, notes)
@@ -106,8 +112,10 @@ def _foreign(
     else:
         meta["mean"], meta["std"] = list(mean), list(std)
         if inp.quant:
-            meta["input_quantization"] = {"scale": inp.quant.scale,
-                                          "zero_point": inp.quant.zero_point}  # fmt: skip
+            meta["input_quantization"] = {
+                "scale": inp.quant.scale,
+                "zero_point": inp.quant.zero_point,
+            }
     feed.contract = parse_meta(meta, f"{artifact.name} (from its tensors)")
     return feed
 
@@ -118,8 +126,10 @@ def _output_kind(artifact: Path, out: TensorInfo | None, layout: str) -> tuple[s
         raise BenchError(f"{artifact.name}: the runtime does not report the output tensor")
     if out.dtype.startswith("float") or (out.quant and len(out.shape) == 4):
         if len(out.shape) != 4:
-            raise BenchError(f"{artifact.name}: output {list(out.shape)} is not [1, C, H, W] or "
-                             "[1, H, W, C] scores")  # fmt: skip
+            raise BenchError(
+                f"{artifact.name}: output {list(out.shape)} is not [1, C, H, W] or "
+                "[1, H, W, C] scores"
+            )
         return "logits", int(out.shape[3] if layout == "NHWC" else out.shape[1])
     return "mask", 0
 
@@ -136,8 +146,10 @@ def _class_names(artifact, options, note, count: int, data, notes, named: bool):
     if names is None:
         names = _unnamed(count, data, notes)
     if count and len(names) != count:
-        raise BenchError(f"{artifact.name} outputs {count} classes but --classes lists "
-                         f"{len(names)}; pass the model's class list")  # fmt: skip
+        raise BenchError(
+            f"{artifact.name} outputs {count} classes but --classes lists "
+            f"{len(names)}; pass the model's class list"
+        )
     return names, [list(c) for c in voc_colormap(len(names))]
 
 

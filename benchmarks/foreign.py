@@ -26,14 +26,17 @@ class ForeignNote:
 KNOWN: dict[str, ForeignNote] = {
     "68a539782c2c6a72f8aac3724600124a85ed977162b44e84cbae5db717c933c6": ForeignNote(
         "Google DeepLabV3 MobileNetV2, PASCAL VOC, 257x257 float",
-        mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), classes="voc",
+        mean=(0.5, 0.5, 0.5),
+        std=(0.5, 0.5, 0.5),
+        classes="voc",
         source="TFLite segmentation example model: input (x - 127.5) / 127.5",
     ),
     "350af47fd346ea6d74b58833a351f583ba860e9806ec5bd292ff8d8f1f249398": ForeignNote(
         "Coral DeepLabV3 MobileNetV2, PASCAL VOC, 513x513 uint8, argmax in the graph",
-        classes="voc", source="google-coral/test_data: raw uint8 RGB in (scale 1/128, zp 128)",
+        classes="voc",
+        source="google-coral/test_data: raw uint8 RGB in (scale 1/128, zp 128)",
     ),
-}  # fmt: skip
+}
 
 
 def sha256(path: Path) -> str:

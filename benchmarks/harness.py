@@ -31,9 +31,13 @@ Progress = Callable[[str, int, int], None]
 
 
 def run_isolated(
-    runner: str, artifact: Path, spec: BenchSpec, job: MeasureJob,
-    progress: Progress | None = None, timeout_s: float | None = None,
-) -> RunResult:  # fmt: skip
+    runner: str,
+    artifact: Path,
+    spec: BenchSpec,
+    job: MeasureJob,
+    progress: Progress | None = None,
+    timeout_s: float | None = None,
+) -> RunResult:
     """Measure ``artifact`` with host runner ``runner`` in a child process; never raises for
     a bad artifact (the row says what went wrong)."""
     receive_fd, send_fd = os.pipe()
@@ -41,9 +45,13 @@ def run_isolated(
     with tempfile.TemporaryFile() as log:
         try:
             child = subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.harness", str(send_fd)], stdin=subprocess.PIPE,
-                stdout=log, stderr=subprocess.STDOUT, pass_fds=(send_fd,), env=_child_env(),
-            )  # fmt: skip
+                [sys.executable, "-m", "benchmarks.harness", str(send_fd)],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(send_fd,),
+                env=_child_env(),
+            )
         finally:
             os.close(send_fd)
         with receive:
@@ -112,8 +120,7 @@ def _last_line(text: str) -> str:
 
 def _failed(runner: str, artifact: Path, reason: str) -> RunResult:
     size = artifact_bytes(artifact) if artifact.exists() else None
-    return RunResult(str(artifact), runner, "host", status="failed", reason=reason,
-                     file_bytes=size)  # fmt: skip
+    return RunResult(str(artifact), runner, "host", status="failed", reason=reason, file_bytes=size)
 
 
 def _child_main(send_fd: int) -> None:

@@ -40,18 +40,46 @@ def commands(args: argparse.Namespace, out: Path) -> dict[str, list[str]]:
     """The ``edgeseg`` argv of each step (what the results print)."""
     shared = Path(os.environ.get("EDGESEG_SHARED", REPO.parent / "shared"))
     data, timing = camvid_spec(), ["--threads", str(args.threads), "--runs", str(args.runs)]
-    export = ["export", str(args.student), "--target", "all", "--size", args.size,
-              "--out", str(out / "export")]  # fmt: skip
+    export = [
+        "export",
+        str(args.student),
+        "--target",
+        "all",
+        "--size",
+        args.size,
+        "--out",
+        str(out / "export"),
+    ]
     return {
         "export_fp32": [*export, "--quantize", "none"],
         "export_int8": [*export, "--quantize", "int8"],
-        "bench_student": ["bench", str(out / "export"), str(args.student), "--data", data,
-                          *timing, "--roofline", "--json", str(out / "student.json"),
-                          "--plot", str(out / "student.png"),
-                          "--report", str(out / "student.html")],
-        "bench_voc": ["bench", str(shared / VOC_TFLITE), "--data", data, *timing,
-                      "--class-map", str(CLASS_MAP), "--json", str(out / "voc.json")],
-    }  # fmt: skip
+        "bench_student": [
+            "bench",
+            str(out / "export"),
+            str(args.student),
+            "--data",
+            data,
+            *timing,
+            "--roofline",
+            "--json",
+            str(out / "student.json"),
+            "--plot",
+            str(out / "student.png"),
+            "--report",
+            str(out / "student.html"),
+        ],
+        "bench_voc": [
+            "bench",
+            str(shared / VOC_TFLITE),
+            "--data",
+            data,
+            *timing,
+            "--class-map",
+            str(CLASS_MAP),
+            "--json",
+            str(out / "voc.json"),
+        ],
+    }
 
 
 def run(name: str, argv: list[str]) -> float:
@@ -78,8 +106,11 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     fp32 = best(lambda q: q == "fp32")
     int8 = best(lambda q: q.startswith("int8"))
     ratio = round(cpu_ms(fp32) / cpu_ms(int8), 2) if fp32 and int8 else None
-    return {"best_fp32": fp32 and fp32["name"], "best_int8": int8 and int8["name"],
-            "best_int8_speedup": ratio}  # fmt: skip
+    return {
+        "best_fp32": fp32 and fp32["name"],
+        "best_int8": int8 and int8["name"],
+        "best_int8_speedup": ratio,
+    }
 
 
 def _cell(value: Any, fmt: str = "{}") -> str:
@@ -98,18 +129,26 @@ def _mapped_note(record: dict[str, Any]) -> str:
 
 def markdown(result: dict[str, Any]) -> str:
     peak = result["student"].get("roofline") or {}
-    lines = ["# Host benchmark: the distilled CamVid student in every format", "",
-             f"Host: {result['host']}. Load average {result['load_before']} before, "
-             f"{result['load_after']} after (a shared 2-core VM: latencies move with the "
-             "neighbours' load).", "",
-             f"Peak (large GEMM, {peak.get('threads')} thread): fp32 "
-             f"{_cell(peak.get('fp32_gmacs'), '{:.1f}')} GMAC/s, int8 "
-             f"{_cell(peak.get('int8_gmacs'), '{:.1f}')} GMAC/s ({peak.get('int8_method')}). "
-             "`cpu ms`: median thread CPU time per inference (one runtime thread; the ranking), "
-             "`wall ms`: median elapsed time. GMAC/s from the CPU time. mIoU in %.",
-             "", "Commands:", ""]  # fmt: skip
-    lines += [f"- {k}: `edgeseg {' '.join(v)}` ({result['seconds'][k]} s)"
-              for k, v in result["commands"].items()]  # fmt: skip
+    lines = [
+        "# Host benchmark: the distilled CamVid student in every format",
+        "",
+        f"Host: {result['host']}. Load average {result['load_before']} before, "
+        f"{result['load_after']} after (a shared 2-core VM: latencies move with the "
+        "neighbours' load).",
+        "",
+        f"Peak (large GEMM, {peak.get('threads')} thread): fp32 "
+        f"{_cell(peak.get('fp32_gmacs'), '{:.1f}')} GMAC/s, int8 "
+        f"{_cell(peak.get('int8_gmacs'), '{:.1f}')} GMAC/s ({peak.get('int8_method')}). "
+        "`cpu ms`: median thread CPU time per inference (one runtime thread; the ranking), "
+        "`wall ms`: median elapsed time. GMAC/s from the CPU time. mIoU in %.",
+        "",
+        "Commands:",
+        "",
+    ]
+    lines += [
+        f"- {k}: `edgeseg {' '.join(v)}` ({result['seconds'][k]} s)"
+        for k, v in result["commands"].items()
+    ]
     lines += [
         "",
         "| artifact | runtime | quant | MB | cpu ms | wall ms | mIoU | GMAC/s | % of peak | note |",
@@ -125,10 +164,14 @@ def markdown(result: dict[str, Any]) -> str:
             f"{_cell(lat.get('median_ms'), '{:.2f}')} | {_cell(miou and 100 * miou, '{:.2f}')} | "
             f"{_cell(roof.get('gmacs_per_s'), '{:.2f}')} | "
             f"{_cell(frac and 100 * frac, '{:.1f}')} | {note[:120]} |"
-        )  # fmt: skip
+        )
     s = result["summary"]
-    lines += ["", f"Best fp32 artifact `{s['best_fp32']}`, best int8 `{s['best_int8']}`: "
-              f"best-int8/best-fp32 speed-up **{s['best_int8_speedup']}×**.", ""]  # fmt: skip
+    lines += [
+        "",
+        f"Best fp32 artifact `{s['best_fp32']}`, best int8 `{s['best_int8']}`: "
+        f"best-int8/best-fp32 speed-up **{s['best_int8_speedup']}×**.",
+        "",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -162,10 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "command": "python -m benchmarks.host_camvid " + " ".join(argv or sys.argv[1:]),
         "host": f"{student['host']['processor']}, {student['host']['cpus']} cores",
-        "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()],
-        "commands": steps, "seconds": seconds, "student": student, "voc": voc,
+        "load_before": load_before,
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "commands": steps,
+        "seconds": seconds,
+        "student": student,
+        "voc": voc,
         "summary": summarize(student["records"]),
-    }  # fmt: skip
+    }
     args.results.mkdir(parents=True, exist_ok=True)
     with atomic_path(args.results / "host_camvid.json") as tmp:
         tmp.write_text(json.dumps(result, indent=2) + "\n")

@@ -43,9 +43,12 @@ class MeasureJob:
 
 
 def measure(
-    runner: HostRunner, artifact: Path, spec: BenchSpec, job: MeasureJob,
+    runner: HostRunner,
+    artifact: Path,
+    spec: BenchSpec,
+    job: MeasureJob,
     report: Report | None = None,
-) -> RunResult:  # fmt: skip
+) -> RunResult:
     """Measure ``artifact`` with ``runner``; raises a BenchError (one line) when it cannot."""
     if min(spec.runs, spec.threads) < 1 or spec.warmup < 0:
         raise BenchError("runs and threads must be ≥ 1 and warm-up ≥ 0")
@@ -67,10 +70,15 @@ def measure(
         report("latency", 0, spec.runs)
     result.latency, cpu = time_session(session, x, spec.warmup, spec.runs)
     result.peak_rss_mb = peak_rss_mb()
-    result.extra = {"threads": spec.threads, "warmup": spec.warmup, "feed": feed.source,
-                    "thread_cpu_ms": {"median": cpu.median_ms, "min": cpu.min_ms},
-                    "rss_before_load_mb": rss_before, "notes": feed.notes,
-                    "origin": feed.origin}  # fmt: skip
+    result.extra = {
+        "threads": spec.threads,
+        "warmup": spec.warmup,
+        "feed": feed.source,
+        "thread_cpu_ms": {"median": cpu.median_ms, "min": cpu.min_ms},
+        "rss_before_load_mb": rss_before,
+        "notes": feed.notes,
+        "origin": feed.origin,
+    }
     if job.macs:
         macs = runner.count_macs(artifact, session)
         result.extra["macs"] = macs
@@ -96,18 +104,20 @@ def _accuracy(result: RunResult, artifact: Path, session: Session, job: MeasureJ
     lut = class_lut(feed, classes, job.data, job.class_map)
     count = len(dataset) if job.images is None else min(job.images, len(dataset))
     folder = Path(job.overlay_dir) / f"{artifact.name}.{result.runner}" if job.overlay_dir else None
-    matrix, overlays = evaluate(session, feed.contract, lut, dataset, count,
-                                (job.overlays, folder), report)  # fmt: skip
+    matrix, overlays = evaluate(
+        session, feed.contract, lut, dataset, count, (job.overlays, folder), report
+    )
     metrics = metrics_from(matrix, classes)
     result.miou = None if metrics.miou != metrics.miou else metrics.miou
     ious = metrics.per_class_iou
     result.per_class_iou = {c: (None if v != v else v) for c, v in zip(classes, ious)}
     result.images = count
     result.extra.update(
-        pixel_accuracy=metrics.pixel_accuracy, overlays=overlays,
+        pixel_accuracy=metrics.pixel_accuracy,
+        overlays=overlays,
         miou_mapped=_mapped_miou(metrics.per_class_iou, lut, len(classes)),
         label_resize="nearest, to the artifact's input size",
-    )  # fmt: skip
+    )
 
 
 def _mapped_miou(ious: list[float], lut: np.ndarray, n: int) -> float | None:

@@ -60,17 +60,19 @@ def _int8_peak(threads: int, size: int, repeats: int) -> tuple[float | None, str
     a = rng.integers(0, 256, (size, size), dtype=np.uint8)
     b = rng.integers(-128, 128, (size, size), dtype=np.int8)
     graph = helper.make_graph(
-        [helper.make_node("MatMulInteger", ["a", "b"], ["y"])], "gemm",
+        [helper.make_node("MatMulInteger", ["a", "b"], ["y"])],
+        "gemm",
         [helper.make_tensor_value_info("a", TensorProto.UINT8, [size, size])],
         [helper.make_tensor_value_info("y", TensorProto.INT32, [size, size])],
         [numpy_helper.from_array(b, "b")],
-    )  # fmt: skip
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     model.ir_version = 8
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
-    session = ort.InferenceSession(model.SerializeToString(), options,
-                                   providers=["CPUExecutionProvider"])  # fmt: skip
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     gemm = _best(lambda: session.run(None, {"a": a}), size, repeats, threads)
     return gemm, "onnxruntime MatMulInteger"
 
@@ -116,7 +118,9 @@ def attach(results: list[RunResult], peak: Peak) -> None:
         int8 = (r.quantization or "").startswith("int8") and peak.int8_gmacs
         bound = peak.int8_gmacs if int8 else peak.fp32_gmacs
         r.extra["roofline"] = {
-            "gmacs_per_s": achieved, "peak": "int8" if int8 else "fp32",
+            "gmacs_per_s": achieved,
+            "peak": "int8" if int8 else "fp32",
             "clock": "thread-cpu" if cpu else "wall",
-            "peak_gmacs_per_s": bound, "fraction_of_peak": achieved / bound if bound else None,
-        }  # fmt: skip
+            "peak_gmacs_per_s": bound,
+            "fraction_of_peak": achieved / bound if bound else None,
+        }

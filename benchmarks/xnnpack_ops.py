@@ -44,7 +44,7 @@ def block(kind: str, c: int) -> nn.Module:
                 nn.Conv2d(4 * c, c, 1),
             )
             for _ in range(2)
-        ],  # fmt: skip
+        ],
     }
     torch.manual_seed(0)
     return nn.Sequential(*blocks[kind]()).eval()
@@ -92,20 +92,32 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     shape = tuple(int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="edgeseg-ops-") as tmp:
-        rows = [measure(k, shape, args.runs, Path(tmp)) for k in
-                ("conv 1x1", "depthwise 3x3", "conv 3x3", "inverted residual")]  # fmt: skip
-    report = {"command": "python -m benchmarks.xnnpack_ops " + " ".join(argv or sys.argv[1:]),
-              "cpu_flags": cpu_flags(), "input": list(shape), "rows": rows}  # fmt: skip
+        rows = [
+            measure(k, shape, args.runs, Path(tmp))
+            for k in ("conv 1x1", "depthwise 3x3", "conv 3x3", "inverted residual")
+        ]
+    report = {
+        "command": "python -m benchmarks.xnnpack_ops " + " ".join(argv or sys.argv[1:]),
+        "cpu_flags": cpu_flags(),
+        "input": list(shape),
+        "rows": rows,
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "xnnpack_ops.json").write_text(json.dumps(report, indent=2) + "\n")
     head = " | ".join(f"{t} fp32 | {t} int8 | ×" for t in TARGETS)
-    lines = ["# Op blocks, fp32 vs int8, one thread (median thread CPU ms)", "",
-             f"Command: `{report['command']}`  ", f"CPU flags: {report['cpu_flags']}; block "
-             f"input {args.size} (CxHxW), batch 1.", "", f"| block | {head} |",
-             "|---|" + "---:|" * 3 * len(TARGETS)]  # fmt: skip
+    lines = [
+        "# Op blocks, fp32 vs int8, one thread (median thread CPU ms)",
+        "",
+        f"Command: `{report['command']}`  ",
+        f"CPU flags: {report['cpu_flags']}; block input {args.size} (CxHxW), batch 1.",
+        "",
+        f"| block | {head} |",
+        "|---|" + "---:|" * 3 * len(TARGETS),
+    ]
     for r in rows:
-        cells = " | ".join(f"{r[f'{t}_fp32_ms']} | {r[f'{t}_int8_ms']} | {r[f'{t}_int8_speedup']}"
-                           for t in TARGETS)  # fmt: skip
+        cells = " | ".join(
+            f"{r[f'{t}_fp32_ms']} | {r[f'{t}_int8_ms']} | {r[f'{t}_int8_speedup']}" for t in TARGETS
+        )
         lines.append(f"| {r['block']} | {cells} |")
     (RESULTS / "xnnpack_ops.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

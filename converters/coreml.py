@@ -111,8 +111,10 @@ def _explain(mlmodel) -> list[str]:
     lines = census_lines(counts)
     weights = op_census(mlmodel, lambda t: t.startswith("constexpr"))
     q_ops = op_census(mlmodel, lambda t: t in ("quantize", "dequantize"))
-    lines.append(f"int8 weight constants: {sum(weights.values())}; activation Q/DQ ops: "
-                 f"{sum(q_ops.values())}")  # fmt: skip
+    lines.append(
+        f"int8 weight constants: {sum(weights.values())}; activation Q/DQ ops: "
+        f"{sum(q_ops.values())}"
+    )
     return lines
 
 

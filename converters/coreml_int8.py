@@ -23,9 +23,18 @@ from converters.base import ExportSpec
 from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 
 _PLUMBING = {
-    "const", "quantize", "dequantize", "cast", "reshape", "transpose", "squeeze", "expand_dims",
-    "constexpr_affine_dequantize", "constexpr_blockwise_shift_scale", "identity",
-}  # fmt: skip
+    "const",
+    "quantize",
+    "dequantize",
+    "cast",
+    "reshape",
+    "transpose",
+    "squeeze",
+    "expand_dims",
+    "constexpr_affine_dequantize",
+    "constexpr_blockwise_shift_scale",
+    "identity",
+}
 _CLAMPS = ("relu", "relu6", "clip")
 
 
@@ -50,9 +59,14 @@ def _coreml_quantized(model: nn.Module, example: torch.Tensor, spec: ExportSpec)
     from coremltools.optimize.torch.quantization._coreml_quantizer import CoreMLQuantizer
 
     config = LinearQuantizerConfig.from_dict(
-        {"global_config": {"quantization_scheme": "symmetric", "milestones": [0, 0, 10, 10],
-                           "weight_per_channel": spec.per_channel}}
-    )  # fmt: skip
+        {
+            "global_config": {
+                "quantization_scheme": "symmetric",
+                "milestones": [0, 0, 10, 10],
+                "weight_per_channel": spec.per_channel,
+            }
+        }
+    )
     graph = torch.export.export(model, (example,)).module()
     prepared = prepare_pt2e(graph, CoreMLQuantizer(config))
     with torch.no_grad():

@@ -42,9 +42,21 @@ _TAIL_OPS = {"Resize", "ArgMax", "Softmax"}  # may follow the output's dequantiz
 _INT_TYPES = {2, 3, 5, 6, 7}  # onnx.TensorProto UINT8, INT8, INT16, INT32, INT64
 # Ops that move or reshape data (or shapes) rather than compute on it.
 _PLUMBING = {
-    "QuantizeLinear", "DequantizeLinear", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat",
-    "Constant", "Reshape", "Slice", "Cast", "Identity", "Transpose", "Flatten",
-}  # fmt: skip
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "Shape",
+    "Gather",
+    "Unsqueeze",
+    "Squeeze",
+    "Concat",
+    "Constant",
+    "Reshape",
+    "Slice",
+    "Cast",
+    "Identity",
+    "Transpose",
+    "Flatten",
+}
 
 
 @register_converter

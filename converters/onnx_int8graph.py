@@ -95,10 +95,10 @@ def _hard_gate(proto, node) -> list:
         helper.make_node("Mul", [x, f"{base}_alpha"], [f"{base}_scaled"], name=f"{base}_mul"),
         helper.make_node(
             "Add", [f"{base}_scaled", f"{base}_beta"], [f"{base}_shifted"], name=f"{base}_add"
-        ),  # fmt: skip
+        ),
         helper.make_node(
             "Clip", [f"{base}_shifted", f"{base}_lo", f"{base}_hi"], [gate], name=f"{base}_clip"
-        ),  # fmt: skip
+        ),
     ]
     if swish:
         nodes.append(helper.make_node("Mul", [x, gate], [y], name=f"{base}_swish"))

@@ -131,8 +131,10 @@ def quantized_io(path: Path) -> dict:
     """Sidecar fields for int8 I/O: ``{"input_dtype": "int8", "input_quantization": {…}}``."""
     interpreter = _interpreter(path)
     fields: dict = {}
-    for kind, d in (("input", interpreter.get_input_details()[0]),
-                    ("output", interpreter.get_output_details()[0])):  # fmt: skip
+    for kind, d in (
+        ("input", interpreter.get_input_details()[0]),
+        ("output", interpreter.get_output_details()[0]),
+    ):
         if d["quantization"][0]:
             scale, zero = d["quantization"]
             fields[f"{kind}_dtype"] = np.dtype(d["dtype"]).name

@@ -226,8 +226,10 @@ def add_exports(artifacts: list[Path], app: str | Path | None = None) -> list[st
     lines = []
     for artifact in artifacts:
         if Path(artifact).suffix.lower() not in APP_RUNTIMES:
-            lines.append(f"android-demo: skipped {Path(artifact).name} (the app runs "
-                         f"{', '.join(APP_RUNTIMES)})")  # fmt: skip
+            lines.append(
+                f"android-demo: skipped {Path(artifact).name} (the app runs "
+                f"{', '.join(APP_RUNTIMES)})"
+            )
             continue
         added = add_model(artifact, app)
         lines.append(f"android-demo: added {added.model.name} ({added.label}) to {added.index}")

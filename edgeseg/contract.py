@@ -141,9 +141,19 @@ def parse_meta(meta: Mapping[str, Any], source: str = "sidecar") -> Contract:
     dtypes = LOGIT_DTYPES if output == "logits" else MASK_DTYPES
     output_dtype = _choice(meta, "output_dtype", dtypes, source)
     return Contract(
-        classes, palette, size, layout, mean, std, input_dtype, input_quant, output,
-        output_dtype, _quant(meta, "output", source), source,
-    )  # fmt: skip
+        classes,
+        palette,
+        size,
+        layout,
+        mean,
+        std,
+        input_dtype,
+        input_quant,
+        output,
+        output_dtype,
+        _quant(meta, "output", source),
+        source,
+    )
 
 
 def sidecar_path(artifact: str | Path) -> Path:

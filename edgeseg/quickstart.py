@@ -70,9 +70,11 @@ class QuickstartConfig:
         checks = [
             (self.epochs > 0 and self.distill_epochs > 0, "--epochs and --distill-epochs: > 0"),
             (bool(self.quantize), "--quantize: give at least one mode, e.g. none,int8"),
-            (self.runs >= 1 and self.warmup >= 0 and self.threads >= 1,
-             "--runs and --threads must be ≥ 1 and --warmup ≥ 0"),
-        ]  # fmt: skip
+            (
+                self.runs >= 1 and self.warmup >= 0 and self.threads >= 1,
+                "--runs and --threads must be ≥ 1 and --warmup ≥ 0",
+            ),
+        ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
@@ -114,8 +116,10 @@ def run_quickstart(
     """Run every stage in order; ``on_stage`` hears about each one as soon as it is done."""
     check_config(cfg)
     steps: list[tuple[str, Step]] = [
-        ("teacher", train_teacher), ("student", distill_student), ("eval", evaluate_both),
-    ]  # fmt: skip
+        ("teacher", train_teacher),
+        ("student", distill_student),
+        ("eval", evaluate_both),
+    ]
     if cfg.export:
         steps.append(("export", export_student))
     if cfg.bench:
@@ -161,16 +165,28 @@ def train_teacher(cfg: QuickstartConfig, result: QuickstartResult) -> str:
     behind runs this short (benchmarks/results/distill_camvid.md)."""
     backbone = "imagenet" if "imagenet" in pretrained_cfgs(cfg.teacher, backbone=True) else None
     train = TrainConfig(
-        arch=cfg.teacher, data=DATA, out=cfg.out / "teacher", epochs=cfg.epochs, batch_size=8,
-        lr=2e-3, warmup_epochs=_warmup(cfg.epochs), size=cfg.size, bn_momentum=0.1,
-        backbone_weights=backbone, workers=cfg.workers, seed=0,
-        limit_train_batches=cfg.limit_train_batches, progress=cfg.progress,
-    )  # fmt: skip
+        arch=cfg.teacher,
+        data=DATA,
+        out=cfg.out / "teacher",
+        epochs=cfg.epochs,
+        batch_size=8,
+        lr=2e-3,
+        warmup_epochs=_warmup(cfg.epochs),
+        size=cfg.size,
+        bn_momentum=0.1,
+        backbone_weights=backbone,
+        workers=cfg.workers,
+        seed=0,
+        limit_train_batches=cfg.limit_train_batches,
+        progress=cfg.progress,
+    )
     result.teacher = fit(train)
     _keep(result, "teacher checkpoint", result.teacher.best_path, cfg.out / "teacher.pt")
     init = "ImageNet backbone" if backbone else "from scratch"
-    return (f"{cfg.teacher} ({init}), {_epochs(cfg.epochs)}: val mIoU "
-            f"{100 * result.teacher.best_miou:.1f}")  # fmt: skip
+    return (
+        f"{cfg.teacher} ({init}), {_epochs(cfg.epochs)}: val mIoU "
+        f"{100 * result.teacher.best_miou:.1f}"
+    )
 
 
 def distill_student(cfg: QuickstartConfig, result: QuickstartResult) -> str:
@@ -178,27 +194,43 @@ def distill_student(cfg: QuickstartConfig, result: QuickstartResult) -> str:
     epoch costs about what plain training does."""
     teacher = result.files["teacher checkpoint"]
     recipe = DistillConfig(
-        arch=cfg.student, data=DATA, out=cfg.out / "student", epochs=cfg.distill_epochs,
-        batch_size=8, lr=3e-3, warmup_epochs=_warmup(cfg.distill_epochs), size=cfg.size,
-        bn_momentum=0.1, workers=cfg.workers, seed=0,
-        limit_train_batches=cfg.limit_train_batches, progress=cfg.progress,
-        teacher=str(teacher), losses=tuple(cfg.losses),
+        arch=cfg.student,
+        data=DATA,
+        out=cfg.out / "student",
+        epochs=cfg.distill_epochs,
+        batch_size=8,
+        lr=3e-3,
+        warmup_epochs=_warmup(cfg.distill_epochs),
+        size=cfg.size,
+        bn_momentum=0.1,
+        workers=cfg.workers,
+        seed=0,
+        limit_train_batches=cfg.limit_train_batches,
+        progress=cfg.progress,
+        teacher=str(teacher),
+        losses=tuple(cfg.losses),
         teacher_cache=str(cfg.out / "student" / "teacher_cache"),
-    )  # fmt: skip
+    )
     result.student = distill(recipe)
     _keep(result, "student checkpoint", result.student.best_path, cfg.out / "student.pt")
     losses = " + ".join(cfg.losses)
-    return (f"{cfg.student} from scratch ← teacher ({losses}), {_epochs(cfg.distill_epochs)}: "
-            f"val mIoU {100 * result.student.best_miou:.1f}")  # fmt: skip
+    return (
+        f"{cfg.student} from scratch ← teacher ({losses}), {_epochs(cfg.distill_epochs)}: "
+        f"val mIoU {100 * result.student.best_miou:.1f}"
+    )
 
 
 def evaluate_both(cfg: QuickstartConfig, result: QuickstartResult) -> str:
     parts = []
     for role in ("teacher", "student"):
         evaluated = evaluate_checkpoint(
-            result.files[f"{role} checkpoint"], split="val", visualize=OVERLAYS,
-            out=cfg.out / role / "eval", workers=cfg.workers, progress=cfg.progress,
-        )  # fmt: skip
+            result.files[f"{role} checkpoint"],
+            split="val",
+            visualize=OVERLAYS,
+            out=cfg.out / role / "eval",
+            workers=cfg.workers,
+            progress=cfg.progress,
+        )
         result.evals[role] = evaluated
         result.files[f"{role} eval"] = evaluated.report
         result.files[f"{role} overlays"] = cfg.out / role / "eval" / "overlays"
@@ -212,9 +244,12 @@ def export_student(cfg: QuickstartConfig, result: QuickstartResult) -> str:
     folder = cfg.out / "export"
     for quantize in cfg.quantize:
         result.exports += export_checkpoint(
-            result.files["student checkpoint"], cfg.targets, quantize, out=folder,
+            result.files["student checkpoint"],
+            cfg.targets,
+            quantize,
+            out=folder,
             progress=cfg.progress,
-        )  # fmt: skip
+        )
     path = folder / "export.json"
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps([o.as_dict() for o in result.exports], indent=2) + "\n")
@@ -234,8 +269,12 @@ def bench_all(cfg: QuickstartConfig, result: QuickstartResult) -> str:
 
     paths = [result.files["student checkpoint"], result.files["teacher checkpoint"]]
     paths += [o.result.path for o in result.exports if o.ok]
-    job = MeasureJob(data=DATA, split="val", overlays=BENCH_OVERLAYS,
-                     overlay_dir=str(cfg.out / "report" / "bench_overlays"))  # fmt: skip
+    job = MeasureJob(
+        data=DATA,
+        split="val",
+        overlays=BENCH_OVERLAYS,
+        overlay_dir=str(cfg.out / "report" / "bench_overlays"),
+    )
     spec = BenchSpec(warmup=cfg.warmup, runs=cfg.runs, threads=cfg.threads, data=DATA)
     result.bench = run_bench(paths, BenchOptions(spec, job, progress=cfg.progress))
     counts = Counter(row.status for row in result.bench.results)
@@ -246,10 +285,12 @@ def write_reports(cfg: QuickstartConfig, result: QuickstartResult) -> str:
     from benchmarks.report import write_csv, write_html, write_json, write_plot
 
     folder = cfg.out / "report"
-    for what, name, write in (("bench JSON", "bench.json", write_json),
-                              ("bench CSV", "bench.csv", write_csv),
-                              ("accuracy-vs-latency plot", "bench.png", write_plot),
-                              ("HTML report", "bench.html", write_html)):  # fmt: skip
+    for what, name, write in (
+        ("bench JSON", "bench.json", write_json),
+        ("bench CSV", "bench.csv", write_csv),
+        ("accuracy-vs-latency plot", "bench.png", write_plot),
+        ("HTML report", "bench.html", write_html),
+    ):
         result.files[what] = write(result.bench, folder / name)
     return f"JSON, CSV, PNG and HTML in {folder}"
 

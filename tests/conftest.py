@@ -48,10 +48,17 @@ def sample_checkpoint(tmp_path_factory) -> Path:
     from edgeseg.train import TrainConfig, fit
 
     cfg = TrainConfig(
-        arch="lraspp_mobilenet_v3_small", data="sample", epochs=1, batch_size=4, size=SIZE,
-        limit_train_batches=2, limit_val_batches=1, workers=0, progress=False,
+        arch="lraspp_mobilenet_v3_small",
+        data="sample",
+        epochs=1,
+        batch_size=4,
+        size=SIZE,
+        limit_train_batches=2,
+        limit_val_batches=1,
+        workers=0,
+        progress=False,
         out=tmp_path_factory.mktemp("ckpt"),
-    )  # fmt: skip
+    )
     return fit(cfg).best_path
 
 

@@ -19,8 +19,20 @@ FAST = ["--workers", "0", "--quiet"]
 
 
 def test_quickstart_learns_the_sample(tmp_path, capsys) -> None:
-    args = ["quickstart", "--out", str(tmp_path), "--epochs", "2", "--size", "64x80",
-            "--distill-epochs", "1", "--skip-export", "--skip-bench", *FAST]  # fmt: skip
+    args = [
+        "quickstart",
+        "--out",
+        str(tmp_path),
+        "--epochs",
+        "2",
+        "--size",
+        "64x80",
+        "--distill-epochs",
+        "1",
+        "--skip-export",
+        "--skip-bench",
+        *FAST,
+    ]
     code = main(args)
     out = capsys.readouterr().out
     assert code == 0, out
@@ -41,9 +53,28 @@ def test_quickstart_learns_the_sample(tmp_path, capsys) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("EDGESEG_SLOW"), reason="~50 s CPU: set EDGESEG_SLOW=1")
 def test_quickstart_runs_the_whole_chain(tmp_path, capsys) -> None:
-    args = ["quickstart", "--out", str(tmp_path), "--epochs", "1", "--distill-epochs", "1",
-            "--size", "64x80", "--limit-train-batches", "2", "--targets", "onnx",
-            "--quantize", "none,int8", "--runs", "2", "--warmup", "1", *FAST]  # fmt: skip
+    args = [
+        "quickstart",
+        "--out",
+        str(tmp_path),
+        "--epochs",
+        "1",
+        "--distill-epochs",
+        "1",
+        "--size",
+        "64x80",
+        "--limit-train-batches",
+        "2",
+        "--targets",
+        "onnx",
+        "--quantize",
+        "none,int8",
+        "--runs",
+        "2",
+        "--warmup",
+        "1",
+        *FAST,
+    ]
     code = main(args)
     out = capsys.readouterr().out
     assert code == 0, out
@@ -96,12 +127,14 @@ def test_quickstart_runs_the_whole_chain(tmp_path, capsys) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["--targets", "torchscript", "--quantize", "int8"],
-         "error: torchscript does not support --quantize int8"),
+        (
+            ["--targets", "torchscript", "--quantize", "int8"],
+            "error: torchscript does not support --quantize int8",
+        ),
         (["--quantize", "none,int4"], "error: --quantize: Unknown mode 'int4'. Did you mean"),
         (["--student-arch", "lraspp_mobilenet_v3_smal"], "error: Unknown model"),
     ],
-)  # fmt: skip
+)
 def test_impossible_settings_fail_before_training(tmp_path, capsys, options, message) -> None:
     code = main(["quickstart", "--out", str(tmp_path / "qs"), *options, *FAST])
     err = capsys.readouterr().err.strip()

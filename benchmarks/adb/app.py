@@ -96,14 +96,25 @@ class App(Runner):
                 with contextlib.suppress(EdgesegError):
                     adb.shell(f"rm -rf {shlex.quote(stage)} {shlex.quote(out_dir)}", timeout=30)
         result = RunResult(
-            str(artifact), self.name, spec.device, status=status["status"],
-            reason=status["reason"], file_bytes=artifact.stat().st_size,
+            str(artifact),
+            self.name,
+            spec.device,
+            status=status["status"],
+            reason=status["reason"],
+            file_bytes=artifact.stat().st_size,
             quantization=meta.get("quantization"),
-        )  # fmt: skip
-        result.extra = {"device": info.as_dict(), "run_id": run_id, "command": command,
-                        "threads": spec.threads, "delegate": spec.delegate, "temps_c": [temp],
-                        "cooldown_s": round(gate.waited_s, 1) if gate else 0.0,
-                        "notes": notes(spec), **status.get("extra", {})}  # fmt: skip
+        )
+        result.extra = {
+            "device": info.as_dict(),
+            "run_id": run_id,
+            "command": command,
+            "threads": spec.threads,
+            "delegate": spec.delegate,
+            "temps_c": [temp],
+            "cooldown_s": round(gate.waited_s, 1) if gate else 0.0,
+            "notes": notes(spec),
+            **status.get("extra", {}),
+        }
         if pulled is not None:
             fill_from_bench(result, pulled, evalset, artifact, meta)
         return result
@@ -172,10 +183,13 @@ def am_command(artifact: Path, spec: BenchSpec, stage: str, run_id: str, images:
     """The exact ``am start`` line of BENCH_MODE.md (absolute model path: no name clashes)."""
     delegate = app_delegate(artifact, spec.delegate)
     extras = [
-        ("--es", "model", f"{stage}/{artifact.name}"), ("--ei", "warmup", str(spec.warmup)),
-        ("--ei", "runs", str(spec.runs)), ("--es", "delegate", delegate),
-        ("--ei", "threads", str(spec.threads)), ("--es", "run_id", run_id),
-    ]  # fmt: skip
+        ("--es", "model", f"{stage}/{artifact.name}"),
+        ("--ei", "warmup", str(spec.warmup)),
+        ("--ei", "runs", str(spec.runs)),
+        ("--es", "delegate", delegate),
+        ("--ei", "threads", str(spec.threads)),
+        ("--es", "run_id", run_id),
+    ]
     if images:
         extras.append(("--es", "images", f"{stage}/images"))
     words = ["am", "start", "-n", BENCH_ACTIVITY]
@@ -242,8 +256,12 @@ def crashed(adb: Adb) -> dict[str, Any]:
         f"the app crashed natively on {adb.serial} (status.json stuck at 'running', process "
         f"gone); see `adb -s {adb.serial} logcat -b crash`"
     )
-    return {"status": "failed", "reason": reason, "pull": False,
-            "extra": {"crash_log": lines[-10:]}}  # fmt: skip
+    return {
+        "status": "failed",
+        "reason": reason,
+        "pull": False,
+        "extra": {"crash_log": lines[-10:]},
+    }
 
 
 def stopped(adb: Adb, why: str) -> dict[str, Any]:
@@ -274,10 +292,13 @@ def fill_from_bench(
     if result.status == "ok" and bench.get("status") != "ok":
         result.status, result.reason = "failed", str(bench.get("reason", "result.json: failed"))
     if bench.get("model_bytes") not in (None, result.file_bytes):
-        result.status, result.reason = "failed", (
-            f"the phone's copy of {artifact.name} is {bench['model_bytes']} bytes, the "
-            f"artifact {result.file_bytes}: the push was corrupted, run again"
-        )  # fmt: skip
+        result.status, result.reason = (
+            "failed",
+            (
+                f"the phone's copy of {artifact.name} is {bench['model_bytes']} bytes, the "
+                f"artifact {result.file_bytes}: the push was corrupted, run again"
+            ),
+        )
     if result.status == "failed":
         result.reason = f"the app on {result.device}: {result.reason}"
     latency = bench.get("latency_ms")
@@ -288,10 +309,13 @@ def fill_from_bench(
     result.peak_rss_mb = peak / 1024 if peak else None
     result.quantization = bench.get("sidecar_quantization", result.quantization)
     result.extra.update(
-        pulled=str(folder), app_device=bench.get("device"), runtime=bench.get("runtime"),
+        pulled=str(folder),
+        app_device=bench.get("device"),
+        runtime=bench.get("runtime"),
         memory={k: bench.get(k) for k in ("memory_before_load", "memory_after_runs")},
-        samples_ms=bench.get("samples_ms"), preprocess_ms_mean=bench.get("preprocess_ms_mean"),
+        samples_ms=bench.get("samples_ms"),
+        preprocess_ms_mean=bench.get("preprocess_ms_mean"),
         postprocess_ms_mean=bench.get("postprocess_ms_mean"),
-    )  # fmt: skip
+    )
     if result.status == "ok" and evalset is not None:
         fill_accuracy(result, bench.get("masks", []), evalset, artifact, meta)

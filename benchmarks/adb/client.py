@@ -99,9 +99,13 @@ class Adb:
         limit = self.timeout if timeout is None else timeout
         try:
             return subprocess.run(
-                cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
+                cmd,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
                 timeout=limit,
-            )  # fmt: skip
+            )
         except subprocess.TimeoutExpired as exc:
             where = f" on {self.serial}" if self.serial else ""
             raise AdbError(
@@ -181,8 +185,9 @@ class Adb:
         proc = self._run(["install", "-r", str(apk)], timeout)
         self._raise_if_adb_failed(proc, "install")
         if proc.returncode != 0 or "Success" not in proc.stdout:
-            raise AdbError(f"adb install {Path(apk).name} failed on {self.serial}: "
-                           f"{_last_line(proc)}")  # fmt: skip
+            raise AdbError(
+                f"adb install {Path(apk).name} failed on {self.serial}: {_last_line(proc)}"
+            )
 
 
 def _last_line(proc: subprocess.CompletedProcess) -> str:

@@ -83,8 +83,9 @@ def parse_tflite(text: str) -> ToolTimings:
             raise ParseError("no 'Inference timings in us' line in benchmark_model output")
         warm, init, mean = (float(g) / 1000 for g in old.groups())
         first = None
-    t = ToolTimings("tflite-benchmark_model", mean, init_ms=init, first_ms=first,
-                    warmup_mean_ms=warm)  # fmt: skip
+    t = ToolTimings(
+        "tflite-benchmark_model", mean, init_ms=init, first_ms=first, warmup_mean_ms=warm
+    )
     counts = re.findall(r"count=\d+ .*", text)
     if counts:
         values = dict(re.findall(rf"(\w+)=({NUM})", counts[-1]))

@@ -29,8 +29,11 @@ _CLASSIC_DELEGATES = {
     "nnapi": ["--use_nnapi=true"],
     "none": ["--use_xnnpack=false"],
 }
-_LITERT_DELEGATES = {"xnnpack": ["--use_cpu=true"], "none": ["--use_cpu=true"],
-                     "gpu": ["--use_gpu=true"]}  # fmt: skip
+_LITERT_DELEGATES = {
+    "xnnpack": ["--use_cpu=true"],
+    "none": ["--use_cpu=true"],
+    "gpu": ["--use_gpu=true"],
+}
 
 
 @register_runner
@@ -50,10 +53,15 @@ class AdbTflite(AdbRunner):
             tool = binary.rsplit("/", 1)[-1]
             raise BenchError(f"{tool} has no '{spec.delegate}' delegate (use: {', '.join(table)})")
         return [
-            binary, f"--graph={model}", f"--num_threads={spec.threads}",
-            f"--warmup_runs={spec.warmup}", f"--num_runs={spec.runs}",
-            "--min_secs=0", "--warmup_min_secs=0", *table[spec.delegate],
-        ]  # fmt: skip
+            binary,
+            f"--graph={model}",
+            f"--num_threads={spec.threads}",
+            f"--warmup_runs={spec.warmup}",
+            f"--num_runs={spec.runs}",
+            "--min_secs=0",
+            "--warmup_min_secs=0",
+            *table[spec.delegate],
+        ]
 
     def parse(self, text: str, spec: BenchSpec) -> ToolTimings:
         return parse_tflite(text)
@@ -72,9 +80,11 @@ class AdbExecutorch(AdbRunner):
 
     def tool_args(self, binary: str, model: str, spec: BenchSpec) -> list[str]:
         return [
-            binary, f"--model_path={model}", f"--num_executions={spec.warmup + spec.runs}",
+            binary,
+            f"--model_path={model}",
+            f"--num_executions={spec.warmup + spec.runs}",
             f"--cpu_threads={spec.threads}",
-        ]  # fmt: skip
+        ]
 
     def parse(self, text: str, spec: BenchSpec) -> ToolTimings:
         return split_warmup(parse_executor_runner(text), spec.warmup)
@@ -91,11 +101,19 @@ def split_warmup(t: ToolTimings, warmup: int) -> ToolTimings:
     warm, timed = t.samples_ms[:warmup], t.samples_ms[warmup:]
     stats = LatencyStats.from_samples(timed)
     return ToolTimings(
-        t.format, stats.mean_ms, runs=stats.runs, min_ms=stats.min_ms, max_ms=stats.max_ms,
-        std_ms=stats.std_ms, median_ms=stats.median_ms, p90_ms=stats.p90_ms, init_ms=t.init_ms,
-        first_ms=t.samples_ms[0], warmup_mean_ms=statistics.fmean(warm) if warm else None,
+        t.format,
+        stats.mean_ms,
+        runs=stats.runs,
+        min_ms=stats.min_ms,
+        max_ms=stats.max_ms,
+        std_ms=stats.std_ms,
+        median_ms=stats.median_ms,
+        p90_ms=stats.p90_ms,
+        init_ms=t.init_ms,
+        first_ms=t.samples_ms[0],
+        warmup_mean_ms=statistics.fmean(warm) if warm else None,
         samples_ms=timed,
-    )  # fmt: skip
+    )
 
 
 @register_runner
@@ -111,8 +129,19 @@ class AdbOnnxruntime(AdbRunner):
 
     def tool_args(self, binary: str, model: str, spec: BenchSpec) -> list[str]:
         provider = "nnapi" if spec.delegate == "nnapi" else "cpu"
-        return [binary, "-e", provider, "-m", "times", "-r", str(spec.runs),
-                "-x", str(spec.threads), "-I", model]  # fmt: skip
+        return [
+            binary,
+            "-e",
+            provider,
+            "-m",
+            "times",
+            "-r",
+            str(spec.runs),
+            "-x",
+            str(spec.threads),
+            "-I",
+            model,
+        ]
 
     def parse(self, text: str, spec: BenchSpec) -> ToolTimings:
         return parse_onnxruntime_perf(text)

@@ -87,17 +87,28 @@ class AdbRunner(Runner):
         finally:
             _cleanup(adb)
         result = RunResult(
-            str(artifact), self.name, spec.device, file_bytes=artifact.stat().st_size,
+            str(artifact),
+            self.name,
+            spec.device,
+            file_bytes=artifact.stat().st_size,
             quantization=meta.get("quantization"),
-        )  # fmt: skip
+        )
         fill_result(result, repeats)
         result.extra = {
-            "device": info.as_dict(), "tool": binary.name, "format": repeats[0].format,
-            "command": command, "raw_output": [str(p) for p in logs],
-            "repeats": [r.as_dict() for r in repeats], "spread": spread(repeats),
-            "temps_c": temps, "cooldown_s": round(cooldown, 1), "taskset": spec.taskset,
-            "threads": spec.threads, "delegate": spec.delegate, "notes": self.notes(spec),
-        }  # fmt: skip
+            "device": info.as_dict(),
+            "tool": binary.name,
+            "format": repeats[0].format,
+            "command": command,
+            "raw_output": [str(p) for p in logs],
+            "repeats": [r.as_dict() for r in repeats],
+            "spread": spread(repeats),
+            "temps_c": temps,
+            "cooldown_s": round(cooldown, 1),
+            "taskset": spec.taskset,
+            "threads": spec.threads,
+            "delegate": spec.delegate,
+            "notes": self.notes(spec),
+        }
         return result
 
     def command(self, binary: str, model: str, spec: BenchSpec) -> str:
@@ -186,8 +197,9 @@ def pool(repeats: list[ToolTimings]) -> LatencyStats:
         return LatencyStats.from_samples([s for r in repeats for s in r.samples_ms])
     if len(repeats) == 1:
         r = repeats[0]
-        return LatencyStats(r.runs or 0, r.mean_ms, r.median_ms, r.p90_ms, r.min_ms, r.max_ms,
-                            r.std_ms)  # fmt: skip
+        return LatencyStats(
+            r.runs or 0, r.mean_ms, r.median_ms, r.p90_ms, r.min_ms, r.max_ms, r.std_ms
+        )
     counts = [r.runs or 0 for r in repeats]
     total = sum(counts)
     means = [r.mean_ms for r in repeats]
@@ -199,9 +211,14 @@ def pool(repeats: list[ToolTimings]) -> LatencyStats:
     mins = [r.min_ms for r in repeats if r.min_ms is not None]
     maxs = [r.max_ms for r in repeats if r.max_ms is not None]
     return LatencyStats(
-        total, mean, None, None, min(mins) if len(mins) == len(repeats) else None,
-        max(maxs) if len(maxs) == len(repeats) else None, std,
-    )  # fmt: skip
+        total,
+        mean,
+        None,
+        None,
+        min(mins) if len(mins) == len(repeats) else None,
+        max(maxs) if len(maxs) == len(repeats) else None,
+        std,
+    )
 
 
 def spread(repeats: list[ToolTimings]) -> dict:

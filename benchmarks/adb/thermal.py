@@ -61,8 +61,9 @@ def wait_until_cool(
     start = time.monotonic()
     temp = device_temp_c(adb)
     if temp is None:
-        raise BenchError(f"{adb.serial}: no readable battery or thermal-zone temperature; "
-                         "run without --max-temp")  # fmt: skip
+        raise BenchError(
+            f"{adb.serial}: no readable battery or thermal-zone temperature; run without --max-temp"
+        )
     first = temp
     with progress_bar(enabled=sys.stderr.isatty() and temp >= max_c) as bar:
         task = bar.add_task(f"cooling {adb.serial}", total=None, info="")

@@ -7,6 +7,15 @@ from benchmarks.report.records import CSV_COLUMNS, SCHEMA, report_dict, write_cs
 from benchmarks.report.table import bench_notes, bench_table
 
 __all__ = [
-    "CSV_COLUMNS", "SCHEMA", "bench_notes", "bench_table", "plot_png", "render_html", "report_dict",
-    "write_csv", "write_html", "write_json", "write_plot",
-]  # fmt: skip
+    "CSV_COLUMNS",
+    "SCHEMA",
+    "bench_notes",
+    "bench_table",
+    "plot_png",
+    "render_html",
+    "report_dict",
+    "write_csv",
+    "write_html",
+    "write_json",
+    "write_plot",
+]

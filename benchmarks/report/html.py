@@ -65,8 +65,10 @@ def _overlays(records: list[dict], per_row: int = 3) -> str:
             if Path(path).is_file():
                 src = _png(Path(path).read_bytes())
                 caption = f"{record['name']} ({record['runner']}) — {Path(path).name}"
-                figures.append(f"<figure><img class='ov' src='{src}'>"
-                               f"<figcaption>{_e(caption)}</figcaption></figure>")  # fmt: skip
+                figures.append(
+                    f"<figure><img class='ov' src='{src}'>"
+                    f"<figcaption>{_e(caption)}</figcaption></figure>"
+                )
     return "".join(figures)
 
 

@@ -30,8 +30,9 @@ def plot_png(report: BenchReport) -> bytes:
         x = r.one_thread_cpu_ms if cpu_clock else (r.latency.median_ms or r.latency.mean_ms)
         where = "" if r.device == "host" else f", {r.device}"
         label = f"{i}. {Path(r.artifact).name} ({r.runner}{where})"
-        ax.scatter([x], [y], s=45, color=f"C{(i - 1) % 10}", marker=_marker(r), zorder=3,
-                   label=label)  # fmt: skip
+        ax.scatter(
+            [x], [y], s=45, color=f"C{(i - 1) % 10}", marker=_marker(r), zorder=3, label=label
+        )
         ax.annotate(str(i), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
     ax.set_xscale("log")
     clock = "thread CPU ms" if cpu_clock else "median ms"

@@ -49,24 +49,52 @@ from edgeseg.utils import atomic_path
 
 SCHEMA = "edgeseg-bench/1"
 CSV_COLUMNS = (
-    "name", "runner", "device", "status", "quantization", "file_mb", "load_ms", "first_ms",
-    "mean_ms", "median_ms", "p90_ms", "min_ms", "std_ms", "runs", "peak_rss_mb", "miou",
-    "images", "macs", "gmacs_per_s", "fraction_of_peak", "reason", "artifact",
-)  # fmt: skip
+    "name",
+    "runner",
+    "device",
+    "status",
+    "quantization",
+    "file_mb",
+    "load_ms",
+    "first_ms",
+    "mean_ms",
+    "median_ms",
+    "p90_ms",
+    "min_ms",
+    "std_ms",
+    "runs",
+    "peak_rss_mb",
+    "miou",
+    "images",
+    "macs",
+    "gmacs_per_s",
+    "fraction_of_peak",
+    "reason",
+    "artifact",
+)
 
 
 def report_dict(report: BenchReport) -> dict:
     o = report.options
     settings = {
-        "warmup": o.spec.warmup, "runs": o.spec.runs, "threads": o.spec.threads,
-        "devices": list(o.devices), "runner": o.runner, "data": o.job.data,
-        "split": o.job.split, "images": o.job.images, "class_map": o.job.class_map,
-    }  # fmt: skip
+        "warmup": o.spec.warmup,
+        "runs": o.spec.runs,
+        "threads": o.spec.threads,
+        "devices": list(o.devices),
+        "runner": o.runner,
+        "data": o.job.data,
+        "split": o.job.split,
+        "images": o.job.images,
+        "class_map": o.job.class_map,
+    }
     return {
-        "schema": SCHEMA, "created": report.created, "host": report.host, "settings": settings,
+        "schema": SCHEMA,
+        "created": report.created,
+        "host": report.host,
+        "settings": settings,
         "roofline": report.peak.as_dict() if report.peak else None,
         "records": [{"name": Path(r.artifact).name, **r.as_dict()} for r in report.results],
-    }  # fmt: skip
+    }
 
 
 def write_json(report: BenchReport, path: Path) -> Path:
@@ -81,14 +109,29 @@ def flat_row(record: dict) -> dict:
     roof = (record.get("extra") or {}).get("roofline") or {}
     size = record.get("file_bytes")
     row = {
-        **{k: record.get(k) for k in ("name", "runner", "device", "status", "quantization",
-                                       "load_ms", "first_ms", "peak_rss_mb", "miou", "images",
-                                       "reason", "artifact")},
+        **{
+            k: record.get(k)
+            for k in (
+                "name",
+                "runner",
+                "device",
+                "status",
+                "quantization",
+                "load_ms",
+                "first_ms",
+                "peak_rss_mb",
+                "miou",
+                "images",
+                "reason",
+                "artifact",
+            )
+        },
         **{k: lat.get(k) for k in ("mean_ms", "median_ms", "p90_ms", "min_ms", "std_ms", "runs")},
         "file_mb": size / 1e6 if size is not None else None,
         "macs": (record.get("extra") or {}).get("macs"),
-        "gmacs_per_s": roof.get("gmacs_per_s"), "fraction_of_peak": roof.get("fraction_of_peak"),
-    }  # fmt: skip
+        "gmacs_per_s": roof.get("gmacs_per_s"),
+        "fraction_of_peak": roof.get("fraction_of_peak"),
+    }
     return {k: row[k] for k in CSV_COLUMNS}
 
 

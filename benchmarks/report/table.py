@@ -16,29 +16,54 @@ def bench_table(report: BenchReport) -> Table:
     data = report_dict(report)
     roofline = report.peak is not None
     s = report.options.spec
-    table = Table(title=f"edgeseg bench — {s.threads} thread(s), {s.warmup} warm-up + {s.runs} "
-                        "timed runs; times in ms, RSS and size in MB, mIoU in %",
-                  box=box.SIMPLE_HEAD, pad_edge=False)  # fmt: skip
+    table = Table(
+        title=f"edgeseg bench — {s.threads} thread(s), {s.warmup} warm-up + {s.runs} "
+        "timed runs; times in ms, RSS and size in MB, mIoU in %",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     phones = any(r["device"] != "host" for r in data["records"])
-    columns = ["", "artifact", "runner", *(["device"] if phones else []), "quant", "MB",
-               "load", "median", "p90", "std", "RSS", "mIoU"]  # fmt: skip
+    columns = [
+        "",
+        "artifact",
+        "runner",
+        *(["device"] if phones else []),
+        "quant",
+        "MB",
+        "load",
+        "median",
+        "p90",
+        "std",
+        "RSS",
+        "mIoU",
+    ]
     columns += ["GMAC/s", "%peak"] if roofline else []
     for c in columns:
         wide = c == "artifact"  # the only column that may wrap: numbers never do
         table.add_column(
-            c, justify="left" if c in ("artifact", "") else "right", overflow="fold",
-            no_wrap=not wide, min_width=20 if wide else None,
-        )  # fmt: skip
+            c,
+            justify="left" if c in ("artifact", "") else "right",
+            overflow="fold",
+            no_wrap=not wide,
+            min_width=20 if wide else None,
+        )
     for i, record in enumerate(data["records"], 1):
         row = flat_row(record)
         mark = _ICONS.get(row["status"], row["status"])
         cells = [
             mark if row["status"] == "ok" and not _note(record) else f"{mark}{i}",
-            escape(row["name"]), row["runner"], *([row["device"]] if phones else []),
-            row["quantization"] or "—", _num(row["file_mb"], 2), _num(row["load_ms"], 1),
-            _num(row["median_ms"], 2), _num(row["p90_ms"], 2), _num(row["std_ms"], 2),
-            _num(row["peak_rss_mb"], 0), _pct(row["miou"]),
-        ]  # fmt: skip
+            escape(row["name"]),
+            row["runner"],
+            *([row["device"]] if phones else []),
+            row["quantization"] or "—",
+            _num(row["file_mb"], 2),
+            _num(row["load_ms"], 1),
+            _num(row["median_ms"], 2),
+            _num(row["p90_ms"], 2),
+            _num(row["std_ms"], 2),
+            _num(row["peak_rss_mb"], 0),
+            _pct(row["miou"]),
+        ]
         if roofline:
             cells += [_num(row["gmacs_per_s"], 1), _pct(row["fraction_of_peak"])]
         table.add_row(*cells)

@@ -19,9 +19,21 @@ from benchmarks.runners.host import HostRunner, Session, TensorInfo, read_magic
 
 _IDENT = re.compile(rb"ET\d\d")
 # ScalarType: the pybindings report it as an int (6) or an enum (ScalarType.Float)
-_DTYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16", 6: "float32",
-           "Byte": "uint8", "Char": "int8", "Int": "int32", "Long": "int64", "Float": "float32",
-           "Half": "float16"}  # fmt: skip
+_DTYPES = {
+    0: "uint8",
+    1: "int8",
+    2: "int16",
+    3: "int32",
+    4: "int64",
+    5: "float16",
+    6: "float32",
+    "Byte": "uint8",
+    "Char": "int8",
+    "Int": "int32",
+    "Long": "int64",
+    "Float": "float32",
+    "Half": "float16",
+}
 
 
 @register_runner
@@ -50,8 +62,10 @@ class Executorch(HostRunner):
         program = Runtime.get().load_program(artifact)
         meta = program.metadata("forward")
         if meta.num_inputs() != 1:
-            raise BenchError(f"{artifact.name} takes {meta.num_inputs()} inputs; edgeseg benches "
-                             "one-image models (one input)")  # fmt: skip
+            raise BenchError(
+                f"{artifact.name} takes {meta.num_inputs()} inputs; edgeseg benches "
+                "one-image models (one input)"
+            )
         method = program.load_method("forward")
         import torch
 
@@ -59,8 +73,9 @@ class Executorch(HostRunner):
             return method.execute([torch.from_numpy(x)])[0].numpy()
 
         out = meta.output_tensor_meta(0) if meta.num_outputs() else None
-        return Session(run, _info(meta.input_tensor_meta(0)), _info(out) if out else None,
-                       handle=method)  # fmt: skip
+        return Session(
+            run, _info(meta.input_tensor_meta(0)), _info(out) if out else None, handle=method
+        )
 
 
 def _header_problem(head: bytes, size: int) -> str:

@@ -16,9 +16,13 @@ from benchmarks.base import BenchError, register_runner
 from benchmarks.runners.host import HostRunner, Session, TensorInfo
 
 _DTYPES = {
-    "tensor(float)": "float32", "tensor(uint8)": "uint8", "tensor(int8)": "int8",
-    "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(float16)": "float16",
-}  # fmt: skip
+    "tensor(float)": "float32",
+    "tensor(uint8)": "uint8",
+    "tensor(int8)": "int8",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(float16)": "float16",
+}
 
 
 @register_runner
@@ -43,8 +47,10 @@ class Onnxruntime(HostRunner):
         session = ort.InferenceSession(str(artifact), options, providers=["CPUExecutionProvider"])
         inputs, output = session.get_inputs(), session.get_outputs()[0]
         if len(inputs) != 1:
-            raise BenchError(f"{artifact.name} has {len(inputs)} inputs; edgeseg benches "
-                             "one-image models (one input)")  # fmt: skip
+            raise BenchError(
+                f"{artifact.name} has {len(inputs)} inputs; edgeseg benches "
+                "one-image models (one input)"
+            )
         name = inputs[0].name
 
         def run(x: np.ndarray) -> np.ndarray:
@@ -57,8 +63,10 @@ class Onnxruntime(HostRunner):
         import onnx
 
         model = onnx.shape_inference.infer_shapes(onnx.load(str(artifact)))
-        shapes = {v.name: _dims(v) for v in [*model.graph.value_info, *model.graph.input,
-                                              *model.graph.output]}  # fmt: skip
+        shapes = {
+            v.name: _dims(v)
+            for v in [*model.graph.value_info, *model.graph.input, *model.graph.output]
+        }
         shapes.update({t.name: tuple(t.dims) for t in model.graph.initializer})
         return sum(_node_macs(n, shapes) for n in model.graph.node)
 

@@ -39,12 +39,19 @@ class Pytorch(HostRunner):
             raise BenchError(str(exc)) from exc
         h, w = (int(v) for v in meta.input_size)
         sidecar = {
-            "arch": meta.arch, "classes": list(meta.classes),
-            "palette": [list(c) for c in meta.palette], "input_size": [h, w], "layout": "NCHW",
-            "mean": list(meta.mean), "std": list(meta.std), "input_dtype": "float32",
-            "output": "logits", "output_dtype": "float32", "quantization": "fp32",
+            "arch": meta.arch,
+            "classes": list(meta.classes),
+            "palette": [list(c) for c in meta.palette],
+            "input_size": [h, w],
+            "layout": "NCHW",
+            "mean": list(meta.mean),
+            "std": list(meta.std),
+            "input_dtype": "float32",
+            "output": "logits",
+            "output_dtype": "float32",
+            "quantization": "fp32",
             "source_sha256": file_sha256(artifact),  # what its exports record: rows pair up
-        }  # fmt: skip
+        }
         shape = (1, 3, h, w)
         return Session(torch_fn(model), TensorInfo(shape, "float32"), meta=sidecar, handle=model)
 

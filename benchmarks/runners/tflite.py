@@ -37,8 +37,10 @@ class Tflite(HostRunner):
         interpreter = _interpreter(artifact, threads, delegates=True)
         inp, out = interpreter.get_input_details(), interpreter.get_output_details()
         if len(inp) != 1:
-            raise BenchError(f"{artifact.name} has {len(inp)} inputs; edgeseg benches one-image "
-                             "models (one input)")  # fmt: skip
+            raise BenchError(
+                f"{artifact.name} has {len(inp)} inputs; edgeseg benches one-image "
+                "models (one input)"
+            )
         i_index, o_index = inp[0]["index"], out[0]["index"]
 
         def run(x: np.ndarray) -> np.ndarray:
@@ -46,18 +48,23 @@ class Tflite(HostRunner):
             interpreter.invoke()
             return interpreter.get_tensor(o_index).copy()
 
-        return Session(run, _info(inp[0]), _info(out[0]), quantization=_label(interpreter),
-                       handle=interpreter)  # fmt: skip
+        return Session(
+            run, _info(inp[0]), _info(out[0]), quantization=_label(interpreter), handle=interpreter
+        )
 
     def count_macs(self, artifact: Path, session: Session) -> int | None:
         interpreter = _interpreter(artifact, 1, delegates=False)
-        shapes = {t["index"]: tuple(int(d) for d in t["shape"])
-                  for t in interpreter.get_tensor_details()}  # fmt: skip
+        shapes = {
+            t["index"]: tuple(int(d) for d in t["shape"]) for t in interpreter.get_tensor_details()
+        }
         total = 0
         for op in interpreter._get_ops_details():  # the Interpreter's only per-op view
             ins, outs = [int(i) for i in op["inputs"]], [int(o) for o in op["outputs"]]
-            total += _op_macs(op["op_name"], [shapes.get(i, ()) for i in ins],
-                              shapes.get(outs[0], ()) if outs else ())  # fmt: skip
+            total += _op_macs(
+                op["op_name"],
+                [shapes.get(i, ()) for i in ins],
+                shapes.get(outs[0], ()) if outs else (),
+            )
         return total
 
 
@@ -80,10 +87,12 @@ def _op_macs(op: str, inputs: list[tuple[int, ...]], out: tuple[int, ...]) -> in
 def _interpreter(artifact: Path, threads: int, delegates: bool):
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    resolver = (OpResolverType.AUTO if delegates
-                else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)  # fmt: skip
-    interpreter = Interpreter(model_path=str(artifact), num_threads=threads,
-                              experimental_op_resolver_type=resolver)  # fmt: skip
+    resolver = (
+        OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    )
+    interpreter = Interpreter(
+        model_path=str(artifact), num_threads=threads, experimental_op_resolver_type=resolver
+    )
     interpreter.allocate_tensors()
     return interpreter
 

@@ -53,8 +53,10 @@ class Torchscript(HostRunner):
         meta = json.loads(extra[EXTRA]) if extra[EXTRA] else None
         size = (meta or {}).get("input_size")
         if not size:
-            raise BenchError(f"{artifact.name} carries no input size (no sidecar, no embedded "
-                             "edgeseg.json); re-export it with edgeseg export")  # fmt: skip
+            raise BenchError(
+                f"{artifact.name} carries no input size (no sidecar, no embedded "
+                "edgeseg.json); re-export it with edgeseg export"
+            )
         shape = (1, 3, int(size[0]), int(size[1]))
         dtype = "uint8" if meta.get("input_dtype") == "uint8" else "float32"
         return Session(torch_fn(module), TensorInfo(shape, dtype), meta=meta, handle=module)

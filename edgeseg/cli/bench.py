@@ -34,8 +34,9 @@ def bench(
     threads: Annotated[int, _opt("Inference threads")] = 1,
     warmup: Annotated[int, _opt("Untimed warm-up runs")] = 3,
     runs: Annotated[int, _opt("Timed runs")] = 20,
-    runner: Annotated[Text, _opt("tflite | executorch | onnxruntime | app | … (default: "
-                                 "by file type)")] = None,
+    runner: Annotated[
+        Text, _opt("tflite | executorch | onnxruntime | app | … (default: by file type)")
+    ] = None,
     runner_path: Annotated[Text, _opt("Phones: the tool binary, or a folder of them")] = None,
     delegate: Annotated[str, _opt("Phones, TFLite: xnnpack | gpu | nnapi | none")] = "xnnpack",
     json_out: Annotated[Path_, _opt("Write the JSON report here", "--json")] = None,
@@ -45,7 +46,7 @@ def bench(
     roofline: Annotated[bool, _opt("Measure peak GEMM; report MACs, GMAC/s, % of peak")] = False,
     timeout: Annotated[float, _opt("Seconds per host artifact before it is stopped")] = 1800.0,
     quiet: QuietOpt = False,
-) -> None:  # fmt: skip
+) -> None:
     """Benchmark ARTIFACTS: load time, latency stats, peak RSS, size and (with --data) mIoU."""
     from benchmarks.base import BenchSpec
     from benchmarks.bench import BenchOptions, run_bench
@@ -64,13 +65,24 @@ def bench(
         raise ConfigError("--threads, --runs and --images must be ≥ 1 and --warmup ≥ 0")
     overlay_dir = report.with_name(report.stem + "_overlays") if report and data else None
     job = MeasureJob(
-        data=data, split=split, images=images, class_map=str(class_map) if class_map else None,
+        data=data,
+        split=split,
+        images=images,
+        class_map=str(class_map) if class_map else None,
         feed=FeedOptions(parse_triple(mean, "--mean"), parse_triple(std, "--std"), classes),
-        overlays=3 if overlay_dir else 0, overlay_dir=str(overlay_dir) if overlay_dir else None,
+        overlays=3 if overlay_dir else 0,
+        overlay_dir=str(overlay_dir) if overlay_dir else None,
         macs=roofline,
-    )  # fmt: skip
-    spec = BenchSpec(warmup=warmup, runs=runs, threads=threads, runner_path=runner_path,
-                     delegate=delegate, data=data, eval_images=images or 16)  # fmt: skip
+    )
+    spec = BenchSpec(
+        warmup=warmup,
+        runs=runs,
+        threads=threads,
+        runner_path=runner_path,
+        delegate=delegate,
+        data=data,
+        eval_images=images or 16,
+    )
     options = BenchOptions(spec, job, tuple(device), runner, roofline, timeout, not quiet)
     result = run_bench([str(a) for a in artifacts], options)
     console.print(bench_table(result))
@@ -79,11 +91,17 @@ def bench(
     if result.peak:
         p = result.peak
         int8 = f"{p.int8_gmacs:.1f}" if p.int8_gmacs else "—"
-        console.print(f"peak GEMM ({p.size}³, {p.threads} thread(s)): fp32 {p.fp32_gmacs:.1f} "
-                      f"GMAC/s, int8 {int8} GMAC/s ({p.int8_method})")  # fmt: skip
+        console.print(
+            f"peak GEMM ({p.size}³, {p.threads} thread(s)): fp32 {p.fp32_gmacs:.1f} "
+            f"GMAC/s, int8 {int8} GMAC/s ({p.int8_method})"
+        )
     if data:
         console.print("mIoU: labels resized (nearest) to each artifact's input size")
-    for path, write in ((json_out, write_json), (csv_out, write_csv), (plot, write_plot),
-                        (report, write_html)):  # fmt: skip
+    for path, write in (
+        (json_out, write_json),
+        (csv_out, write_csv),
+        (plot, write_plot),
+        (report, write_html),
+    ):
         if path:
             console.print(f"wrote {write(result, path)}")

@@ -36,7 +36,7 @@ def distill(
             help="Teacher: best.pt | ARCH:TAG | model.tflite/.onnx/.pte | "
             "foreground:SPEC | tta:SPEC | owlsam:PATH"
         ),
-    ],  # fmt: skip
+    ],
     data: DataOpt = "sample",
     loss: Annotated[
         Optional[list[str]],
@@ -44,7 +44,7 @@ def distill(
             help="NAME[:k=v,…], repeatable: ce iou kd warmup "
             "feature affinity fsi cwd (default: ce kd)"
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     class_map: Annotated[
         Optional[str], Opt(help="JSON {teacher class: student class|null}")
     ] = None,
@@ -84,22 +84,43 @@ def distill(
 ) -> None:
     """Distil TEACHER into ARCH; writes OUT/best.pt, OUT/last.pt and OUT/history.jsonl."""
     cfg = DistillConfig(
-        arch=arch, data=data, out=out, epochs=epochs, batch_size=batch_size, lr=lr,
-        weight_decay=weight_decay, optimizer=optimizer, schedule=schedule,
-        warmup_epochs=warmup_epochs, size=parse_size(size), class_weights=class_weights,
-        aux_weight=aux_weight, bn_momentum=bn_momentum, weights=weights,
+        arch=arch,
+        data=data,
+        out=out,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        optimizer=optimizer,
+        schedule=schedule,
+        warmup_epochs=warmup_epochs,
+        size=parse_size(size),
+        class_weights=class_weights,
+        aux_weight=aux_weight,
+        bn_momentum=bn_momentum,
+        weights=weights,
         backbone_weights=backbone_weights,
-        workers=workers, seed=seed, resume=resume, device=device,
-        limit_train_batches=limit_train_batches, limit_val_batches=limit_val_batches,
-        progress=not quiet, teacher=teacher, losses=tuple(loss or DEFAULT_LOSSES),
-        class_map=class_map, teacher_classes=teacher_classes,
+        workers=workers,
+        seed=seed,
+        resume=resume,
+        device=device,
+        limit_train_batches=limit_train_batches,
+        limit_val_batches=limit_val_batches,
+        progress=not quiet,
+        teacher=teacher,
+        losses=tuple(loss or DEFAULT_LOSSES),
+        class_map=class_map,
+        teacher_classes=teacher_classes,
         teacher_mean=parse_triple(teacher_mean, "--teacher-mean"),
         teacher_std=parse_triple(teacher_std, "--teacher-std"),
         teacher_size=parse_size(teacher_size),
-        teacher_layout=teacher_layout, teacher_options=tuple(teacher_option or ()),
+        teacher_layout=teacher_layout,
+        teacher_options=tuple(teacher_option or ()),
         background=tuple(b.strip() for b in (background or "").split(",") if b.strip()),
-        teacher_cache=teacher_cache, unlabeled=unlabeled, pseudo_threshold=pseudo_threshold,
-    )  # fmt: skip
+        teacher_cache=teacher_cache,
+        unlabeled=unlabeled,
+        pseudo_threshold=pseudo_threshold,
+    )
     result = run_distill(cfg)
     if not distributed.from_env().main:  # under torchrun, rank 0 reports
         return

@@ -107,10 +107,16 @@ def explain_table(outcomes: list[ExportOutcome]) -> Table:
 def outcome_table(outcomes: list[ExportOutcome]) -> Table:
     table = Table(title="edgeseg export")
     for name, justify in (
-        ("target", "left"), ("quant", "left"), ("file", "left"), ("size", "right"),
-        ("time", "right"), ("agree", "right"), ("max|Δ|", "right"), ("ΔmIoU", "right"),
+        ("target", "left"),
+        ("quant", "left"),
+        ("file", "left"),
+        ("size", "right"),
+        ("time", "right"),
+        ("agree", "right"),
+        ("max|Δ|", "right"),
+        ("ΔmIoU", "right"),
         ("parity", "left"),
-    ):  # fmt: skip
+    ):
         table.add_column(name, justify=justify)
     for o in outcomes:
         p, r = o.parity, o.result

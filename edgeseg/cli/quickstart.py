@@ -45,13 +45,23 @@ def quickstart(
     """Sample data → teacher → distilled student → every export fp32 + int8 → host bench →
     table, JSON, CSV, plot and HTML report. No network needed."""
     cfg = QuickstartConfig(
-        out=out, teacher=teacher_arch, student=student_arch, epochs=epochs,
-        distill_epochs=distill_epochs, size=parse_size(size), targets=targets,
+        out=out,
+        teacher=teacher_arch,
+        student=student_arch,
+        epochs=epochs,
+        distill_epochs=distill_epochs,
+        size=parse_size(size),
+        targets=targets,
         quantize=tuple(q.strip().lower() for q in quantize.split(",") if q.strip()),
-        runs=runs, warmup=warmup, threads=threads, export=not skip_export,
-        bench=not skip_bench, limit_train_batches=limit_train_batches,
-        workers=workers, progress=not quiet,
-    )  # fmt: skip
+        runs=runs,
+        warmup=warmup,
+        threads=threads,
+        export=not skip_export,
+        bench=not skip_bench,
+        limit_train_batches=limit_train_batches,
+        workers=workers,
+        progress=not quiet,
+    )
     result = run_quickstart(cfg, on_stage=_print_stage)
     if result.exports:
         console.print(outcome_table(result.exports))
@@ -62,8 +72,10 @@ def quickstart(
         for line in bench_notes(result.bench):
             console.print(escape(line), highlight=False)
     teacher, student = result.evals["teacher"], result.evals["student"]
-    console.print(f"val mIoU: teacher {100 * teacher.metrics.miou:.1f}, "
-                  f"student {100 * student.metrics.miou:.1f}")  # fmt: skip
+    console.print(
+        f"val mIoU: teacher {100 * teacher.metrics.miou:.1f}, "
+        f"student {100 * student.metrics.miou:.1f}"
+    )
     for what, path in result.files.items():
         console.print(f"{what}: {escape(str(path))}", highlight=False)
     wall, cpu = result.seconds

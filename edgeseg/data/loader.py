@@ -32,9 +32,13 @@ class _SeededSampler(Sampler):
     with ``world_size > 1`` only this rank's share of that order."""
 
     def __init__(
-        self, size: int, shuffle: bool, generator: torch.Generator, rank: int = 0,
+        self,
+        size: int,
+        shuffle: bool,
+        generator: torch.Generator,
+        rank: int = 0,
         world_size: int = 1,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.size, self.shuffle, self.generator = size, shuffle, generator
         self.rank, self.world_size = rank, world_size
 

@@ -64,9 +64,12 @@ class SampleDataset(SegDataset):
         if min(size) < 16:
             raise ConfigError(f"Sample size {size} is too small; use at least 16x16")
         info = DatasetInfo(
-            name="sample", classes=SAMPLE_CLASSES, palette=SAMPLE_PALETTE, labeled=True,
+            name="sample",
+            classes=SAMPLE_CLASSES,
+            palette=SAMPLE_PALETTE,
+            labeled=True,
             spec="sample",
-        )  # fmt: skip
+        )
         super().__init__(info, transform)
         self.split = split
         self.size = (int(size[0]), int(size[1]))

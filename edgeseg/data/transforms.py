@@ -187,15 +187,17 @@ def train_transforms(
         raise ConfigError(f"Bad scale range {scale}: use (low, high) with 0 < low <= high")
     if not 0.0 <= hflip <= 1.0:
         raise ConfigError(f"Bad flip probability {hflip}: use a value in 0..1")
-    return Compose([
-        RandomScale(size, (float(scale[0]), float(scale[1]))),
-        PadIfSmaller(size),
-        RandomCrop(size),
-        RandomHorizontalFlip(hflip),
-        ToTensor(),
-        *([] if foreground is None else [ForegroundOnly(foreground)]),
-        _normalize(mean, std),
-    ])  # fmt: skip
+    return Compose(
+        [
+            RandomScale(size, (float(scale[0]), float(scale[1]))),
+            PadIfSmaller(size),
+            RandomCrop(size),
+            RandomHorizontalFlip(hflip),
+            ToTensor(),
+            *([] if foreground is None else [ForegroundOnly(foreground)]),
+            _normalize(mean, std),
+        ]
+    )
 
 
 def eval_transforms(

@@ -14,10 +14,28 @@ from edgeseg.data.registry import DataSpec, register_dataset
 from edgeseg.errors import DataError
 
 VOC_CLASSES = (
-    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
-    "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
-    "train", "tvmonitor",
-)  # fmt: skip
+    "background",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+)
 VOC_PALETTE = voc_colormap(len(VOC_CLASSES))
 _FORM = "voc:PATH, PATH = VOC2012/ or a folder holding VOC2012/ or VOCdevkit/VOC2012/"
 

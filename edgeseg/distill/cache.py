@@ -55,10 +55,12 @@ class TeacherCache:
     def __init__(self, folder: Path, size: tuple[int, int]) -> None:
         index = json.loads((folder / "index.json").read_text())
         self.size = size
-        self.logits = [np.load(folder / f"logits_{k:04d}.npy", mmap_mode="r")
-                       for k in range(index["shards"])]  # fmt: skip
-        self.valid = [np.load(folder / f"valid_{k:04d}.npy", mmap_mode="r")
-                      for k in range(index["shards"])]  # fmt: skip
+        self.logits = [
+            np.load(folder / f"logits_{k:04d}.npy", mmap_mode="r") for k in range(index["shards"])
+        ]
+        self.valid = [
+            np.load(folder / f"valid_{k:04d}.npy", mmap_mode="r") for k in range(index["shards"])
+        ]
 
     def item(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         shard, offset = divmod(index, SHARD)
@@ -105,9 +107,14 @@ def _signature(teacher: Teacher, class_map: ClassMap, dataset, size) -> dict[str
 
 
 def build_cache(
-    folder: str | Path, teacher: Teacher, class_map: ClassMap, raw_dataset, size: tuple[int, int],
-    batch_size: int = 8, progress: bool = True,
-) -> TeacherCache:  # fmt: skip
+    folder: str | Path,
+    teacher: Teacher,
+    class_map: ClassMap,
+    raw_dataset,
+    size: tuple[int, int],
+    batch_size: int = 8,
+    progress: bool = True,
+) -> TeacherCache:
     """Fill ``folder`` (unless it already holds this exact cache) and open it memory-mapped."""
     folder = Path(folder)
     signature = _signature(teacher, class_map, raw_dataset, size)

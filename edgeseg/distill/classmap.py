@@ -94,8 +94,11 @@ def resolve_class_map(
 def _extra_background(teacher: list[str], student: list[str]) -> ClassMap | None:
     """Student classes by name from a teacher that only adds background classes, else None."""
     names = [_norm(c) for c in student]
-    kept = [i for i, c in enumerate(teacher) if not (_norm(c) in BACKGROUND_NAMES
-                                                    and _norm(c) not in names)]  # fmt: skip
+    kept = [
+        i
+        for i, c in enumerate(teacher)
+        if not (_norm(c) in BACKGROUND_NAMES and _norm(c) not in names)
+    ]
     if len(kept) == len(teacher) or [_norm(teacher[i]) for i in kept] != names:
         return None
     return ClassMap(len(teacher), len(student), tuple((i,) for i in kept))

@@ -82,6 +82,9 @@ class DistillObjective(Objective):
 
     def info(self) -> str:
         parts = [f"{k} {v:.3f}" for k, v in self.last.items()]
-        parts += [f"λ {float(loss.kl_weight):.2f}" for loss in self.losses.values()
-                  if hasattr(loss, "kl_weight")]  # fmt: skip
+        parts += [
+            f"λ {float(loss.kl_weight):.2f}"
+            for loss in self.losses.values()
+            if hasattr(loss, "kl_weight")
+        ]
         return " ".join(parts)

@@ -55,10 +55,16 @@ HOLD_OUT_EVERY = 10
 def teacher_options(cfg: DistillConfig, classes: tuple[str, ...], device) -> TeacherOptions:
     extra = parse_teacher_options(cfg.teacher_options)
     return TeacherOptions(
-        classes=cfg.teacher_classes, mean=cfg.teacher_mean, std=cfg.teacher_std,
-        size=cfg.teacher_size, layout=cfg.teacher_layout, background=tuple(cfg.background),
-        student_classes=classes, extra=extra, device=device,
-    )  # fmt: skip
+        classes=cfg.teacher_classes,
+        mean=cfg.teacher_mean,
+        std=cfg.teacher_std,
+        size=cfg.teacher_size,
+        layout=cfg.teacher_layout,
+        background=tuple(cfg.background),
+        student_classes=classes,
+        extra=extra,
+        device=device,
+    )
 
 
 def _student_classes(cfg: DistillConfig, data: Data, teacher_classes) -> tuple[str, ...]:
@@ -85,8 +91,14 @@ def _unlabeled_data(cfg: DistillConfig) -> Data:
     train = [i for i in indices if i % HOLD_OUT_EVERY != 0] or list(indices)
     held = [i for i in indices if i % HOLD_OUT_EVERY == 0]
     val = build_dataset(spec, "val", eval_transforms(data.size, mean=data.mean, std=data.std))
-    return Data(data.train_raw, Subset(data.train_set, train), Subset(val, held), data.size,
-                data.mean, data.std)  # fmt: skip
+    return Data(
+        data.train_raw,
+        Subset(data.train_set, train),
+        Subset(val, held),
+        data.size,
+        data.mean,
+        data.std,
+    )
 
 
 def distill(cfg: DistillConfig) -> TrainResult:
@@ -105,20 +117,32 @@ def prepare_distill(cfg: DistillConfig) -> Run:
     class_map = resolve_class_map(teacher.classes, classes, cfg.class_map, teacher.num_classes)
     model = create_student(cfg, len(classes), device)
     objective = DistillObjective(
-        teacher, class_map, build_losses(cfg.losses, _loss_context(cfg, data, model, teacher,
-                                                                   classes, device)),
-        data.mean, data.std, labeled=cfg.unlabeled is None,
+        teacher,
+        class_map,
+        build_losses(cfg.losses, _loss_context(cfg, data, model, teacher, classes, device)),
+        data.mean,
+        data.std,
+        labeled=cfg.unlabeled is None,
         pseudo_threshold=cfg.pseudo_threshold,
-    )  # fmt: skip
+    )
     palette = data.train_raw.info.palette or voc_colormap(len(classes))
-    recipe = {**cfg.as_recipe(), "teacher_info": teacher.describe(),
-              "losses": describe_losses(objective.losses)}  # fmt: skip
+    recipe = {
+        **cfg.as_recipe(),
+        "teacher_info": teacher.describe(),
+        "losses": describe_losses(objective.losses),
+    }
     meta = CheckpointMeta(
-        arch=cfg.arch, num_classes=len(classes), classes=list(classes),
-        palette=[list(c) for c in palette[: len(classes)]], mean=data.mean, std=data.std,
-        input_size=list(data.size), dataset=cfg.unlabeled and f"images:{cfg.unlabeled}" or cfg.data,
-        recipe=recipe, aux_loss=has_aux_head(model),
-    )  # fmt: skip
+        arch=cfg.arch,
+        num_classes=len(classes),
+        classes=list(classes),
+        palette=[list(c) for c in palette[: len(classes)]],
+        mean=data.mean,
+        std=data.std,
+        input_size=list(data.size),
+        dataset=cfg.unlabeled and f"images:{cfg.unlabeled}" or cfg.data,
+        recipe=recipe,
+        aux_loss=has_aux_head(model),
+    )
     train_set = None
     if cfg.teacher_cache:
         if any(loss.needs_teacher_features for loss in objective.losses.values()):
@@ -127,9 +151,14 @@ def prepare_distill(cfg: DistillConfig) -> Run:
             )
         with distributed.main_first(dist):  # rank 0 fills it, the others open it
             objective.cache = build_cache(
-                cfg.teacher_cache, teacher, class_map, data.train_raw, data.size, cfg.batch_size,
+                cfg.teacher_cache,
+                teacher,
+                class_map,
+                data.train_raw,
+                data.size,
+                cfg.batch_size,
                 cfg.progress and dist.main,
-            )  # fmt: skip
+            )
         train_set = GeometryItems(data.train_set)
     run = make_run(cfg, device, model, data, objective, meta, train_set=train_set, dist=dist)
     if cfg.unlabeled:
@@ -145,10 +174,13 @@ def _loss_context(cfg, data: Data, model, teacher: Teacher, classes, device) -> 
         weights = compute_class_weights(data.train_raw, len(classes), method=cfg.class_weights)
         weights = weights.to(device)
     return LossContext(
-        num_classes=len(classes), student_channels=dict(model.feature_channels),
-        teacher_channels=dict(teacher.feature_channels), background=frozenset(background),
-        class_weights=weights, aux_weight=cfg.aux_weight,
-    )  # fmt: skip
+        num_classes=len(classes),
+        student_channels=dict(model.feature_channels),
+        teacher_channels=dict(teacher.feature_channels),
+        background=frozenset(background),
+        class_weights=weights,
+        aux_weight=cfg.aux_weight,
+    )
 
 
 @torch.no_grad()

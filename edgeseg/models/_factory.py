@@ -232,9 +232,11 @@ def load_full_state_dict(model: SegmentationModel, state: dict[str, Tensor], sou
     if head:
         logger.info(
             "%s: loaded '%s'; re-initialised %s for %d classes",
-            _arch(model), source, ", ".join(sorted({k.rsplit(".", 1)[0] for k in head})),
+            _arch(model),
+            source,
+            ", ".join(sorted({k.rsplit(".", 1)[0] for k in head})),
             model.num_classes,
-        )  # fmt: skip
+        )
 
 
 def load_backbone_state_dict(
@@ -270,10 +272,13 @@ def load_backbone_state_dict(
     if missing or unexpected or reshaped:
         problems = [
             f"{len(keys)} {what} ({_examples(keys)})"
-            for keys, what in ((missing, "missing"), (unexpected, "unexpected"),
-                               (reshaped, "with other shapes"))
+            for keys, what in (
+                (missing, "missing"),
+                (unexpected, "unexpected"),
+                (reshaped, "with other shapes"),
+            )
             if keys
-        ]  # fmt: skip
+        ]
         raise WeightsError(
             f"Backbone weights '{source}' do not fit '{_arch(model)}': {'; '.join(problems)}. "
             f"Pass ImageNet classification weights of {backbone}"
@@ -281,5 +286,8 @@ def load_backbone_state_dict(
     model.load_state_dict({**own, **mapped}, strict=True)
     logger.info(
         "%s: loaded %d backbone tensors from '%s' (%d classifier tensors skipped)",
-        _arch(model), len(mapped), source, skipped,
-    )  # fmt: skip
+        _arch(model),
+        len(mapped),
+        source,
+        skipped,
+    )

@@ -173,9 +173,14 @@ def deeplabv3_mobilenet_v3_large(num_classes: int = 21, aux_loss: bool | None = 
     aux = FCNHead(channels["low"], num_classes) if aux_loss is None or aux_loss else None
     head = DeepLabHead(channels["high"], num_classes)
     return DeepLabV3(
-        backbone, head, aux, num_classes=num_classes, aux_tap="low",
-        channels=channels, strides=strides,
-    )  # fmt: skip
+        backbone,
+        head,
+        aux,
+        num_classes=num_classes,
+        aux_tap="low",
+        channels=channels,
+        strides=strides,
+    )
 
 
 @register_model(

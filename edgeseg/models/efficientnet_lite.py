@@ -51,11 +51,17 @@ class MBConv(nn.Module):
             layers.append(ConvBnAct(cin, hidden, 1, norm_layer=_norm, act_layer=nn.ReLU6))
         layers.append(
             ConvBnAct(
-                hidden, hidden, kernel, conv_stride, groups=hidden, dilation=dilation,
-                norm_layer=_norm, act_layer=nn.ReLU6,
+                hidden,
+                hidden,
+                kernel,
+                conv_stride,
+                groups=hidden,
+                dilation=dilation,
+                norm_layer=_norm,
+                act_layer=nn.ReLU6,
                 conv_layer=Conv2dSame if conv_stride > 1 else nn.Conv2d,
             )
-        )  # fmt: skip
+        )
         layers.append(ConvBnAct(hidden, cout, 1, norm_layer=_norm, act_layer=None))
         self.block = nn.Sequential(*layers)
         self.use_res_connect = stride == 1 and cin == cout
@@ -86,9 +92,15 @@ class EfficientNetLite(nn.Module):
             dilation = 2 if dilated and stage >= last_strided else 1
             for i in range(repeats):
                 blocks.append(
-                    MBConv(cin if i == 0 else cout, cout, kernel, stride if i == 0 else 1,
-                           expand, dilation)
-                )  # fmt: skip
+                    MBConv(
+                        cin if i == 0 else cout,
+                        cout,
+                        kernel,
+                        stride if i == 0 else 1,
+                        expand,
+                        dilation,
+                    )
+                )
             self.stage_ends.append(len(blocks))  # index in features (the stem is 0)
         head = ConvBnAct(_LITE0[-1][5], 1280, 1, norm_layer=_norm, act_layer=nn.ReLU6)
         self.features = nn.Sequential(stem, *blocks, head)
@@ -132,8 +144,13 @@ def convert_lukemelas(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
     """
     blocks = {int(m.group(1)) for k in state_dict if (m := _BLOCK_KEY.fullmatch(k))}
     head = len(blocks) + 1
-    top = {"_conv_stem.": "features.0.0.", "_bn0.": "features.0.1.", "_fc.": "classifier.1.",
-           "_conv_head.": f"features.{head}.0.", "_bn1.": f"features.{head}.1."}  # fmt: skip
+    top = {
+        "_conv_stem.": "features.0.0.",
+        "_bn0.": "features.0.1.",
+        "_fc.": "classifier.1.",
+        "_conv_head.": f"features.{head}.0.",
+        "_bn1.": f"features.{head}.1.",
+    }
     out: dict[str, Tensor] = {}
     for key, value in state_dict.items():
         match = _BLOCK_KEY.fullmatch(key)

@@ -88,10 +88,13 @@ class MobileNetV2(nn.Module):
             for i in range(n):
                 features.append(
                     InvertedResidual(
-                        input_channel, output_channel, stride if i == 0 else 1, t,
+                        input_channel,
+                        output_channel,
+                        stride if i == 0 else 1,
+                        t,
                         previous_dilation if i == 0 else dilation,
                     )
-                )  # fmt: skip
+                )
                 input_channel = output_channel
         features.append(ConvBnAct(input_channel, self.last_channel, 1, act_layer=nn.ReLU6))
         self.features = nn.Sequential(*features)

@@ -58,10 +58,16 @@ class InvertedResidual(nn.Module):
         stride = 1 if cnf.dilation > 1 else cnf.stride
         layers.append(
             ConvBnAct(
-                cexp, cexp, cnf.kernel, stride, groups=cexp, dilation=cnf.dilation,
-                norm_layer=norm_layer, act_layer=act,
+                cexp,
+                cexp,
+                cnf.kernel,
+                stride,
+                groups=cexp,
+                dilation=cnf.dilation,
+                norm_layer=norm_layer,
+                act_layer=act,
             )
-        )  # fmt: skip
+        )
         if cnf.use_se:
             squeeze = make_divisible(cexp // 4, 8)
             layers.append(SqueezeExcitation(cexp, squeeze, scale_activation=nn.Hardsigmoid))

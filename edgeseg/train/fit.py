@@ -149,9 +149,15 @@ def steps_per_epoch(cfg: TrainConfig, train_set, world_size: int = 1) -> int:
 
 
 def make_run(
-    cfg: TrainConfig, device: torch.device, model: torch.nn.Module, data: Data,
-    objective: Objective, meta: CheckpointMeta, train_set: Any = None, dist: Dist | None = None,
-) -> Run:  # fmt: skip
+    cfg: TrainConfig,
+    device: torch.device,
+    model: torch.nn.Module,
+    data: Data,
+    objective: Objective,
+    meta: CheckpointMeta,
+    train_set: Any = None,
+    dist: Dist | None = None,
+) -> Run:
     """Optimiser over the model *and* the objective's own parameters, schedule, AMP scaler;
     under torchrun the two wrapped in one DDP module."""
     dist = dist or Dist()
@@ -162,17 +168,29 @@ def make_run(
     scheduler = build_scheduler(optimizer, cfg, steps)
     scaler = torch.amp.GradScaler("cuda") if (cfg.amp and device.type == "cuda") else None
     return Run(
-        cfg, device, model, train_set, data.val_set, objective, optimizer, scheduler, scaler, meta,
-        dist=dist, step=distributed.wrap(model, objective, dist, device),
-    )  # fmt: skip
+        cfg,
+        device,
+        model,
+        train_set,
+        data.val_set,
+        objective,
+        optimizer,
+        scheduler,
+        scaler,
+        meta,
+        dist=dist,
+        step=distributed.wrap(model, objective, dist, device),
+    )
 
 
 def create_student(cfg: TrainConfig, num_classes: int, device: torch.device) -> torch.nn.Module:
     """The model being trained (``edgeseg train``'s, or ``distill``'s student), on ``device``."""
     model = create_model(
-        cfg.arch, num_classes=num_classes, weights=cfg.weights,
+        cfg.arch,
+        num_classes=num_classes,
+        weights=cfg.weights,
         backbone_weights=cfg.backbone_weights,
-    ).to(device)  # fmt: skip
+    ).to(device)
     set_bn_momentum(model, cfg.bn_momentum)
     return model
 
@@ -189,11 +207,17 @@ def _prepare(cfg: TrainConfig) -> Run:
         class_weights = compute_class_weights(data.train_raw, num_classes, method=cfg.class_weights)
         class_weights = class_weights.to(device)
     meta = CheckpointMeta(
-        arch=cfg.arch, num_classes=num_classes, classes=list(info.classes),
-        palette=[list(c) for c in info.palette], mean=data.mean, std=data.std,
-        input_size=list(data.size), dataset=cfg.data, recipe=cfg.as_recipe(),
+        arch=cfg.arch,
+        num_classes=num_classes,
+        classes=list(info.classes),
+        palette=[list(c) for c in info.palette],
+        mean=data.mean,
+        std=data.std,
+        input_size=list(data.size),
+        dataset=cfg.data,
+        recipe=cfg.as_recipe(),
         aux_loss=has_aux_head(model),
-    )  # fmt: skip
+    )
     objective = SupervisedObjective(class_weights, cfg.aux_weight)
     return make_run(cfg, device, model, data, objective, meta, dist=dist)
 
@@ -203,16 +227,30 @@ def _train_epoch(run: Run, epoch: int) -> dict[str, Any]:
     frozen = epoch < cfg.freeze_backbone_until
     set_backbone_frozen(run.model, frozen)
     loader = build_dataloader(
-        run.train_set, cfg.batch_size, shuffle=True, workers=cfg.workers,
-        seed=cfg.seed * 1000 + epoch, drop_last=True, rank=dist.rank, world_size=dist.world_size,
-    )  # fmt: skip
+        run.train_set,
+        cfg.batch_size,
+        shuffle=True,
+        workers=cfg.workers,
+        seed=cfg.seed * 1000 + epoch,
+        drop_last=True,
+        rank=dist.rank,
+        world_size=dist.world_size,
+    )
     started = time.perf_counter()
     loss = train_one_epoch(
-        run.model, loader, run.optimizer, run.scheduler, run.device, run.objective,
-        frozen_backbone=frozen, scaler=run.scaler, limit=cfg.limit_train_batches,
-        progress=cfg.progress and dist.main, description=f"epoch {epoch + 1}/{cfg.epochs}",
+        run.model,
+        loader,
+        run.optimizer,
+        run.scheduler,
+        run.device,
+        run.objective,
+        frozen_backbone=frozen,
+        scaler=run.scaler,
+        limit=cfg.limit_train_batches,
+        progress=cfg.progress and dist.main,
+        description=f"epoch {epoch + 1}/{cfg.epochs}",
         step=run.step,
-    )  # fmt: skip
+    )
     distributed.sync_buffers(dist, run.model, run.objective)
     loss = distributed.mean_over_ranks(loss, dist, run.device)
     return {"epoch": epoch + 1, "loss": loss, "train_seconds": time.perf_counter() - started}
@@ -224,9 +262,15 @@ def _validate(run: Run) -> SegMetrics:
     cfg = run.cfg
     loader = build_dataloader(run.val_set, cfg.batch_size, shuffle=False, workers=cfg.workers)
     return evaluate(
-        run.model, loader, run.meta.num_classes, run.device, classes=run.meta.classes,
-        limit=cfg.limit_val_batches, progress=cfg.progress, description="  val",
-    )  # fmt: skip
+        run.model,
+        loader,
+        run.meta.num_classes,
+        run.device,
+        classes=run.meta.classes,
+        limit=cfg.limit_val_batches,
+        progress=cfg.progress,
+        description="  val",
+    )
 
 
 def fit(cfg: TrainConfig) -> TrainResult:

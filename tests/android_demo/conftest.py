@@ -25,7 +25,7 @@ def java_core(tmp_path_factory) -> Path:
     proc = subprocess.run(
         ["javac", "--release", "17", "-Xlint:all", "-Werror", "-d", str(out), *sources],
         capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
 

@@ -62,7 +62,7 @@ def synthetic_image(height: int = 90, width: int = 120, seed: int = 0) -> np.nda
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:height, 0:width]
     img = np.stack([x * 255 // max(width - 1, 1), y * 255 // max(height - 1, 1),
-                    ((x // 7 + y // 5) % 2) * 255], axis=-1)  # fmt: skip
+                    ((x // 7 + y // 5) % 2) * 255], axis=-1)
     img = img + rng.integers(-20, 21, size=img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)
 
@@ -99,7 +99,7 @@ class GoldenWriter:
         return name
 
     def case(self, case_id: str, model_file: str, meta: dict, image_name: str,
-             image: np.ndarray, output: np.ndarray, opacity: float) -> dict:  # fmt: skip
+             image: np.ndarray, output: np.ndarray, opacity: float) -> dict:
         """Python computes input, mask and overlay; the files hold what Java must reproduce."""
         c = contract.parse_meta(meta, f"{model_file}.json")
         x = contract.preprocess(image, c)
@@ -115,12 +115,12 @@ class GoldenWriter:
             "image_height": height, "input_shape": list(x.shape), "input_dtype": x.dtype.name,
             "output_shape": list(output.shape), "output_dtype": output.dtype.name,
             "opacity": opacity, **{k: f"{case_id}.{k}.bin" for k in files},
-        }  # fmt: skip
+        }
         self.cases.append(row)
         return {"input": x, "mask": mask, "overlay": over}
 
     def bad_case(self, case_id: str, model_file: str, meta: dict | str | None, expect: list[str],
-                 stage: str = "load", shape=None, dtype=None) -> None:  # fmt: skip
+                 stage: str = "load", shape=None, dtype=None) -> None:
         if meta is not None:
             text = meta if isinstance(meta, str) else json.dumps(meta)
             (self.root / f"{model_file}.json").write_text(text)
@@ -150,7 +150,7 @@ def option_cases(writer: GoldenWriter, images: dict[str, np.ndarray]) -> None:
         c = contract.parse_meta(meta)
         name = next(names)
         writer.case(case_id, case_id + next(suffixes), meta, name, images[name],
-                    synthetic_output(c, rng), next(opacities))  # fmt: skip
+                    synthetic_output(c, rng), next(opacities))
 
 
 def load_rgb(path: Path) -> np.ndarray:
@@ -177,12 +177,12 @@ BAD_SIDECARS = [
         "quant-scale-zero",
         {"input_dtype": "int8", "input_quantization": {"scale": 0, "zero_point": 0}},
         "input_quantization must be {scale > 0, zero_point integer}",
-    ),  # fmt: skip
+    ),
     (
         "quant-zp-range",
         {"input_dtype": "int8", "input_quantization": {"scale": 0.1, "zero_point": 200}},
         "input_quantization.zero_point 200 is outside int8",
-    ),  # fmt: skip
+    ),
     ("input-float16", {"input_dtype": "float16"}, "input_dtype must be one of"),
     ("output-probs", {"output": "probs"}, "output must be one of"),
     ("logits-float16", {"output_dtype": "float16"}, "output_dtype must be one of"),
@@ -210,14 +210,14 @@ def foreign_tflite_meta(path: Path, interpreter) -> dict | None:
         "arch": path.stem, "classes": list(VOC_CLASSES),
         "palette": [list(c) for c in VOC_PALETTE], "input_size": [h, w], "layout": "NHWC",
         "quantization": "fp32", "target": "tflite",
-    }  # fmt: skip
+    }
     if inp["dtype"] == np.float32:  # floe/backscrub deeplabv3_257: (x - 127.5) / 127.5
         return {**meta, "mean": [0.5] * 3, "std": [0.5] * 3, "input_dtype": "float32",
-                "output": "logits", "output_dtype": "float32"}  # fmt: skip
+                "output": "logits", "output_dtype": "float32"}
     out = interpreter.get_output_details()[0]  # Coral: uint8 pixels in, int64 class ids out
     return {**meta, "mean": "in-graph", "std": "in-graph", "input_dtype": "uint8",
             "output": "mask", "output_dtype": np.dtype(out["dtype"]).name,
-            "quantization": "int8"}  # fmt: skip
+            "quantization": "int8"}
 
 
 def run_tflite(interpreter, x: np.ndarray) -> np.ndarray:
@@ -231,4 +231,4 @@ def tensor_io(interpreter) -> tuple[tuple, str, tuple, str]:
     """The real (input shape, dtype, output shape, dtype) a TFLite file declares."""
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     return (tuple(int(d) for d in inp["shape"]), np.dtype(inp["dtype"]).name,
-            tuple(int(d) for d in out["shape"]), np.dtype(out["dtype"]).name)  # fmt: skip
+            tuple(int(d) for d in out["shape"]), np.dtype(out["dtype"]).name)

@@ -71,7 +71,7 @@ def _real_tflite_cases(writer: golden.GoldenWriter, request, image: np.ndarray) 
             in_dtype,
         )
         writer.bad_case(f"real-{path.stem}-output", f"wrong-{path.name}", wrong,
-                        ["the model's output is"], "output", (1, 9, 9), out_dtype)  # fmt: skip
+                        ["the model's output is"], "output", (1, 9, 9), out_dtype)
         ids.append(f"real-{path.stem}")
     return ids
 
@@ -88,11 +88,11 @@ def _bad_cases(writer: golden.GoldenWriter) -> None:
     writer.bad_case("no-sidecar", "lonely.tflite", None, ["lonely.tflite.json", "edgeseg export"])
     writer.bad_case("coreml", "m.mlpackage", good, ["'.mlpackage'", ".tflite, .pte, .onnx"])
     writer.bad_case("input-nhwc", "shape.onnx", good, ["[1, 64, 80, 3] float32", "layout"],
-                    "input", (1, 64, 80, 3), "float32")  # fmt: skip
+                    "input", (1, 64, 80, 3), "float32")
     writer.bad_case("input-dtype", "shape.onnx", good, ["uint8"], "input", (1, 3, 64, 80),
-                    "uint8")  # fmt: skip
+                    "uint8")
     writer.bad_case("output-classes", "shape.onnx", good, ["[1, 21, 64, 80]", "classes"],
-                    "output", (1, 21, 64, 80), "float32")  # fmt: skip
+                    "output", (1, 21, 64, 80), "float32")
 
 
 def test_golden_vectors_match_java(java_core, tmp_path, request) -> None:
@@ -104,7 +104,7 @@ def test_golden_vectors_match_java(java_core, tmp_path, request) -> None:
     bench_ids = [writer.cases[0]["id"], writer.cases[-1]["id"]]
     samples = [12.5, 11.0, 13.25, 40.0, 11.5, 12.0, 12.75]
     writer.write_manifest({"dir": "bench", "cases": bench_ids, "samples_ms": samples,
-                           "model": "golden.onnx"})  # fmt: skip
+                           "model": "golden.onnx"})
 
     proc = run_java(java_core, "GoldenTests", str(writer.root))
     found = outcomes(proc.stdout)

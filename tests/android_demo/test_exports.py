@@ -22,7 +22,7 @@ SIZE = (64, 80)
 METADATA_JAVA = CORE_SRC / "main/java/dev/edgeseg/core/ModelMetadata.java"
 # first string argument of the accessors ModelMetadata reads the sidecar through
 READ_CALL = re.compile(r"\b(?:has|get|string|optString|choice|list|object|norm|quant)"
-                       r"\(\s*(?:f,\s*)?\"([a-z_]+)\"")  # fmt: skip
+                       r"\(\s*(?:f,\s*)?\"([a-z_]+)\"")
 SLOW = pytest.mark.skipif(not os.environ.get("EDGESEG_SLOW"), reason="slow: set EDGESEG_SLOW=1")
 
 
@@ -37,7 +37,7 @@ def checkpoint(tmp_path_factory):
     meta = CheckpointMeta(
         arch, len(CAMVID_CLASSES), list(CAMVID_CLASSES), [list(c) for c in CAMVID_PALETTE],
         [0.485, 0.456, 0.406], [0.229, 0.224, 0.225], list(SIZE), dataset="sample",
-    )  # fmt: skip
+    )
     out = tmp_path_factory.mktemp("android_ckpt")
     return save_checkpoint(out / "best.pt", create_model(arch, num_classes=11), meta)
 
@@ -106,7 +106,7 @@ def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request) -> N
 
     read = set(READ_CALL.findall(METADATA_JAVA.read_text()))
     core = {"classes", "palette", "input_size", "layout", "mean", "std", "input_dtype",
-            "input_quantization", "scale", "zero_point", "output", "output_dtype"}  # fmt: skip
+            "input_quantization", "scale", "zero_point", "output", "output_dtype"}
     assert core <= read, f"the scan missed keys the reader must read: {core - read}"
     meta = load_checkpoint(checkpoint).meta
     written: set[str] = set()
@@ -134,7 +134,7 @@ def test_real_export_sidecar_has_every_key_artifact_metadata_gives(onnx_fp32, ch
 
     written = contract.read_sidecar(onnx_fp32)
     expected = artifact_metadata(load_checkpoint(checkpoint).meta, ExportSpec(size=SIZE),
-                                 checkpoint)  # fmt: skip
+                                 checkpoint)
     assert set(expected) <= set(written)
     expected.pop("quantization")  # the export replaces "none" with its honest label ("fp32")
     assert {k: written[k] for k in expected} == expected and written["quantization"] == "fp32"

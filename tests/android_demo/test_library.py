@@ -93,7 +93,7 @@ def test_cli_add_list_and_errors(app, tmp_path, capsys) -> None:
     assert main(["android-demo", "list", "--app", str(app), "--json"]) == 0
     assert [r["file"] for r in json.loads(capsys.readouterr().out)] == ["m_fp32.pte"]
     code = main(["android-demo", "add", str(_artifact(tmp_path, "x.onnx", sidecar=False)),
-                 "--app", str(app)])  # fmt: skip
+                 "--app", str(app)])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: x.onnx has no sidecar") and err.count("\n") == 1
 
@@ -110,7 +110,7 @@ def test_export_android_demo_adds_what_the_app_runs(app, tmp_path, capsys) -> No
     pytest.importorskip("onnxruntime")
     ckpt = _tiny_checkpoint(tmp_path)
     code = main(["export", str(ckpt), "--target", "torchscript,onnx", "--parity-images", "0",
-                 "--out", str(tmp_path / "out"), "--android-demo", str(app)])  # fmt: skip
+                 "--out", str(tmp_path / "out"), "--android-demo", str(app)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "android-demo: skipped lraspp_mobilenet_v3_small_fp32.pt" in out
@@ -121,7 +121,7 @@ def test_export_android_demo_adds_what_the_app_runs(app, tmp_path, capsys) -> No
 def test_export_android_demo_flag_without_path(tmp_path, capsys) -> None:
     """``--android-demo`` alone means this checkout's app; a TorchScript file is only skipped."""
     code = main(["export", str(_tiny_checkpoint(tmp_path)), "--target", "torchscript",
-                 "--parity-images", "0", "--out", str(tmp_path / "out"), "--android-demo"])  # fmt: skip
+                 "--parity-images", "0", "--out", str(tmp_path / "out"), "--android-demo"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "android-demo: skipped lraspp_mobilenet_v3_small_fp32.pt (the app runs .tflite" in out
@@ -133,5 +133,5 @@ def _tiny_checkpoint(tmp_path):
 
     arch = "lraspp_mobilenet_v3_small"
     meta = CheckpointMeta(arch, 2, ["bg", "fg"], [[0, 0, 0], [255, 0, 0]], [0.5] * 3, [0.25] * 3,
-                          [64, 80], dataset="sample")  # fmt: skip
+                          [64, 80], dataset="sample")
     return save_checkpoint(tmp_path / "best.pt", create_model(arch, num_classes=2), meta)

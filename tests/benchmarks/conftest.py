@@ -21,8 +21,11 @@ def exports(shared_export) -> dict[str, Path]:
     """{"onnx": fp32 .onnx, "onnx-int8": .onnx, "torchscript": .pt} with their sidecars: the
     session's shared exports, the same files the converter tests check."""
     found = {}
-    for name, target, quantize in (("onnx", "onnx", "none"), ("torchscript", "torchscript", "none"),
-                                   ("onnx-int8", "onnx", "int8")):  # fmt: skip
+    for name, target, quantize in (
+        ("onnx", "onnx", "none"),
+        ("torchscript", "torchscript", "none"),
+        ("onnx-int8", "onnx", "int8"),
+    ):
         outcome = shared_export(target, quantize)
         assert outcome.ok, outcome.parity.reason
         found[name] = outcome.result.path
@@ -43,10 +46,17 @@ def pte(tmp_path_factory) -> Path:
     example = (torch.zeros(1, 3, 32, 32),)
     path.write_bytes(to_edge(torch.export.export(model, example)).to_executorch().buffer)
     sidecar = {
-        "classes": ["a", "b", "c", "d"], "palette": [[0, 0, 0]] * 4, "input_size": [32, 32],
-        "layout": "NCHW", "mean": [0.5] * 3, "std": [0.25] * 3, "input_dtype": "float32",
-        "output": "logits", "output_dtype": "float32", "quantization": "fp32",
-    }  # fmt: skip
+        "classes": ["a", "b", "c", "d"],
+        "palette": [[0, 0, 0]] * 4,
+        "input_size": [32, 32],
+        "layout": "NCHW",
+        "mean": [0.5] * 3,
+        "std": [0.25] * 3,
+        "input_dtype": "float32",
+        "output": "logits",
+        "output_dtype": "float32",
+        "quantization": "fp32",
+    }
     path.with_name(path.name + ".json").write_text(json.dumps(sidecar))
     return path
 

@@ -11,12 +11,30 @@ from edgeseg.cli import main
 
 def test_bench_writes_every_report(exports, tmp_path, capsys) -> None:
     out = tmp_path / "out"
-    code = main([
-        "bench", str(exports["onnx"]), str(exports["torchscript"]), "--data", "sample",
-        "--images", "2", "--runs", "2", "--warmup", "0", "--quiet",
-        "--json", str(out / "b.json"), "--csv", str(out / "b.csv"),
-        "--plot", str(out / "b.png"), "--report", str(out / "b.html"),
-    ])  # fmt: skip
+    code = main(
+        [
+            "bench",
+            str(exports["onnx"]),
+            str(exports["torchscript"]),
+            "--data",
+            "sample",
+            "--images",
+            "2",
+            "--runs",
+            "2",
+            "--warmup",
+            "0",
+            "--quiet",
+            "--json",
+            str(out / "b.json"),
+            "--csv",
+            str(out / "b.csv"),
+            "--plot",
+            str(out / "b.png"),
+            "--report",
+            str(out / "b.html"),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0, text
     assert "edgeseg bench" in text and "onnxruntime" in text and "torchscript" in text
@@ -26,12 +44,15 @@ def test_bench_writes_every_report(exports, tmp_path, capsys) -> None:
     assert len(list((out / "b_overlays").rglob("*.png"))) == 4  # min(3, --images) each
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--runs", "0"], "--threads, --runs and --images must be"),
-    (["--mean", "1,2"], "--mean '1,2': give 3 numbers"),
-    (["--data", "nope:x"], "Unknown dataset kind 'nope'"),
-    (["--runner", "nope"], "no host runner 'nope'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--runs", "0"], "--threads, --runs and --images must be"),
+        (["--mean", "1,2"], "--mean '1,2': give 3 numbers"),
+        (["--data", "nope:x"], "Unknown dataset kind 'nope'"),
+        (["--runner", "nope"], "no host runner 'nope'"),
+    ],
+)
 def test_bad_input_is_one_line(exports, args, message, capsys) -> None:
     assert main(["bench", str(exports["onnx"]), "--quiet", *args]) == 2
     err = capsys.readouterr().err

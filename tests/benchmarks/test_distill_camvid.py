@@ -18,9 +18,16 @@ from benchmarks.distill_camvid import RECIPES, render_camvid, run_command, run_o
 def args(camvid_dir: Path, tmp_path: Path, monkeypatch) -> argparse.Namespace:
     monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
     return argparse.Namespace(
-        out=str(tmp_path / "runs"), student="lraspp_mobilenet_v3_small", size="180x240",
-        epochs=2, seed=0, teacher="t.pt", teacher_size="240x320", cache=True, teacher_option=[],
-    )  # fmt: skip
+        out=str(tmp_path / "runs"),
+        student="lraspp_mobilenet_v3_small",
+        size="180x240",
+        epochs=2,
+        seed=0,
+        teacher="t.pt",
+        teacher_size="240x320",
+        cache=True,
+        teacher_option=[],
+    )
 
 
 def test_only_logit_recipes_read_the_teacher_cache(args) -> None:
@@ -55,12 +62,32 @@ def test_a_finished_run_is_reused_only_for_the_same_command(tmp_path, monkeypatc
 def _section(gain: float) -> dict:
     per_class = {"Sky": 0.9, "Pole": None}
     scores = (("a_alone", 0.3), ("d", 0.3 + gain))
-    runs = [{"run": name, "command": "edgeseg …", "best_miou": miou, "best_epoch": 2,
-             "last_miou": miou, "epoch_seconds": 1.0, "wall_seconds": 60.0,
-             "per_class_iou": per_class} for name, miou in scores]  # fmt: skip
-    return {"command": "python -m …", "student": "s", "size": "180x240", "epochs": 2, "seed": 0,
-            "teacher": "t.pt", "teacher_size": None, "teacher_val_miou": 0.6, "runs": runs,
-            "best_kd_gain": gain, "target_gain": 0.03}  # fmt: skip
+    runs = [
+        {
+            "run": name,
+            "command": "edgeseg …",
+            "best_miou": miou,
+            "best_epoch": 2,
+            "last_miou": miou,
+            "epoch_seconds": 1.0,
+            "wall_seconds": 60.0,
+            "per_class_iou": per_class,
+        }
+        for name, miou in scores
+    ]
+    return {
+        "command": "python -m …",
+        "student": "s",
+        "size": "180x240",
+        "epochs": 2,
+        "seed": 0,
+        "teacher": "t.pt",
+        "teacher_size": None,
+        "teacher_val_miou": 0.6,
+        "runs": runs,
+        "best_kd_gain": gain,
+        "target_gain": 0.03,
+    }
 
 
 def test_the_verdict_follows_the_numbers() -> None:

@@ -8,10 +8,15 @@ from benchmarks.export_speed import _cpu_cell, _why_slower, summarize
 
 def row(runtime: str, requested: str, cpu_ms: float, mb: float, miou: float, export_s: float):
     return {
-        "file": f"m_{runtime}_{requested}", "runtime": runtime, "status": "ok",
-        "requested": requested, "cpu_ms": cpu_ms, "mb": mb, "miou": miou,
+        "file": f"m_{runtime}_{requested}",
+        "runtime": runtime,
+        "status": "ok",
+        "requested": requested,
+        "cpu_ms": cpu_ms,
+        "mb": mb,
+        "miou": miou,
         "export_cpu_s": export_s,
-    }  # fmt: skip
+    }
 
 
 def test_summary_compares_each_int8_with_its_own_runtime_and_the_best_fp32() -> None:
@@ -44,7 +49,10 @@ def test_a_latency_remeasure_is_named_with_its_command() -> None:
     from benchmarks.export_speed import _remeasured
 
     assert _remeasured({}) == []
-    again = {"command": "python -m benchmarks.export_speed --latency-only", "load_before": [0.1],
-             "load_after": [0.2]}  # fmt: skip
+    again = {
+        "command": "python -m benchmarks.export_speed --latency-only",
+        "load_before": [0.1],
+        "load_after": [0.2],
+    }
     (line,) = _remeasured({"latency_remeasured": again})
     assert "`python -m benchmarks.export_speed --latency-only`" in line and "[0.1]" in line

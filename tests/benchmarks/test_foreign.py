@@ -19,14 +19,21 @@ from benchmarks.runners.tflite import Tflite
 from edgeseg.contract import postprocess, preprocess
 
 SPEC = BenchSpec(warmup=0, runs=2)
-VOC_TO_CAMVID = {"person": "Pedestrian", "car": "Car", "bus": "Car", "bicycle": "Bicyclist",
-                 "motorbike": "Bicyclist"}  # fmt: skip
+VOC_TO_CAMVID = {
+    "person": "Pedestrian",
+    "car": "Car",
+    "bus": "Car",
+    "bicycle": "Bicyclist",
+    "motorbike": "Bicyclist",
+}
 
 
 @pytest.fixture(scope="module")
 def models(shared_dir):
-    return {n: shared_dir / "models" / f"{n}.tflite"
-            for n in ("deeplabv3_257_mv_gpu", "deeplabv3_mnv2_pascal_quant")}  # fmt: skip
+    return {
+        n: shared_dir / "models" / f"{n}.tflite"
+        for n in ("deeplabv3_257_mv_gpu", "deeplabv3_mnv2_pascal_quant")
+    }
 
 
 def test_latency_and_labels_from_tensors(models) -> None:
@@ -71,8 +78,9 @@ def test_voc_set_labelled_by_the_model_scores_100(models, camvid_dir, tmp_path) 
     voc = tmp_path / "VOC2012"
     for sub in ("JPEGImages", "SegmentationClass", "ImageSets/Segmentation"):
         (voc / sub).mkdir(parents=True)
-    image = np.asarray(Image.open(sorted((camvid_dir / "val").glob("*.png"))[0]).convert("RGB")
-                       .resize((513, 513)))  # fmt: skip
+    image = np.asarray(
+        Image.open(sorted((camvid_dir / "val").glob("*.png"))[0]).convert("RGB").resize((513, 513))
+    )
     Image.fromarray(image).save(voc / "JPEGImages" / "a.jpg", quality=100)
     image = np.asarray(Image.open(voc / "JPEGImages" / "a.jpg").convert("RGB"))
     session = Tflite().load(coral, 1)

@@ -52,8 +52,7 @@ def test_bad_files_become_rows_and_the_rest_still_runs(exports, pte, tmp_path) -
 
 
 def test_class_mismatch_is_a_row_with_the_fix(exports, camvid_dir) -> None:
-    options = BenchOptions(SPEC, MeasureJob(data=f"camvid:{camvid_dir}", images=1),
-                           progress=False)  # fmt: skip
+    options = BenchOptions(SPEC, MeasureJob(data=f"camvid:{camvid_dir}", images=1), progress=False)
     (row,) = run_bench([exports["onnx"]], options).results
     assert row.status == "failed"
     assert "predicts 5 classes" in row.reason and "has 11" in row.reason

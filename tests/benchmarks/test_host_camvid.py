@@ -13,8 +13,13 @@ from edgeseg.distill.classmap import resolve_class_map
 
 def rec(name: str, runner: str, quant: str, median: float | None, status: str = "ok") -> dict:
     latency = None if median is None else {"median_ms": median}
-    return {"name": name, "runner": runner, "quantization": quant, "status": status,
-            "latency": latency}  # fmt: skip
+    return {
+        "name": name,
+        "runner": runner,
+        "quantization": quant,
+        "status": status,
+        "latency": latency,
+    }
 
 
 def test_best_int8_over_best_fp32_leaves_out_the_checkpoint_and_failures() -> None:
@@ -28,8 +33,10 @@ def test_best_int8_over_best_fp32_leaves_out_the_checkpoint_and_failures() -> No
     ]
     s = summarize(records)
     assert (s["best_fp32"], s["best_int8"], s["best_int8_speedup"]) == (
-        "m_fp32.tflite", "m_int8.onnx", 1.6,
-    )  # fmt: skip
+        "m_fp32.tflite",
+        "m_int8.onnx",
+        1.6,
+    )
 
 
 def test_commands_are_real_edgeseg_invocations(tmp_path: Path, camvid_dir, monkeypatch) -> None:

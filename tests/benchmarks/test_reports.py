@@ -22,16 +22,32 @@ from benchmarks.report import (
 )
 from tests.benchmarks.conftest import random_file
 
-RECORD_KEYS = {"name", "artifact", "runner", "device", "status", "reason", "file_bytes",
-               "quantization", "load_ms", "first_ms", "latency", "peak_rss_mb", "miou",
-               "per_class_iou", "images", "extra"}  # fmt: skip
+RECORD_KEYS = {
+    "name",
+    "artifact",
+    "runner",
+    "device",
+    "status",
+    "reason",
+    "file_bytes",
+    "quantization",
+    "load_ms",
+    "first_ms",
+    "latency",
+    "peak_rss_mb",
+    "miou",
+    "per_class_iou",
+    "images",
+    "extra",
+}
 
 
 @pytest.fixture(scope="module")
 def report(exports, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
-    job = MeasureJob(data="sample", images=2, overlays=2, overlay_dir=str(tmp / "overlays"),
-                     macs=True)  # fmt: skip
+    job = MeasureJob(
+        data="sample", images=2, overlays=2, overlay_dir=str(tmp / "overlays"), macs=True
+    )
     options = BenchOptions(BenchSpec(warmup=0, runs=2), job, roofline=True, progress=False)
     return run_bench([exports["onnx"], random_file(tmp, "bad.tflite")], options)
 
@@ -43,8 +59,15 @@ def test_json_schema(report, tmp_path) -> None:
     assert data["roofline"]["fp32_gmacs"] > 0 and data["roofline"]["threads"] == 1
     ok, bad = data["records"]
     assert set(ok) == RECORD_KEYS and set(bad) == RECORD_KEYS
-    assert set(ok["latency"]) == {"runs", "mean_ms", "median_ms", "p90_ms", "min_ms", "max_ms",
-                                  "std_ms"}  # fmt: skip
+    assert set(ok["latency"]) == {
+        "runs",
+        "mean_ms",
+        "median_ms",
+        "p90_ms",
+        "min_ms",
+        "max_ms",
+        "std_ms",
+    }
     assert ok["status"] == "ok" and 0 <= ok["miou"] <= 1 and ok["images"] == 2
     assert set(ok["per_class_iou"]) == {"background", "disc", "box", "triangle", "ring"}
     roof = ok["extra"]["roofline"]

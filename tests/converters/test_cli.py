@@ -28,8 +28,17 @@ def assert_one_line(code: int, err: str, *needles: str) -> None:
 
 
 def test_json_rows(capsys, checkpoint, tmp_path) -> None:
-    code, out, err = run_cli(capsys, checkpoint, "--target", "torchscript", "--out", tmp_path,
-                             "--json", "--parity-images", "2")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        checkpoint,
+        "--target",
+        "torchscript",
+        "--out",
+        tmp_path,
+        "--json",
+        "--parity-images",
+        "2",
+    )
     assert code == 0, err
     (row,) = json.loads(out)
     assert row["target"] == "torchscript" and row["parity"]["status"] == "passed"
@@ -37,8 +46,9 @@ def test_json_rows(capsys, checkpoint, tmp_path) -> None:
 
 
 def test_table(capsys, checkpoint, tmp_path) -> None:
-    code, out, err = run_cli(capsys, checkpoint, "--target", "torchscript", "--out", tmp_path,
-                             "--parity-images", "1")  # fmt: skip
+    code, out, err = run_cli(
+        capsys, checkpoint, "--target", "torchscript", "--out", tmp_path, "--parity-images", "1"
+    )
     assert code == 0, err
     assert "lraspp_mobilenet_v3_small_fp32.pt" in out and "✅" in out
 
@@ -63,8 +73,16 @@ def test_not_an_edgeseg_checkpoint(capsys, tmp_path) -> None:
 def test_missing_calibration_data(capsys, checkpoint, tmp_path) -> None:
     pytest.importorskip("onnxruntime")
     missing = tmp_path / "nope"
-    code, _, err = run_cli(capsys, checkpoint, "--target", "onnx", "--quantize", "int8",
-                           "--calib-data", f"folder:{missing}")  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        checkpoint,
+        "--target",
+        "onnx",
+        "--quantize",
+        "int8",
+        "--calib-data",
+        f"folder:{missing}",
+    )
     assert_one_line(code, err, str(missing))
 
 
@@ -121,16 +139,30 @@ def test_absent_dataset_skips_parity_but_exports(checkpoint, tmp_path) -> None:
     assert "gone" in outcome.parity.reason
 
 
-def test_all_int8_records_unsupported_targets_and_explains(monkeypatch, capsys, checkpoint,
-                                                          tmp_path) -> None:  # fmt: skip
+def test_all_int8_records_unsupported_targets_and_explains(
+    monkeypatch, capsys, checkpoint, tmp_path
+) -> None:
     """``--target all --quantize int8 --explain --json``: the int8 target is exported and
     explained op by op; the one without int8 is a failed row with its reason, not an error."""
     pytest.importorskip("onnxruntime")
     registry = {k: _CONVERTERS[k] for k in ("onnx", "torchscript")}
     monkeypatch.setattr(converters.base, "_CONVERTERS", registry)
-    code, out, err = run_cli(capsys, checkpoint, "--target", "all", "--quantize", "int8",
-                             "--calib-images", "2", "--parity-images", "1", "--out", tmp_path,
-                             "--explain", "--json")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        checkpoint,
+        "--target",
+        "all",
+        "--quantize",
+        "int8",
+        "--calib-images",
+        "2",
+        "--parity-images",
+        "1",
+        "--out",
+        tmp_path,
+        "--explain",
+        "--json",
+    )
     assert code == 0, err
     by_name = {row["target"]: row for row in json.loads(out)}
     onnx, torchscript = by_name["onnx"], by_name["torchscript"]
@@ -141,7 +173,18 @@ def test_all_int8_records_unsupported_targets_and_explains(monkeypatch, capsys, 
     assert any(line.startswith(("float ops: ", "every compute op is int8")) for line in explain)
     assert torchscript["path"] is None and "ExecuTorch" in torchscript["parity"]["reason"]
     assert torchscript["explain"] == [f"not exported: {torchscript['parity']['reason']}"]
-    code = main(["export", str(checkpoint), "--target", "torchscript", "--out", str(tmp_path),
-                 "--parity-images", "1", "--explain"])  # fmt: skip
+    code = main(
+        [
+            "export",
+            str(checkpoint),
+            "--target",
+            "torchscript",
+            "--out",
+            str(tmp_path),
+            "--parity-images",
+            "1",
+            "--explain",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "--explain" in out and "nothing to explain" in out

@@ -14,10 +14,14 @@ from converters.int8prep import QMAX, prepare_for_int8
 def _net() -> nn.Module:
     torch.manual_seed(0)
     net = nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU6(),
-        nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False), nn.BatchNorm2d(8), nn.ReLU6(),
+        nn.Conv2d(3, 8, 3, padding=1, bias=False),
+        nn.BatchNorm2d(8),
+        nn.ReLU6(),
+        nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False),
+        nn.BatchNorm2d(8),
+        nn.ReLU6(),
         nn.Conv2d(8, 4, 1),
-    )  # fmt: skip
+    )
     for m in net.modules():  # BN statistics far from identity, as after training
         if isinstance(m, nn.BatchNorm2d):
             m.running_mean.uniform_(-1, 1)

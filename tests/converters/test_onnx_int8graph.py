@@ -47,8 +47,11 @@ def test_rewrite_is_exact_and_leaves_other_means_alone(tmp_path) -> None:
     proto = onnx.load(str(src))
     done = rewrite_for_qdq(proto)
     ops = Counter(n.op_type for n in proto.graph.node)
-    assert done == {"ReduceMean→GlobalAveragePool": 1, "HardSwish→Mul/Add/Clip": 1,
-                    "HardSigmoid→Mul/Add/Clip": 1}  # fmt: skip
+    assert done == {
+        "ReduceMean→GlobalAveragePool": 1,
+        "HardSwish→Mul/Add/Clip": 1,
+        "HardSigmoid→Mul/Add/Clip": 1,
+    }
     assert ops["ReduceMean"] == 1 and ops["GlobalAveragePool"] == 1  # the W-only mean is kept
     assert not ops["HardSwish"] and not ops["HardSigmoid"]
     onnx.checker.check_model(proto)
@@ -110,20 +113,25 @@ def test_output_tail_is_only_post_processing() -> None:
 
     def graph(*nodes):
         io = helper.make_tensor_value_info
-        return helper.make_graph(list(nodes), "g", [io("x", TensorProto.FLOAT, None)],
-                                 [io("y", TensorProto.INT64, None)])  # fmt: skip
+        return helper.make_graph(
+            list(nodes), "g", [io("x", TensorProto.FLOAT, None)], [io("y", TensorProto.INT64, None)]
+        )
 
     node = helper.make_node
-    tail = output_tail(graph(
-        node("Conv", ["x", "w"], ["c"], name="conv"),
-        node("Resize", ["c", "", "", "sizes"], ["r"], name="resize"),
-        node("ArgMax", ["r"], ["a"], name="argmax"),
-        node("Cast", ["a"], ["y"], name="cast", to=TensorProto.INT64),
-    ))  # fmt: skip
+    tail = output_tail(
+        graph(
+            node("Conv", ["x", "w"], ["c"], name="conv"),
+            node("Resize", ["c", "", "", "sizes"], ["r"], name="resize"),
+            node("ArgMax", ["r"], ["a"], name="argmax"),
+            node("Cast", ["a"], ["y"], name="cast", to=TensorProto.INT64),
+        )
+    )
     assert tail == {"resize", "argmax", "cast"}
-    branch = output_tail(graph(  # a Resize whose result also feeds compute is no tail
-        node("Resize", ["x", "", "", "sizes"], ["r"], name="resize"),
-        node("Conv", ["r", "w"], ["c"], name="conv"),
-        node("Add", ["c", "r"], ["y"], name="add"),
-    ))  # fmt: skip
+    branch = output_tail(
+        graph(  # a Resize whose result also feeds compute is no tail
+            node("Resize", ["x", "", "", "sizes"], ["r"], name="resize"),
+            node("Conv", ["r", "w"], ["c"], name="conv"),
+            node("Add", ["c", "r"], ["y"], name="add"),
+        )
+    )
     assert branch == set()

@@ -75,8 +75,9 @@ def test_tflite_nhwc_io_and_parity(checkpoint, tmp_path) -> None:
 
 
 def test_nhwc_refused_by_a_target_that_cannot(capsys, checkpoint, tmp_path) -> None:
-    code, _, err = run_cli(capsys, checkpoint, "--target", "onnx", "--layout", "nhwc",
-                           "--out", tmp_path)  # fmt: skip
+    code, _, err = run_cli(
+        capsys, checkpoint, "--target", "onnx", "--layout", "nhwc", "--out", tmp_path
+    )
     assert_one_line(code, err, "onnx", "--layout nhwc", "tflite")
     code, _, err = run_cli(capsys, checkpoint, "--target", "tflite", "--layout", "nchwx")
     assert_one_line(code, err, "layout", "nchwx")
@@ -106,8 +107,13 @@ def test_tflite_per_tensor_weight_scales(checkpoint, tmp_path) -> None:
     outcome = export_one(checkpoint, tmp_path, "tflite", "int8", per_channel=False)
     assert outcome.parity.agreement >= THRESHOLDS["int8"]
     tensors, _, _ = _tflite_tensors(outcome.result.path)
-    weights = [t for t in tensors if t["dtype"] == np.int8 and len(t["shape"]) == 4
-               and len(t["quantization_parameters"]["scales"]) > 0]  # fmt: skip
+    weights = [
+        t
+        for t in tensors
+        if t["dtype"] == np.int8
+        and len(t["shape"]) == 4
+        and len(t["quantization_parameters"]["scales"]) > 0
+    ]
     const = [t for t in weights if t["shape"][0] != 1 or t["name"].count("weight")]
     assert const and all(len(t["quantization_parameters"]["scales"]) == 1 for t in weights)
 

@@ -118,8 +118,9 @@ def test_coreml_falls_back_to_int8_weights_and_says_why(monkeypatch, checkpoint,
         raise RuntimeError("mixed uint8/int8 inputs at mul")
 
     monkeypatch.setattr(converters.coreml, "calibrate_w8a8", no_w8a8)
-    (outcome,) = export_checkpoint(checkpoint, "coreml", "int8", out=tmp_path, parity_images=2,
-                                   calib_images=2)  # fmt: skip
+    (outcome,) = export_checkpoint(
+        checkpoint, "coreml", "int8", out=tmp_path, parity_images=2, calib_images=2
+    )
     assert outcome.ok, outcome.parity.reason
     path = outcome.result.path
     assert path.is_dir() and path.name.endswith("_int8.mlpackage")

@@ -95,8 +95,10 @@ def test_ranks_split_one_seeded_order_and_augment_alike(augmented: SampleDataset
     """DDP: ranks take interleaved shares of the single-process order (16 items, 3 ranks: 15
     used, 5 each) and each item arrives augmented exactly as the single process gets it."""
     whole = list(build_dataloader(augmented, 1, shuffle=True, seed=5))
-    shares = [list(build_dataloader(augmented, 1, shuffle=True, seed=5, rank=r, world_size=3))
-              for r in range(3)]  # fmt: skip
+    shares = [
+        list(build_dataloader(augmented, 1, shuffle=True, seed=5, rank=r, world_size=3))
+        for r in range(3)
+    ]
     assert [len(share) for share in shares] == [5, 5, 5]
     for rank, share in enumerate(shares):
         for step, (images, masks) in enumerate(share):

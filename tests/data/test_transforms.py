@@ -109,9 +109,15 @@ def test_size_strings() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"size": None}, {"size": (0, 4)}, {"size": "big"}, {"size": (8, 8), "scale": (2.0, 1.0)},
-     {"size": (8, 8), "hflip": 1.5}, {"size": (8, 8), "std": (1.0, 0.0, 1.0)}],
-)  # fmt: skip
+    [
+        {"size": None},
+        {"size": (0, 4)},
+        {"size": "big"},
+        {"size": (8, 8), "scale": (2.0, 1.0)},
+        {"size": (8, 8), "hflip": 1.5},
+        {"size": (8, 8), "std": (1.0, 0.0, 1.0)},
+    ],
+)
 def test_bad_options(kwargs: dict) -> None:
     with pytest.raises(ConfigError):
         train_transforms(**kwargs)

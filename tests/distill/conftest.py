@@ -21,10 +21,15 @@ def make_checkpoint(path: Path, arch: str = "lraspp_mobilenet_v3_small", seed: i
     torch.manual_seed(seed)
     model = create_model(arch, num_classes=len(SAMPLE_CLASSES))
     meta = CheckpointMeta(
-        arch=arch, num_classes=len(SAMPLE_CLASSES), classes=list(SAMPLE_CLASSES),
-        palette=[list(c) for c in SAMPLE_PALETTE], mean=[0.485, 0.456, 0.406],
-        std=[0.229, 0.224, 0.225], input_size=list(SIZE), dataset="sample",
-    )  # fmt: skip
+        arch=arch,
+        num_classes=len(SAMPLE_CLASSES),
+        classes=list(SAMPLE_CLASSES),
+        palette=[list(c) for c in SAMPLE_PALETTE],
+        mean=[0.485, 0.456, 0.406],
+        std=[0.229, 0.224, 0.225],
+        input_size=list(SIZE),
+        dataset="sample",
+    )
     return save_checkpoint(path, model.eval(), meta)
 
 

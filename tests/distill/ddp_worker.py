@@ -20,15 +20,30 @@ from edgeseg.train.fit import fit_run
 def main(out: Path, teacher: str) -> None:
     torch.set_num_threads(1)
     cfg = DistillConfig(
-        arch="lraspp_mobilenet_v3_small", data="sample", out=out / "run", epochs=3, batch_size=2,
-        size=(64, 80), workers=0, progress=False, limit_train_batches=4, limit_val_batches=1,
-        lr=5e-3, warmup_epochs=0, teacher=teacher, losses=("ce", "kd", "feature", "warmup"),
-    )  # fmt: skip
+        arch="lraspp_mobilenet_v3_small",
+        data="sample",
+        out=out / "run",
+        epochs=3,
+        batch_size=2,
+        size=(64, 80),
+        workers=0,
+        progress=False,
+        limit_train_batches=4,
+        limit_val_batches=1,
+        lr=5e-3,
+        warmup_epochs=0,
+        teacher=teacher,
+        losses=("ce", "kd", "feature", "warmup"),
+    )
     run = prepare_distill(cfg)
     rank, world = run.dist.rank, run.dist.world_size
     result = fit_run(run)
-    state = {"model": run.model.state_dict(), "objective": run.objective.state_dict(),
-             "history": result.history, "world": world}  # fmt: skip
+    state = {
+        "model": run.model.state_dict(),
+        "objective": run.objective.state_dict(),
+        "history": result.history,
+        "world": world,
+    }
     torch.save(state, out / f"rank{rank}.pt")
 
 

@@ -40,10 +40,19 @@ def test_warped_cache_lands_where_the_augmented_labels_are(seed) -> None:
 
 def _cfg(tmp_path, teacher, **kw) -> DistillConfig:
     base = dict(
-        arch="lraspp_mobilenet_v3_small", data="sample", out=tmp_path / "out", epochs=1,
-        batch_size=4, size=SIZE, workers=0, progress=False, limit_train_batches=2,
-        limit_val_batches=1, teacher=str(teacher), teacher_cache=str(tmp_path / "cache"),
-    )  # fmt: skip
+        arch="lraspp_mobilenet_v3_small",
+        data="sample",
+        out=tmp_path / "out",
+        epochs=1,
+        batch_size=4,
+        size=SIZE,
+        workers=0,
+        progress=False,
+        limit_train_batches=2,
+        limit_val_batches=1,
+        teacher=str(teacher),
+        teacher_cache=str(tmp_path / "cache"),
+    )
     base.update(kw)
     return DistillConfig(**base)
 

@@ -18,8 +18,17 @@ WORKER = Path(__file__).with_name("ddp_worker.py")
 @pytest.mark.skipif(not os.environ.get("EDGESEG_SLOW"), reason="~40 s: set EDGESEG_SLOW=1")
 def test_two_gloo_ranks_end_identical_and_learn(tmp_path, teacher_ckpt) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-               "--nproc-per-node", "2", str(WORKER), str(tmp_path), str(teacher_ckpt)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        str(WORKER),
+        str(tmp_path),
+        str(teacher_ckpt),
+    ]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1)]

@@ -30,9 +30,19 @@ STUDENT = "lraspp_mobilenet_v3_small"
 
 def tiny(out: Path, teacher: Path, **kw) -> DistillConfig:
     base = dict(
-        arch=STUDENT, data="sample", out=out, epochs=1, batch_size=4, size=SIZE, workers=0,
-        progress=False, limit_train_batches=3, limit_val_batches=1, lr=2e-3, teacher=str(teacher),
-    )  # fmt: skip
+        arch=STUDENT,
+        data="sample",
+        out=out,
+        epochs=1,
+        batch_size=4,
+        size=SIZE,
+        workers=0,
+        progress=False,
+        limit_train_batches=3,
+        limit_val_batches=1,
+        lr=2e-3,
+        teacher=str(teacher),
+    )
     base.update(kw)
     return DistillConfig(**base)
 
@@ -76,23 +86,62 @@ def test_response_kd_pulls_the_student_towards_the_teacher(tmp_path, teacher_ckp
 
 def _cli(out: Path, teacher: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "edgeseg", "distill", STUDENT, "--teacher", str(teacher),
-        "--data", "sample", "--size", "64x80", "--batch-size", "4", "--workers", "0",
-        "--limit-train-batches", "4", "--limit-val-batches", "1", "--epochs", "4", "--quiet",
-        "--loss", "ce", "--loss", "kd", "--loss", "warmup", "--loss", "feature",
-        "--out", str(out), *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "edgeseg",
+        "distill",
+        STUDENT,
+        "--teacher",
+        str(teacher),
+        "--data",
+        "sample",
+        "--size",
+        "64x80",
+        "--batch-size",
+        "4",
+        "--workers",
+        "0",
+        "--limit-train-batches",
+        "4",
+        "--limit-val-batches",
+        "1",
+        "--epochs",
+        "4",
+        "--quiet",
+        "--loss",
+        "ce",
+        "--loss",
+        "kd",
+        "--loss",
+        "warmup",
+        "--loss",
+        "feature",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 @pytest.mark.skipif(not os.environ.get("EDGESEG_SLOW"), reason="~30 s: set EDGESEG_SLOW=1")
 def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path, teacher_ckpt) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    straight = subprocess.run(_cli(tmp_path / "a", teacher_ckpt), cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=300)  # fmt: skip
+    straight = subprocess.run(
+        _cli(tmp_path / "a", teacher_ckpt),
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert straight.returncode == 0, straight.stderr
     history = tmp_path / "b" / "history.jsonl"
-    proc = subprocess.Popen(_cli(tmp_path / "b", teacher_ckpt), cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        _cli(tmp_path / "b", teacher_ckpt),
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 240
     while not (history.is_file() and history.read_text().count("\n") >= 1):
         assert proc.poll() is None and time.monotonic() < deadline, "run ended before epoch 1"
@@ -101,16 +150,24 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path, teacher_ckpt)
     assert proc.wait(timeout=30) == -signal.SIGKILL
     done = history.read_text().count("\n")
     assert done < 4, "killed too late to test resuming"
-    resumed = subprocess.run([*_cli(tmp_path / "b", teacher_ckpt), "--resume"], cwd=REPO, env=env,
-                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    resumed = subprocess.run(
+        [*_cli(tmp_path / "b", teacher_ckpt), "--resume"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     a, b = load_checkpoint(tmp_path / "a" / "last.pt"), load_checkpoint(tmp_path / "b" / "last.pt")
     for key, value in a.state_dict.items():
         assert torch.equal(value, b.state_dict[key]), key
     for key, value in a.train_state["objective"].items():
         assert torch.equal(value, b.train_state["objective"][key]), key
-    losses = [[r["loss"] for r in json.loads(f"[{p.read_text().strip().replace(chr(10), ',')}]")]
-              for p in (tmp_path / "a" / "history.jsonl", history)]  # fmt: skip
+    losses = [
+        [r["loss"] for r in json.loads(f"[{p.read_text().strip().replace(chr(10), ',')}]")]
+        for p in (tmp_path / "a" / "history.jsonl", history)
+    ]
     assert losses[0] == losses[1]
 
 
@@ -125,8 +182,18 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path, teacher_ckpt)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, teacher_ckpt, capsys, extra, message) -> None:
     (tmp_path / "empty").mkdir()
     extra = [str(tmp_path / "empty") if e == "EMPTY" else e for e in extra]
-    code = main(["distill", STUDENT, "--teacher", str(teacher_ckpt), "--quiet",
-                 "--out", str(tmp_path / "o"), *extra])  # fmt: skip
+    code = main(
+        [
+            "distill",
+            STUDENT,
+            "--teacher",
+            str(teacher_ckpt),
+            "--quiet",
+            "--out",
+            str(tmp_path / "o"),
+            *extra,
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.startswith("error: ") and message in err and "\n" not in err
 
@@ -150,9 +217,17 @@ def test_pseudo_label_mode_from_the_real_voc_tflite(tmp_path, voc_tflite, camvid
     folder.mkdir()
     for path in sorted((camvid_dir / "val").glob("*.png"))[:11]:
         (folder / path.name).symlink_to(path)
-    cfg = tiny(tmp_path / "out", voc_tflite, unlabeled=str(folder), teacher_classes="voc",
-               teacher_mean=(0.5,) * 3, teacher_std=(0.5,) * 3, size=(64, 80),
-               limit_train_batches=2, pseudo_threshold=0.3)  # fmt: skip
+    cfg = tiny(
+        tmp_path / "out",
+        voc_tflite,
+        unlabeled=str(folder),
+        teacher_classes="voc",
+        teacher_mean=(0.5,) * 3,
+        teacher_std=(0.5,) * 3,
+        size=(64, 80),
+        limit_train_batches=2,
+        pseudo_threshold=0.3,
+    )
     result = distill(cfg)
     meta = load_checkpoint(result.best_path).meta
     assert meta.num_classes == 21 and meta.classes[15] == "person"

@@ -39,19 +39,58 @@ def test_foreground_teacher_ignores_background_pixels(teacher_ckpt) -> None:
 
 
 def test_train_foreground_only_then_distill_from_it(tmp_path, capsys) -> None:
-    common = ["--data", "sample", "--size", "64x80", "--batch-size", "4", "--workers", "0",
-              "--epochs", "1", "--limit-train-batches", "2", "--quiet"]  # fmt: skip
+    common = [
+        "--data",
+        "sample",
+        "--size",
+        "64x80",
+        "--batch-size",
+        "4",
+        "--workers",
+        "0",
+        "--epochs",
+        "1",
+        "--limit-train-batches",
+        "2",
+        "--quiet",
+    ]
     teacher_out = tmp_path / "teacher"
     args = ["train", "lraspp_mobilenet_v3_small", *common, "--foreground-only"]
     assert main([*args, "--out", str(teacher_out)]) == 0
     recipe = load_checkpoint(teacher_out / "best.pt").meta.recipe
     assert recipe["foreground_only"] is True
-    args = ["distill", "lraspp_mobilenet_v3_small", *common, "--limit-val-batches", "1",
-            "--teacher", f"foreground:{teacher_out / 'best.pt'}", "--loss", "ce", "--loss", "fsi",
-            "--loss", "kd", "--out", str(tmp_path / "student")]  # fmt: skip
+    args = [
+        "distill",
+        "lraspp_mobilenet_v3_small",
+        *common,
+        "--limit-val-batches",
+        "1",
+        "--teacher",
+        f"foreground:{teacher_out / 'best.pt'}",
+        "--loss",
+        "ce",
+        "--loss",
+        "fsi",
+        "--loss",
+        "kd",
+        "--out",
+        str(tmp_path / "student"),
+    ]
     assert main(args) == 0, capsys.readouterr().err
     recipe = load_checkpoint(tmp_path / "student" / "best.pt").meta.recipe
     assert recipe["teacher_info"]["kind"] == "foreground"
-    assert main(["train", "lraspp_mobilenet_v3_small", "--foreground-only", "--background",
-                 "sky", "--out", str(tmp_path / "x")]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "lraspp_mobilenet_v3_small",
+                "--foreground-only",
+                "--background",
+                "sky",
+                "--out",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
     assert "Background class 'sky'" in capsys.readouterr().err

@@ -87,8 +87,12 @@ def test_response_kd_known_value_and_zero_at_the_teacher() -> None:
     t = torch.zeros(1, 2, 1, 1)
     t[0, 0] = math.log(3.0)
     s = torch.zeros(1, 2, 1, 1)
-    x = inputs(student=s, teacher=t, target=torch.zeros(1, 1, 1, dtype=torch.long),
-               mask=torch.ones(1, 1, 1, dtype=torch.bool))  # fmt: skip
+    x = inputs(
+        student=s,
+        teacher=t,
+        target=torch.zeros(1, 1, 1, dtype=torch.long),
+        mask=torch.ones(1, 1, 1, dtype=torch.bool),
+    )
     assert one("kd:temperature=1")(x).item() == pytest.approx(KL_3_1, rel=1e-5)
     t4 = one("kd")  # T = 4 softens the target and multiplies by T²
     p = torch.tensor([3.0**0.25, 1.0]) / (3.0**0.25 + 1.0)
@@ -128,14 +132,21 @@ def test_correct_only_leaves_out_the_pixels_the_teacher_gets_wrong(name) -> None
 
 def test_soft_iou_and_cwd_known_values() -> None:
     uniform = torch.zeros(1, 2, 2, 2)
-    x = inputs(student=uniform, teacher=uniform, target=torch.zeros(1, 2, 2, dtype=torch.long),
-               mask=torch.ones(1, 2, 2, dtype=torch.bool))  # fmt: skip
+    x = inputs(
+        student=uniform,
+        teacher=uniform,
+        target=torch.zeros(1, 2, 2, dtype=torch.long),
+        mask=torch.ones(1, 2, 2, dtype=torch.bool),
+    )
     assert one("iou")(x).item() == pytest.approx(0.75)  # IoUs 0.5 (class 0) and 0 (class 1)
     t = torch.zeros(1, 1, 1, 2)
     t[..., 0] = math.log(3.0)
-    x = inputs(student=torch.zeros(1, 1, 1, 2), teacher=t,
-               target=torch.zeros(1, 1, 2, dtype=torch.long),
-               mask=torch.ones(1, 1, 2, dtype=torch.bool))  # fmt: skip
+    x = inputs(
+        student=torch.zeros(1, 1, 1, 2),
+        teacher=t,
+        target=torch.zeros(1, 1, 2, dtype=torch.long),
+        mask=torch.ones(1, 1, 2, dtype=torch.bool),
+    )
     assert one("cwd:tau=1")(x).item() == pytest.approx(KL_3_1, rel=1e-5)
 
 

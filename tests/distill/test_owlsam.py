@@ -51,11 +51,25 @@ def make_tiny_owlsam(folder: Path) -> Path:
     vocab = _byte_vocab()
     tokenizer = transformers.CLIPTokenizer(vocab=vocab, merges=[], model_max_length=16)  # as OWLv2
     torch.manual_seed(0)
-    text = dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                num_attention_heads=2, max_position_embeddings=16, bos_token_id=len(vocab) - 2,
-                eos_token_id=len(vocab) - 1, pad_token_id=len(vocab) - 1)  # fmt: skip
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-                  image_size=IMAGE, patch_size=16)  # fmt: skip
+    text = dict(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        max_position_embeddings=16,
+        bos_token_id=len(vocab) - 2,
+        eos_token_id=len(vocab) - 1,
+        pad_token_id=len(vocab) - 1,
+    )
+    vision = dict(
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        image_size=IMAGE,
+        patch_size=16,
+    )
     owl_config = transformers.Owlv2Config(text_config=text, vision_config=vision, projection_dim=32)
     owl_processor = transformers.Owlv2Processor(
         image_processor=transformers.Owlv2ImageProcessorPil(size={"height": IMAGE, "width": IMAGE}),
@@ -64,14 +78,25 @@ def make_tiny_owlsam(folder: Path) -> Path:
     transformers.Owlv2ForObjectDetection(owl_config).save_pretrained(folder / "owlv2")
     owl_processor.save_pretrained(folder / "owlv2")
     sam_config = transformers.SamConfig(
-        vision_config=dict(hidden_size=32, output_channels=16, num_hidden_layers=2,
-                           num_attention_heads=2, image_size=IMAGE, patch_size=16, window_size=2,
-                           global_attn_indexes=[1], num_pos_feats=8, mlp_dim=64),
-        prompt_encoder_config=dict(hidden_size=16, image_size=IMAGE, patch_size=16,
-                                   mask_input_channels=4),
-        mask_decoder_config=dict(hidden_size=16, mlp_dim=32, num_attention_heads=2,
-                                 iou_head_hidden_dim=16),
-    )  # fmt: skip
+        vision_config=dict(
+            hidden_size=32,
+            output_channels=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=IMAGE,
+            patch_size=16,
+            window_size=2,
+            global_attn_indexes=[1],
+            num_pos_feats=8,
+            mlp_dim=64,
+        ),
+        prompt_encoder_config=dict(
+            hidden_size=16, image_size=IMAGE, patch_size=16, mask_input_channels=4
+        ),
+        mask_decoder_config=dict(
+            hidden_size=16, mlp_dim=32, num_attention_heads=2, iou_head_hidden_dim=16
+        ),
+    )
     transformers.SamModel(sam_config).save_pretrained(folder / "sam")
     transformers.SamProcessor(
         transformers.SamImageProcessorPil(
@@ -97,17 +122,20 @@ def prompts(tmp_path_factory) -> Path:
 
 
 def test_semantic_logits_sum_each_class_instances_and_fill_background() -> None:
-    masks = torch.tensor([
-        [[2.0, -1.0], [0.5, -3.0]],   # instance 0, class 1
-        [[1.0, 4.0], [-2.0, -1.0]],   # instance 1, class 1
-        [[-1.0, 3.0], [-1.0, -0.5]],  # instance 2, class 2
-    ])  # fmt: skip
+    masks = torch.tensor(
+        [
+            [[2.0, -1.0], [0.5, -3.0]],  # instance 0, class 1
+            [[1.0, 4.0], [-2.0, -1.0]],  # instance 1, class 1
+            [[-1.0, 3.0], [-1.0, -0.5]],  # instance 2, class 2
+        ]
+    )
     out = semantic_logits(masks, torch.tensor([1, 1, 2]), 3, background=0, background_logit=7.0)
     assert out[1].tolist() == [[3.0, 4.0], [0.5, 0.0]]  # binary mask × logit, summed per class
     assert out[2].tolist() == [[0.0, 3.0], [0.0, 0.0]]
     assert out[0].tolist() == [[0.0, 0.0], [0.0, 7.0]]  # only the pixel no instance covers
-    empty = semantic_logits(torch.zeros(0, 2, 2), torch.zeros(0), 3, background=2,
-                            background_logit=5.0)  # fmt: skip
+    empty = semantic_logits(
+        torch.zeros(0, 2, 2), torch.zeros(0), 3, background=2, background_logit=5.0
+    )
     assert empty[2].eq(5.0).all() and empty[:2].eq(0).all()
 
 
@@ -134,8 +162,11 @@ def test_nms_is_per_class_and_clipping_drops_empty_boxes() -> None:
     kept = nms(found, iou=0.5, max_boxes=10)
     assert kept.scores.tolist() == pytest.approx([0.9, 0.7, 0.6])  # the class-2 twin survives
     assert len(nms(found, iou=1.0, max_boxes=2)) == 2
-    wild = Detections(torch.tensor([[-5.0, 2, 30, 8], [50, 0, 90, 9], [3, 3, 3.5, 9]]),
-                      torch.ones(3), torch.zeros(3, dtype=torch.long))  # fmt: skip
+    wild = Detections(
+        torch.tensor([[-5.0, 2, 30, 8], [50, 0, 90, 9], [3, 3, 3.5, 9]]),
+        torch.ones(3),
+        torch.zeros(3, dtype=torch.long),
+    )
     clipped = clip_boxes(wild, height=10, width=20)
     assert clipped.boxes.tolist() == [[0.0, 2.0, 20.0, 8.0]]  # off-image and 0.5-px boxes go
 
@@ -185,12 +216,35 @@ def test_sam_iou_threshold_drops_every_mask_above_one(owlsam_dir, camvid_dir) ->
 
 
 def test_distill_one_step_from_owlsam_on_camvid(owlsam_dir, prompts, camvid_dir, tmp_path) -> None:
-    code = main([
-        "distill", STUDENT, "--teacher", f"owlsam:{owlsam_dir}", "--data", f"camvid:{camvid_dir}",
-        "--size", "48x64", "--batch-size", "2", "--epochs", "1", "--limit-train-batches", "1",
-        "--limit-val-batches", "1", "--workers", "0", "--quiet", "--out", str(tmp_path),
-        "--teacher-option", f"prompts={prompts}", "--teacher-option", "nms=0.3",
-    ])  # fmt: skip
+    code = main(
+        [
+            "distill",
+            STUDENT,
+            "--teacher",
+            f"owlsam:{owlsam_dir}",
+            "--data",
+            f"camvid:{camvid_dir}",
+            "--size",
+            "48x64",
+            "--batch-size",
+            "2",
+            "--epochs",
+            "1",
+            "--limit-train-batches",
+            "1",
+            "--limit-val-batches",
+            "1",
+            "--workers",
+            "0",
+            "--quiet",
+            "--out",
+            str(tmp_path),
+            "--teacher-option",
+            f"prompts={prompts}",
+            "--teacher-option",
+            "nms=0.3",
+        ]
+    )
     assert code == 0
     meta = load_checkpoint(tmp_path / "best.pt").meta
     info = meta.recipe["teacher_info"]
@@ -210,12 +264,27 @@ def test_missing_weights_say_where_to_put_them(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "option, message",
-    [("colour=red", "the owlsam teacher takes"), ("iou=high", "not a valid value"),
-     ("thresholds=0.5,2", "[0, 1)"), ("iou", "write KEY=VALUE")],
-)  # fmt: skip
+    [
+        ("colour=red", "the owlsam teacher takes"),
+        ("iou=high", "not a valid value"),
+        ("thresholds=0.5,2", "[0, 1)"),
+        ("iou", "write KEY=VALUE"),
+    ],
+)
 def test_bad_teacher_options_exit_2(tmp_path, owlsam_dir, capsys, option, message) -> None:
-    code = main(["distill", STUDENT, "--teacher", f"owlsam:{owlsam_dir}", "--quiet",
-                 "--teacher-option", option, "--out", str(tmp_path)])  # fmt: skip
+    code = main(
+        [
+            "distill",
+            STUDENT,
+            "--teacher",
+            f"owlsam:{owlsam_dir}",
+            "--quiet",
+            "--teacher-option",
+            option,
+            "--out",
+            str(tmp_path),
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and "\n" not in err
 

@@ -19,9 +19,13 @@ from edgeseg.errors import DistillError
 from tests.distill.conftest import SIZE
 
 VOC_TO_CAMVID = {
-    "person": "Pedestrian", "car": "Car", "bus": "Car", "bicycle": "Bicyclist",
-    "motorbike": "Bicyclist", "__background__": None,
-}  # fmt: skip
+    "person": "Pedestrian",
+    "car": "Car",
+    "bus": "Car",
+    "bicycle": "Bicyclist",
+    "motorbike": "Bicyclist",
+    "__background__": None,
+}
 GOOGLE = TeacherOptions(classes="voc", mean=(0.5,) * 3, std=(0.5,) * 3)
 
 

@@ -64,22 +64,50 @@ def test_foreground_inside_tta_flips_the_masks_too(teacher_ckpt) -> None:
 
 @pytest.mark.parametrize(
     ("extra", "message"),
-    [({"tta_scales": "1,x"}, "write positive numbers"), ({"tta_scales": "0"}, "positive"),
-     ({"tta_flip": "maybe"}, "write true or false"),
-     ({"iou": "0.5"}, "iou: the checkpoint teacher takes no options")],
-)  # fmt: skip
+    [
+        ({"tta_scales": "1,x"}, "write positive numbers"),
+        ({"tta_scales": "0"}, "positive"),
+        ({"tta_flip": "maybe"}, "write true or false"),
+        ({"iou": "0.5"}, "iou: the checkpoint teacher takes no options"),
+    ],
+)
 def test_bad_tta_options_are_one_line_errors(teacher_ckpt, extra, message) -> None:
     with pytest.raises(DistillError, match=message):
         build_teacher(f"tta:{teacher_ckpt}", _options(**extra))
 
 
 def test_distill_with_a_tta_teacher_through_the_cache(teacher_ckpt, tmp_path, capsys) -> None:
-    args = ["distill", "lraspp_mobilenet_v3_small", "--teacher", f"tta:{teacher_ckpt}",
-            "--teacher-option", "tta_scales=1,1.25", "--data", "sample", "--size", "64x80",
-            "--batch-size", "4", "--workers", "0", "--epochs", "1", "--limit-train-batches", "2",
-            "--limit-val-batches", "1", "--loss", "ce", "--loss", "cwd", "--quiet",
-            "--teacher-cache", str(tmp_path / "cache"),
-            "--out", str(tmp_path / "student")]  # fmt: skip
+    args = [
+        "distill",
+        "lraspp_mobilenet_v3_small",
+        "--teacher",
+        f"tta:{teacher_ckpt}",
+        "--teacher-option",
+        "tta_scales=1,1.25",
+        "--data",
+        "sample",
+        "--size",
+        "64x80",
+        "--batch-size",
+        "4",
+        "--workers",
+        "0",
+        "--epochs",
+        "1",
+        "--limit-train-batches",
+        "2",
+        "--limit-val-batches",
+        "1",
+        "--loss",
+        "ce",
+        "--loss",
+        "cwd",
+        "--quiet",
+        "--teacher-cache",
+        str(tmp_path / "cache"),
+        "--out",
+        str(tmp_path / "student"),
+    ]
     assert main(args) == 0, capsys.readouterr().err
     info = load_checkpoint(tmp_path / "student" / "best.pt").meta.recipe["teacher_info"]
     assert info["kind"] == "tta" and info["scales"] == [1.0, 1.25]

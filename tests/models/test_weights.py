@@ -48,8 +48,9 @@ def test_module_prefix_is_stripped(reference_state, tmp_path: Path) -> None:
     path = tmp_path / "ddp.pth"
     torch.save({f"module.{k}": v for k, v in reference_state.items()}, path)
     model = create_model(NAME, weights=path)
-    assert torch.equal(model.state_dict()["classifier.cbr.0.weight"],
-                       reference_state["classifier.cbr.0.weight"])  # fmt: skip
+    assert torch.equal(
+        model.state_dict()["classifier.cbr.0.weight"], reference_state["classifier.cbr.0.weight"]
+    )
 
 
 def test_edgeseg_checkpoint(reference_state, tmp_path: Path) -> None:
@@ -57,8 +58,9 @@ def test_edgeseg_checkpoint(reference_state, tmp_path: Path) -> None:
     meta = {"arch": NAME, "num_classes": 21, "epoch": 4}
     torch.save({"format": "edgeseg-checkpoint", "state_dict": reference_state, "meta": meta}, path)
     model = create_model(NAME, weights=path)
-    assert torch.equal(model.state_dict()["backbone.0.0.weight"],
-                       reference_state["backbone.0.0.weight"])  # fmt: skip
+    assert torch.equal(
+        model.state_dict()["backbone.0.0.weight"], reference_state["backbone.0.0.weight"]
+    )
     with pytest.raises(WeightsError) as err:
         create_model("lraspp_mobilenet_v3_large", weights=path)
     assert f"is a checkpoint of '{NAME}', not 'lraspp_mobilenet_v3_large'" in _one_line(err)
@@ -141,8 +143,9 @@ def test_full_weights_win_over_backbone_weights(reference_state, tmp_path: Path)
     path = tmp_path / "w.pth"
     torch.save(reference_state, path)
     model = create_model(NAME, weights=path, backbone_weights=tmp_path / "absent.pth")
-    assert torch.equal(model.state_dict()["backbone.0.0.weight"],
-                       reference_state["backbone.0.0.weight"])  # fmt: skip
+    assert torch.equal(
+        model.state_dict()["backbone.0.0.weight"], reference_state["backbone.0.0.weight"]
+    )
 
 
 def test_aux_heads_never_block_a_load(tmp_path: Path) -> None:

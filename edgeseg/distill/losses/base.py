@@ -110,8 +110,11 @@ def make_params(name: str, options: dict[str, str]) -> LossParams:
             )
         default = fields[key].default
         try:
-            values[key] = (text.lower() in ("1", "true", "yes")) if isinstance(default, bool) \
-                else type(default)(text)  # fmt: skip
+            values[key] = (
+                (text.lower() in ("1", "true", "yes"))
+                if isinstance(default, bool)
+                else type(default)(text)
+            )
         except ValueError as exc:
             raise DistillError(
                 f"--loss {name}: {key}={text} is not a {type(default).__name__}"

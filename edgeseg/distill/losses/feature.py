@@ -60,8 +60,9 @@ class FeatureKD(DistillLoss):
             target = inputs.teacher.features[tap].detach()
             adapted = self.adapters[tap](inputs.student[tap])
             if adapted.shape[-2:] != target.shape[-2:]:
-                adapted = F.interpolate(adapted, size=target.shape[-2:], mode="bilinear",
-                                        align_corners=False)  # fmt: skip
+                adapted = F.interpolate(
+                    adapted, size=target.shape[-2:], mode="bilinear", align_corners=False
+                )
             distance = 1.0 - F.cosine_similarity(adapted, target, dim=1, eps=1e-6)
             total = total + masked_mean(distance, mask_at(inputs.mask, target.shape[-2:]))
         return total / len(self.taps)

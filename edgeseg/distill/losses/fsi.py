@@ -77,8 +77,9 @@ class FSI(DistillLoss):
 
     def head_loss(self, features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Weighted BCE of the foreground head against the labels (255 ignored)."""
-        fg_logit = F.interpolate(self.head(features), size=target.shape[-2:], mode="bilinear",
-                                 align_corners=False)[:, 0]  # fmt: skip
+        fg_logit = F.interpolate(
+            self.head(features), size=target.shape[-2:], mode="bilinear", align_corners=False
+        )[:, 0]
         fg = is_foreground(target, self.background).float()
         weight = torch.where(fg > 0, self.params.fg_weight, self.params.bg_weight)
         bce = F.binary_cross_entropy_with_logits(fg_logit, fg, reduction="none")

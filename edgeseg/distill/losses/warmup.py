@@ -56,8 +56,9 @@ class KLWarmup(DistillLoss):
 
     def forward(self, inputs: DistillInputs) -> torch.Tensor:
         p = self.params
-        kl = masked_mean(pixel_kl(inputs.student["out"], inputs.teacher.logits, p.temperature),
-                         inputs.mask)  # fmt: skip
+        kl = masked_mean(
+            pixel_kl(inputs.student["out"], inputs.teacher.logits, p.temperature), inputs.mask
+        )
         iou = soft_iou_loss(inputs.student["out"], inputs.target)
         loss = p.iou_weight * iou + float(self.kl_weight) * kl
         if self.training:

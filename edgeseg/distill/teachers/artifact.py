@@ -137,9 +137,14 @@ class ArtifactTeacher(Teacher):
         return torch.cat(outs).float().to(device), None
 
     def describe(self) -> dict:
-        return {**super().describe(), "source": str(self.path), "input_size": list(self.size),
-                "layout": self.layout, "mean": self.mean.flatten().tolist(),
-                "std": self.std.flatten().tolist()}  # fmt: skip
+        return {
+            **super().describe(),
+            "source": str(self.path),
+            "input_size": list(self.size),
+            "layout": self.layout,
+            "mean": self.mean.flatten().tolist(),
+            "std": self.std.flatten().tolist(),
+        }
 
 
 def _layout(shape: list[int]) -> str:
@@ -163,8 +168,10 @@ def _normalisation(side: dict, options: TeacherOptions) -> tuple[torch.Tensor, t
         mean, std = (0.0, 0.0, 0.0), (1 / 255,) * 3
     mean = mean if mean is not None else side.get("mean", (0.0, 0.0, 0.0))
     std = std if std is not None else side.get("std", (1.0, 1.0, 1.0))
-    return (torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1),
-            torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))  # fmt: skip
+    return (
+        torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1),
+        torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1),
+    )
 
 
 def _accepts(spec: str) -> bool:

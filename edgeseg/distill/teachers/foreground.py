@@ -52,8 +52,11 @@ class ForegroundTeacher(Teacher):
         return self.inner.set_input_size(size)
 
     def describe(self) -> dict:
-        return {**super().describe(), "inner": self.inner.describe(),
-                "background": sorted(self.background)}  # fmt: skip
+        return {
+            **super().describe(),
+            "inner": self.inner.describe(),
+            "background": sorted(self.background),
+        }
 
 
 @register_teacher("foreground")

@@ -91,9 +91,14 @@ class OwlSamTeacher(Teacher):
     option_keys = tuple(f.name for f in fields(OwlSamSettings))
 
     def __init__(
-        self, models: dict[str, Any], classes: tuple[str, ...], background: int,
-        queries: list[tuple[str, int]], settings: OwlSamSettings, options: TeacherOptions,
-    ) -> None:  # fmt: skip
+        self,
+        models: dict[str, Any],
+        classes: tuple[str, ...],
+        background: int,
+        queries: list[tuple[str, int]],
+        settings: OwlSamSettings,
+        options: TeacherOptions,
+    ) -> None:
         super().__init__(classes, len(classes))
         self.device = options.device
         self.owl = models["owl"].eval().to(self.device)
@@ -142,9 +147,11 @@ class OwlSamTeacher(Teacher):
             keep = (outputs.iou_scores[0, :, 0] >= self.settings.iou).cpu()
             keep |= self.settings.iou <= 0  # off (SAM's IoU estimate can even be negative)
             mask_logits = self.sam_processor.post_process_masks(
-                outputs.pred_masks.float().cpu(), inputs["original_sizes"].cpu(),
-                inputs["reshaped_input_sizes"].cpu(), binarize=False,
-            )[0][:, 0][keep]  # fmt: skip
+                outputs.pred_masks.float().cpu(),
+                inputs["original_sizes"].cpu(),
+                inputs["reshaped_input_sizes"].cpu(),
+                binarize=False,
+            )[0][:, 0][keep]
             labels = labels[keep]
         return semantic_logits(
             mask_logits, labels, self.num_classes, self.background, self.settings.background_logit
@@ -153,8 +160,12 @@ class OwlSamTeacher(Teacher):
     def describe(self) -> dict:
         """JSON-safe (lists, not tuples): the teacher cache compares it with its index.json."""
         settings = {**asdict(self.settings), "thresholds": list(self.settings.thresholds)}
-        return {**super().describe(), **self.sources, **settings,
-                "queries": [list(q) for q in self.queries]}  # fmt: skip
+        return {
+            **super().describe(),
+            **self.sources,
+            **settings,
+            "queries": [list(q) for q in self.queries],
+        }
 
 
 def with_background(classes: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
@@ -208,8 +219,10 @@ def model_sources(spec: str) -> tuple[tuple[str, bool], tuple[str, bool]]:
     if not spec:
         return (DEFAULT_OWL, False), (DEFAULT_SAM, False)
     if "," in spec:
-        owl, sam = (part.strip() or default for part, default in
-                    zip(spec.split(",", 1), (DEFAULT_OWL, DEFAULT_SAM)))  # fmt: skip
+        owl, sam = (
+            part.strip() or default
+            for part, default in zip(spec.split(",", 1), (DEFAULT_OWL, DEFAULT_SAM))
+        )
         return (owl, Path(owl).exists()), (sam, Path(sam).exists())
     return (str(Path(spec) / "owlv2"), True), (str(Path(spec) / "sam"), True)
 
@@ -265,11 +278,21 @@ def build(spec: str, options: TeacherOptions) -> OwlSamTeacher:
             "The owlsam teacher needs transformers: pip install 'edgeseg[owlsam]'"
         ) from exc
     owl_source, sam_source = model_sources(spec)
-    owl, owl_processor = _load("OWLv2", owl_source, transformers.Owlv2ForObjectDetection,
-                               transformers.Owlv2Processor, DEFAULT_OWL)  # fmt: skip
-    sam, sam_processor = _load("SAM", sam_source, transformers.SamModel,
-                               transformers.SamProcessor, DEFAULT_SAM)  # fmt: skip
-    models = {"owl": owl, "owl_processor": owl_processor, "sam": sam,
-              "sam_processor": sam_processor,
-              "sources": {"owlv2": owl_source[0], "sam": sam_source[0]}}  # fmt: skip
+    owl, owl_processor = _load(
+        "OWLv2",
+        owl_source,
+        transformers.Owlv2ForObjectDetection,
+        transformers.Owlv2Processor,
+        DEFAULT_OWL,
+    )
+    sam, sam_processor = _load(
+        "SAM", sam_source, transformers.SamModel, transformers.SamProcessor, DEFAULT_SAM
+    )
+    models = {
+        "owl": owl,
+        "owl_processor": owl_processor,
+        "sam": sam,
+        "sam_processor": sam_processor,
+        "sources": {"owlv2": owl_source[0], "sam": sam_source[0]},
+    }
     return OwlSamTeacher(models, classes, background, queries, settings, options)

@@ -71,8 +71,12 @@ class TTATeacher(Teacher):
         return self.base_size
 
     def describe(self) -> dict:
-        return {**super().describe(), "inner": self.inner.describe(),
-                "scales": list(self.scales), "flip": self.flip}  # fmt: skip
+        return {
+            **super().describe(),
+            "inner": self.inner.describe(),
+            "scales": list(self.scales),
+            "flip": self.flip,
+        }
 
 
 def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:

@@ -24,8 +24,13 @@ import pytest
 from tests.benchmarks.adb.fake import PIXEL_8, FakeDevice
 from tests.conftest import find_shared
 
-PIXEL_7 = {**PIXEL_8, "ro.product.model": "Pixel 7", "ro.product.device": "panther",
-           "ro.product.name": "panther", "ro.soc.model": "Tensor G2"}  # fmt: skip
+PIXEL_7 = {
+    **PIXEL_8,
+    "ro.product.model": "Pixel 7",
+    "ro.product.device": "panther",
+    "ro.product.name": "panther",
+    "ro.soc.model": "Tensor G2",
+}
 TOOLS = ("benchmark_model", "benchmark_litert_model", "executor_runner", "onnxruntime_perf_test")
 
 
@@ -42,8 +47,14 @@ class AdbServer:
         self.env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(_free_port()), "HOME": str(home)}
 
     def __call__(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-        return subprocess.run(["adb", *args], env=self.env, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=timeout)  # fmt: skip
+        return subprocess.run(
+            ["adb", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+        )
 
     def state(self, serial: str) -> str:
         for line in self("devices").stdout.splitlines()[1:]:
@@ -132,10 +143,12 @@ def onnx_model(tmp_path_factory) -> Path:
 
     weight = numpy_helper.from_array(np.full((4, 3, 3, 3), 0.1, np.float32), "w")
     graph = helper.make_graph(
-        [helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])], "tiny",
+        [helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])],
+        "tiny",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 32, 32])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 32, 32])], [weight],
-    )  # fmt: skip
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 32, 32])],
+        [weight],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     path = tmp_path_factory.mktemp("onnx") / "tiny.onnx"
@@ -147,11 +160,17 @@ def onnx_model(tmp_path_factory) -> Path:
 def tiny_sidecar(quantization: str) -> dict:
     """A valid edgeseg sidecar for the one-conv graph: 3x32x32 float in, 4-class logits out."""
     return {
-        "classes": ["a", "b", "c", "d"], "palette": [[0, 0, 0], [255, 0, 0], [0, 255, 0],
-        [0, 0, 255]], "input_size": [32, 32], "layout": "NCHW", "mean": [0.5, 0.5, 0.5],
-        "std": [0.25, 0.25, 0.25], "input_dtype": "float32", "output": "logits",
-        "output_dtype": "float32", "quantization": quantization,
-    }  # fmt: skip
+        "classes": ["a", "b", "c", "d"],
+        "palette": [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]],
+        "input_size": [32, 32],
+        "layout": "NCHW",
+        "mean": [0.5, 0.5, 0.5],
+        "std": [0.25, 0.25, 0.25],
+        "input_dtype": "float32",
+        "output": "logits",
+        "output_dtype": "float32",
+        "quantization": quantization,
+    }
 
 
 @pytest.fixture(scope="session")

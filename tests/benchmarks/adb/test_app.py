@@ -25,11 +25,18 @@ SIZE = 32
 
 def colour_sidecar(**changes) -> dict:
     meta = {
-        "arch": "colour", "classes": CLASSES, "palette": PALETTE, "input_size": [SIZE, SIZE],
-        "layout": "NCHW", "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
-        "input_dtype": "float32", "output": "logits", "output_dtype": "float32",
+        "arch": "colour",
+        "classes": CLASSES,
+        "palette": PALETTE,
+        "input_size": [SIZE, SIZE],
+        "layout": "NCHW",
+        "mean": [0.485, 0.456, 0.406],
+        "std": [0.229, 0.224, 0.225],
+        "input_dtype": "float32",
+        "output": "logits",
+        "output_dtype": "float32",
         "quantization": "fp32",
-    }  # fmt: skip
+    }
     return {**meta, **changes}
 
 
@@ -44,11 +51,12 @@ def colour_onnx(tmp_path_factory) -> Path:
     for c in range(3):
         weight[c + 1, c] = 1.0
     graph = helper.make_graph(
-        [helper.make_node("Conv", ["x", "w"], ["y"])], "colour",
+        [helper.make_node("Conv", ["x", "w"], ["y"])],
+        "colour",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, SIZE, SIZE])],
         [numpy_helper.from_array(weight, "w")],
-    )  # fmt: skip
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     path = tmp_path_factory.mktemp("colour") / "colour_fp32.onnx"
@@ -112,7 +120,11 @@ def test_faithful_port_latency_masks_and_on_device_miou(
     started = pixel8.shell.apps.starts[-1]
     assert started["model"].endswith("/colour_fp32.onnx") and started["images"].endswith("images")
     assert (started["warmup"], started["runs"], started["threads"], started["delegate"]) == (
-        "1", "5", "2", "cpu")  # fmt: skip
+        "1",
+        "5",
+        "2",
+        "cpu",
+    )
     masks = sorted((Path(extra["pulled"]) / "masks").iterdir())
     assert [m.name for m in masks] == [f"{i:04d}.u8.z" for i in range(4)]
     # the on-device number is the host's number: nothing was lost in the port
@@ -149,16 +161,20 @@ def _with_sidecar(model: Path, folder: Path) -> Path:
         shape, classes = [1, 3, SIZE, SIZE], 4  # conftest's tiny_module
     nhwc = shape[-1] == 3
     meta = colour_sidecar(
-        classes=[f"c{i}" for i in range(classes)], palette=[[i, i, i] for i in range(classes)],
-        input_size=shape[1:3] if nhwc else shape[2:], layout="NHWC" if nhwc else "NCHW",
-        mean=[0.5] * 3, std=[0.5] * 3,
-    )  # fmt: skip
+        classes=[f"c{i}" for i in range(classes)],
+        palette=[[i, i, i] for i in range(classes)],
+        input_size=shape[1:3] if nhwc else shape[2:],
+        layout="NHWC" if nhwc else "NCHW",
+        mean=[0.5] * 3,
+        std=[0.5] * 3,
+    )
     copy.with_name(copy.name + ".json").write_text(json.dumps(meta))
     return copy
 
 
-@pytest.mark.parametrize("fixture, runtime", [("tflite_model", "litert"),
-                                              ("pte_model", "executorch")])  # fmt: skip
+@pytest.mark.parametrize(
+    "fixture, runtime", [("tflite_model", "litert"), ("pte_model", "executorch")]
+)
 def test_litert_and_executorch_through_the_app(
     pixel8, tmp_path, colour_data, request, fixture, runtime
 ) -> None:
@@ -181,8 +197,9 @@ def test_latency_only_without_data(pixel8, tmp_path, colour_onnx) -> None:
     assert result.miou is None and result.images is None and "miou_delta" not in result.extra
     # already cool: the gate only reads the temperature (an adb round trip), it never sleeps
     assert result.extra["temps_c"] == [31.2] and result.extra["cooldown_s"] < 1.0
-    assert result.extra["notes"] == ["--taskset does not apply to the app (Android schedules "
-                                     "its threads)"]  # fmt: skip
+    assert result.extra["notes"] == [
+        "--taskset does not apply to the app (Android schedules its threads)"
+    ]
     assert "images" not in pixel8.shell.apps.starts[-1]
     assert_clean(pixel8)
 

@@ -53,8 +53,10 @@ def test_install_by_alias_with_the_adb_client(make_device, buildable_app, capsys
     result = android_demo.install("panther", buildable_app)
     assert result.serials == [phone.serial] and result.apk.is_file()
     assert phone.behaviour.app_installed  # the package manager took the streamed APK
-    assert main(["android-demo", "install", "--device", phone.serial,
-                 "--app", str(buildable_app)]) == 0  # fmt: skip
+    assert (
+        main(["android-demo", "install", "--device", phone.serial, "--app", str(buildable_app)])
+        == 0
+    )
     assert f"on {phone.serial}" in " ".join(capsys.readouterr().out.split())  # rich wraps
 
 

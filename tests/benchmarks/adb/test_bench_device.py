@@ -9,11 +9,25 @@ from edgeseg.cli import main
 
 def test_bench_on_a_phone_by_alias(pixel8, runner_dir, onnx_model, tmp_path, capsys) -> None:
     out = tmp_path / "phone.json"
-    code = main([
-        "bench", str(onnx_model), "--device", "pixel 8", "--device", "host",
-        "--runner-path", str(runner_dir), "--runs", "3", "--warmup", "1", "--quiet",
-        "--json", str(out),
-    ])  # fmt: skip
+    code = main(
+        [
+            "bench",
+            str(onnx_model),
+            "--device",
+            "pixel 8",
+            "--device",
+            "host",
+            "--runner-path",
+            str(runner_dir),
+            "--runs",
+            "3",
+            "--warmup",
+            "1",
+            "--quiet",
+            "--json",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0, text
     phone, host = json.loads(out.read_text())["records"]

@@ -103,16 +103,22 @@ def test_pool_and_spread_across_repeats() -> None:
     # pooled variance = within (10·1 + 30·0.25) + between (10·9 + 30·1), over 40 runs
     assert stats.std_ms == pytest.approx(((10 + 7.5 + 90 + 30) / 40) ** 0.5)
     assert stats.median_ms is None and pool([a]).median_ms == 9.8
-    assert spread([a, b]) == {"mean_ms": [10.0, 14.0], "min_ms": 10.0, "max_ms": 14.0,
-                              "range_pct": pytest.approx(100 * 4 / 12)}  # fmt: skip
+    assert spread([a, b]) == {
+        "mean_ms": [10.0, 14.0],
+        "min_ms": 10.0,
+        "max_ms": 14.0,
+        "range_pct": pytest.approx(100 * 4 / 12),
+    }
 
 
 def test_devices_l_and_getprop() -> None:
     found = parse_devices_l(DEVICES_L)
     assert [(d.serial, d.state) for d in found] == [
-        ("0A1B2C3D4E", "device"), ("R58M12ABCDE", "unauthorized"),
-        ("emulator-5554", "offline"), ("ZY22XYZ", "no permissions"),
-    ]  # fmt: skip
+        ("0A1B2C3D4E", "device"),
+        ("R58M12ABCDE", "unauthorized"),
+        ("emulator-5554", "offline"),
+        ("ZY22XYZ", "no permissions"),
+    ]
     assert (found[0].model, found[0].device) == ("Pixel 8", "shiba")
     props = parse_getprop("[ro.product.model]: [Pixel 8]\n[ro.soc.model]: [Tensor G3]\n")
     assert props == {"ro.product.model": "Pixel 8", "ro.soc.model": "Tensor G3"}

@@ -14,8 +14,14 @@ REMOTE = "/data/local/tmp/edgeseg"
 
 
 def spec_for(device, runner_dir: Path, tmp_path: Path, **kw) -> BenchSpec:
-    return BenchSpec(device=device.serial, runner_path=str(runner_dir), log_dir=str(tmp_path),
-                     warmup=2, runs=5, **kw)  # fmt: skip
+    return BenchSpec(
+        device=device.serial,
+        runner_path=str(runner_dir),
+        log_dir=str(tmp_path),
+        warmup=2,
+        runs=5,
+        **kw,
+    )
 
 
 def assert_clean(device) -> None:
@@ -25,8 +31,7 @@ def assert_clean(device) -> None:
 
 def test_registered_by_suffix() -> None:
     names = {s: runner_for(Path(f"m{s}"), where="adb").name for s in (".tflite", ".pte", ".onnx")}
-    assert names == {".tflite": "adb-tflite", ".pte": "adb-executorch",
-                     ".onnx": "adb-onnxruntime"}  # fmt: skip
+    assert names == {".tflite": "adb-tflite", ".pte": "adb-executorch", ".onnx": "adb-onnxruntime"}
 
 
 def test_onnxruntime_push_run_parse(pixel8, runner_dir, tmp_path, onnx_model) -> None:
@@ -38,8 +43,18 @@ def test_onnxruntime_push_run_parse(pixel8, runner_dir, tmp_path, onnx_model) ->
     assert result.load_ms > 0 and result.peak_rss_mb > 1
     run = pixel8.shell.runs[-1]
     assert run["tool"] == "onnxruntime_perf_test" and run["taskset"] == "f0"
-    assert run["args"] == ["-e", "cpu", "-m", "times", "-r", "5", "-x", "2", "-I",
-                           f"{REMOTE}/tiny.onnx"]  # fmt: skip
+    assert run["args"] == [
+        "-e",
+        "cpu",
+        "-m",
+        "times",
+        "-r",
+        "5",
+        "-x",
+        "2",
+        "-I",
+        f"{REMOTE}/tiny.onnx",
+    ]
     extra = result.extra
     assert extra["device"]["model"] == "Pixel 8" and extra["format"] == "onnxruntime_perf_test"
     assert "Average inference time cost" in Path(extra["raw_output"][0]).read_text()

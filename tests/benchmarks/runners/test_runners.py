@@ -42,8 +42,11 @@ def test_formats_and_content_dispatch(bench_checkpoint, exports, tmp_path) -> No
 def test_same_miou_in_every_format(bench_checkpoint, exports) -> None:
     """Eager, TorchScript and ONNX of one checkpoint: same masks, same mIoU, same MACs."""
     rows = {}
-    for name, path in (("pytorch", bench_checkpoint), ("torchscript", exports["torchscript"]),
-                       ("onnxruntime", exports["onnx"])):  # fmt: skip
+    for name, path in (
+        ("pytorch", bench_checkpoint),
+        ("torchscript", exports["torchscript"]),
+        ("onnxruntime", exports["onnx"]),
+    ):
         rows[name] = measure(get_runner(name), path, SPEC, job())
         assert_timed(rows[name])
         assert rows[name].quantization == "fp32" and rows[name].images == 3
@@ -79,11 +82,14 @@ def test_tflite_foreign_model(shared_dir) -> None:
     assert 0.5e9 < result.extra["macs"] < 2e9  # DeepLabV3-MNv2 at 257²: about 0.7 GMACs
 
 
-@pytest.mark.parametrize("name,suffix,why", [
-    ("executorch", ".pte", "not an ExecuTorch program"),
-    ("tflite", ".tflite", "not a TFLite flatbuffer"),
-    ("torchscript", ".pt", "not a PyTorch zip archive"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name,suffix,why",
+    [
+        ("executorch", ".pte", "not an ExecuTorch program"),
+        ("tflite", ".tflite", "not a TFLite flatbuffer"),
+        ("torchscript", ".pt", "not a PyTorch zip archive"),
+    ],
+)
 def test_check_file_rejects_random_bytes(name, suffix, why, tmp_path) -> None:
     with pytest.raises(BenchError, match=why):
         get_runner(name).check_file(random_file(tmp_path, f"junk{suffix}"))

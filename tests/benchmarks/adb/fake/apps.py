@@ -73,8 +73,13 @@ class FakeApps:
         said = f"Starting: Intent {{ cmp={component} (has extras) }}\n"
         if component != ACTIVITY or not self.installed:
             full = component.replace("/.", f"/{component.split('/')[0]}.")
-            return (said + f"Error type 3\nError: Activity class {{{full}}} does not exist.\n"
-                    ).encode(), b"", 1  # fmt: skip
+            return (
+                (
+                    said + f"Error type 3\nError: Activity class {{{full}}} does not exist.\n"
+                ).encode(),
+                b"",
+                1,
+            )
         extras = {}
         for i, word in enumerate(args):
             if word in ("--es", "--ei"):
@@ -85,11 +90,18 @@ class FakeApps:
 
     def _launch(self, extras: dict[str, str]) -> None:
         device = self.device
-        cmd = [sys.executable, str(BENCH_APP), str(device.root), device.behaviour.app_port,
-               json.dumps(extras), json.dumps(device.props)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            str(BENCH_APP),
+            str(device.root),
+            device.behaviour.app_port,
+            json.dumps(extras),
+            json.dumps(device.props),
+        ]
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-        self.procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL))  # fmt: skip
+        self.procs.append(
+            subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
 
     def pidof(self, args: list[str]) -> Result:
         alive = [p.pid for p in self.procs if p.poll() is None] if args == [PACKAGE] else []
@@ -104,8 +116,10 @@ class FakeApps:
                 code = proc.poll()
                 if code is not None and code < 0:
                     name = signal.Signals(-code).name
-                    out += (f"F libc    : Fatal signal {-code} ({name}), code -1 (SI_QUEUE) in "
-                            f"tid {proc.pid} (Thread-2), pid {proc.pid} ({PACKAGE})\n")  # fmt: skip
+                    out += (
+                        f"F libc    : Fatal signal {-code} ({name}), code -1 (SI_QUEUE) in "
+                        f"tid {proc.pid} (Thread-2), pid {proc.pid} ({PACKAGE})\n"
+                    )
             return out.encode(), b"", 0
         main = self.device.root / "logcat.main"
         return (main.read_bytes() if main.is_file() else b""), b"", 0

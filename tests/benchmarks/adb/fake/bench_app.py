@@ -55,8 +55,12 @@ def write_json(path: Path, data: dict) -> None:
 def memory_kb() -> dict[str, int]:
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
     kb = lambda key: int(status.get(key, "0 kB").split()[0])  # noqa: E731
-    return {"pss_kb": kb("VmRSS"), "peak_rss_kb": kb("VmHWM"), "native_heap_kb": kb("RssAnon"),
-            "java_heap_kb": 0}  # fmt: skip
+    return {
+        "pss_kb": kb("VmRSS"),
+        "peak_rss_kb": kb("VmHWM"),
+        "native_heap_kb": kb("RssAnon"),
+        "java_heap_kb": 0,
+    }
 
 
 class Model:
@@ -65,8 +69,9 @@ class Model:
     def __init__(self, path: Path, threads: int) -> None:
         loaders = {".tflite": self._litert, ".onnx": self._onnx, ".pte": self._executorch}
         if path.suffix not in loaders:
-            raise Failed(f"unsupported extension '{path.suffix}' (the app runs "
-                         f"{', '.join(loaders)})")  # fmt: skip
+            raise Failed(
+                f"unsupported extension '{path.suffix}' (the app runs {', '.join(loaders)})"
+            )
         self.runtime = path.suffix
         try:
             loaders[path.suffix](path, threads)
@@ -98,8 +103,11 @@ class Model:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         inp = session.get_inputs()[0]
         self.shape = list(inp.shape)
-        self.dtype = {"tensor(float)": "float32", "tensor(uint8)": "uint8",
-                      "tensor(int8)": "int8"}.get(inp.type, inp.type)  # fmt: skip
+        self.dtype = {
+            "tensor(float)": "float32",
+            "tensor(uint8)": "uint8",
+            "tensor(int8)": "int8",
+        }.get(inp.type, inp.type)
         self.forward = lambda x: session.run(None, {inp.name: x})[0]
 
     def _executorch(self, path: Path, threads: int) -> None:
@@ -194,20 +202,30 @@ def write_masks(model, contract, names, inputs, out: Path, result: dict) -> None
         mask = postprocess(y, contract)
         post_ms.append((time.perf_counter() - t) * 1000)
         (out / f"masks/{i:04d}.u8.z").write_bytes(zlib.compress(mask.tobytes()))
-        rows.append({"image": name, "file": f"masks/{i:04d}.u8.z", "height": mask.shape[0],
-                     "width": mask.shape[1], "encoding": "zlib-uint8"})  # fmt: skip
+        rows.append(
+            {
+                "image": name,
+                "file": f"masks/{i:04d}.u8.z",
+                "height": mask.shape[0],
+                "width": mask.shape[1],
+                "encoding": "zlib-uint8",
+            }
+        )
     result["masks"] = rows
     result["postprocess_ms_mean"] = statistics.fmean(post_ms)
 
 
 def device_block(props: dict) -> dict:
-    return {"manufacturer": props.get("ro.product.manufacturer", ""),
-            "model": props.get("ro.product.model", ""),
-            "device": props.get("ro.product.device", ""),
-            "sdk_int": int(props.get("ro.build.version.sdk", 0)),
-            "release": props.get("ro.build.version.release", ""),
-            "abis": [props.get("ro.product.cpu.abi", "")], "cores": os.cpu_count(),
-            "soc_model": props.get("ro.soc.model", "")}  # fmt: skip
+    return {
+        "manufacturer": props.get("ro.product.manufacturer", ""),
+        "model": props.get("ro.product.model", ""),
+        "device": props.get("ro.product.device", ""),
+        "sdk_int": int(props.get("ro.build.version.sdk", 0)),
+        "release": props.get("ro.build.version.release", ""),
+        "abis": [props.get("ro.product.cpu.abi", "")],
+        "cores": os.cpu_count(),
+        "soc_model": props.get("ro.soc.model", ""),
+    }
 
 
 def now() -> str:
@@ -242,8 +260,9 @@ def main(root: Path, port: str, extras: dict, props: dict) -> int:
     status = {"status": result["status"], "reason": result["reason"], "result": "result.json"}
     write_json(out / "status.json", status)
     with open(root / "logcat.main", "a") as log:
-        log.write(f"I EdgesegBench: status={result['status']} dir={out.name} "
-                  f"reason={result['reason']}\n")  # fmt: skip
+        log.write(
+            f"I EdgesegBench: status={result['status']} dir={out.name} reason={result['reason']}\n"
+        )
     return 0
 
 

@@ -93,10 +93,14 @@ def benchmark_model(args: list[str]) -> int:
         f"Inference timings in us: Init: {init_us:.0f}, First inference: {warm[0]:.0f}, "
         f"Warmup (avg): {statistics.fmean(warm):g}, Inference (avg): {statistics.fmean(runs):g}"
     )
-    say("Note: as the benchmark tool itself affects memory footprint, the following is only "
-        "APPROXIMATE to the actual memory footprint of the model at runtime.")  # fmt: skip
-    say(f"Memory footprint delta from the start of the tool (MB): init={rss_init - rss0:g} "
-        f"overall={rss_mb() - rss0:g}")  # fmt: skip
+    say(
+        "Note: as the benchmark tool itself affects memory footprint, the following is only "
+        "APPROXIMATE to the actual memory footprint of the model at runtime."
+    )
+    say(
+        f"Memory footprint delta from the start of the tool (MB): init={rss_init - rss0:g} "
+        f"overall={rss_mb() - rss0:g}"
+    )
     say(f"Overall peak memory footprint (MB) via periodic monitoring: {rss_mb():g}")
     return 0
 
@@ -135,8 +139,10 @@ def benchmark_litert_model(args: list[str]) -> int:
 
 def et_log(level: str, line: int, text: str) -> None:
     stamp = time.perf_counter() % 60
-    print(f"{level} 00:00:{stamp:09.6f} executorch:executor_runner.cpp:{line}] {text}",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"{level} 00:00:{stamp:09.6f} executorch:executor_runner.cpp:{line}] {text}",
+        file=sys.stderr,
+    )
 
 
 def executor_runner(args: list[str]) -> int:
