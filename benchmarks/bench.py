@@ -1,8 +1,9 @@
-"""``edgeseg bench``: every artifact on every device → one :class:`~benchmarks.base.RunResult`.
+"""``edgeseg bench``: every artifact on every device → one
+:class:`~edgeseg.benchmarks.base.RunResult`.
 
-Host rows run in a child process each (:mod:`benchmarks.harness`); phone rows go through the
-adb runners (``benchmarks.adb``), chosen by suffix or by ``--runner``. Bad *command* input (a
-folder with no artifacts, a dataset spec that does not load, an unknown runner, a phone that
+Host rows run in a child process each (:mod:`edgeseg.benchmarks.harness`); phone rows go through the
+adb runners (``edgeseg.benchmarks.adb``), chosen by suffix or by ``--runner``. Bad *command* input
+(a folder with no artifacts, a dataset spec that does not load, an unknown runner, a phone that
 is not there) raises before anything runs; a bad *artifact* (unknown type, corrupt file, a
 model whose classes do not fit the dataset) becomes a failed row and the others still run.
 """
@@ -16,8 +17,8 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import benchmarks.runners  # noqa: F401  (register the host runners)
-from benchmarks.base import (
+import edgeseg.benchmarks.runners  # noqa: F401  (register the host runners)
+from edgeseg.benchmarks.base import (
     BenchError,
     BenchSpec,
     RunResult,
@@ -25,9 +26,10 @@ from benchmarks.base import (
     runner_for,
     runner_names,
 )
-from benchmarks.harness import one_line, run_isolated
-from benchmarks.measure import MeasureJob, artifact_bytes
-from benchmarks.roofline import Peak, attach, measure_peak, share_macs
+from edgeseg.benchmarks.harness import one_line, run_isolated
+from edgeseg.benchmarks.measure import MeasureJob, artifact_bytes
+from edgeseg.benchmarks.roofline import Peak, attach, measure_peak, share_macs
+
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
 
@@ -119,7 +121,7 @@ def _targets(devices: tuple[str, ...]) -> list[tuple[str, str]]:
         if selector == "host":
             out.append(("host", "host"))
             continue
-        from benchmarks.adb import resolve_devices
+        from edgeseg.benchmarks.adb import resolve_devices
 
         out.extend((d.serial, "adb") for d in resolve_devices(selector))
     return list(dict.fromkeys(out))

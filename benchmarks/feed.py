@@ -6,7 +6,7 @@ the best source there is.
 2. metadata embedded in the file (ONNX ``metadata_props``, TorchScript ``extra/edgeseg.json``,
    an edgeseg checkpoint's own metadata);
 3. for a foreign model: its tensors (size, layout, dtype, quantisation, scores or class ids),
-   ``--mean/--std`` and ``--classes``, else a note from :mod:`benchmarks.foreign`. A uint8
+   ``--mean/--std`` and ``--classes``, else a note from :mod:`edgeseg.benchmarks.foreign`. A uint8
    input without ``--mean/--std`` gets the raw pixels (the convention of quantised models); a
    float input without them has no contract: latency is still measured, mIoU is not.
 """
@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.base import BenchError
-from benchmarks.foreign import known_note
-from benchmarks.runners.host import Session, TensorInfo
+from edgeseg.benchmarks.base import BenchError
+from edgeseg.benchmarks.foreign import known_note
+from edgeseg.benchmarks.runners.host import Session, TensorInfo
+
 from edgeseg.contract import IN_GRAPH, Contract, parse_meta, read_sidecar
 
 

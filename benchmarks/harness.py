@@ -3,10 +3,10 @@
 ExecuTorch's loader aborts the whole process on some bad files (SIGABRT), native runtimes can
 segfault, and every runtime keeps memory it never returns: a fresh child per artifact isolates
 all three and makes the peak RSS that artifact's own. The child is a plain
-``python -m benchmarks.harness`` (not multiprocessing's spawn, which would re-import the
+``python -m edgeseg.benchmarks.harness`` (not multiprocessing's spawn, which would re-import the
 caller's ``__main__`` — for the CLI, all of edgeseg and torch — into every child): it reads its
 job pickled on stdin and sends progress and one result back over a pipe. A child that dies or
-overruns ``timeout_s`` becomes a ``failed`` :class:`~benchmarks.base.RunResult` naming the
+overruns ``timeout_s`` becomes a ``failed`` :class:`~edgeseg.benchmarks.base.RunResult` naming the
 signal or exit code and the runtime's last words. The child's stdout/stderr go to a log file
 (runtimes print banners and cpuinfo chatter), so the table and the progress bar stay clean.
 """
@@ -24,8 +24,10 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from benchmarks.base import BenchSpec, RunnerUnavailable, RunResult
-from benchmarks.measure import MeasureJob, artifact_bytes
+from edgeseg.benchmarks.base import BenchSpec, RunnerUnavailable, RunResult
+from edgeseg.benchmarks.measure import MeasureJob, artifact_bytes
+
+import edgeseg
 
 Progress = Callable[[str, int, int], None]
 
@@ -45,7 +47,7 @@ def run_isolated(
     with tempfile.TemporaryFile() as log:
         try:
             child = subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.harness", str(send_fd)],
+                [sys.executable, "-m", "edgeseg.benchmarks.harness", str(send_fd)],
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -77,8 +79,8 @@ def run_isolated(
 
 
 def _child_env() -> dict[str, str]:
-    """The child imports this very ``benchmarks`` package, wherever it was imported from."""
-    root = str(Path(__file__).resolve().parents[1])
+    """The child imports this very ``edgeseg`` package, wherever it was imported from."""
+    root = str(Path(edgeseg.__file__).resolve().parents[1])
     path = os.environ.get("PYTHONPATH")
     return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
@@ -127,9 +129,9 @@ def _child_main(send_fd: int) -> None:
     """The child: job from stdin, messages to the parent's pipe."""
     import importlib
 
-    import benchmarks.runners  # noqa: F401  (register)
-    from benchmarks.base import get_runner
-    from benchmarks.measure import measure
+    import edgeseg.benchmarks.runners  # noqa: F401  (register)
+    from edgeseg.benchmarks.base import get_runner
+    from edgeseg.benchmarks.measure import measure
 
     send = Connection(send_fd, readable=False)
     runner_name, artifact, spec, job = pickle.loads(sys.stdin.buffer.read())

@@ -1,5 +1,5 @@
 """One artifact, measured in the current process: load, first inference, warm-up, timed runs,
-peak RSS, then (optionally) MACs and mIoU. :mod:`benchmarks.harness` runs this in a child
+peak RSS, then (optionally) MACs and mIoU. :mod:`edgeseg.benchmarks.harness` runs this in a child
 process per artifact; adb runners do the same job on the phone.
 
 Order matters for honest numbers: the peak RSS (the process's high-water mark) is read right
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from edgeseg.benchmarks.base import BenchError, BenchSpec, RunResult
+from edgeseg.benchmarks.feed import Feed, FeedOptions, resolve_feed
+from edgeseg.benchmarks.runners.host import HostRunner, Session, time_session
 
-from benchmarks.base import BenchError, BenchSpec, RunResult
-from benchmarks.feed import Feed, FeedOptions, resolve_feed
-from benchmarks.runners.host import HostRunner, Session, time_session
 from edgeseg.contract import preprocess
 
 Report = Callable[[str, int, int], None]
@@ -89,7 +89,8 @@ def measure(
 
 
 def _accuracy(result: RunResult, artifact: Path, session: Session, job: MeasureJob, report):
-    from benchmarks.accuracy import class_lut, evaluate, metrics_from
+    from edgeseg.benchmarks.accuracy import class_lut, evaluate, metrics_from
+
     from edgeseg.data import build_dataset
 
     feed = resolve_feed(artifact, session, job.feed, job.data_classes)

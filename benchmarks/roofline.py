@@ -18,8 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
-
-from benchmarks.base import RunResult
+from edgeseg.benchmarks.base import RunResult
 
 
 @dataclass

@@ -3,8 +3,8 @@ protocol in ``converters/base.py``. Shipped in the same distribution as ``edgese
 ``import converters`` works after ``pip install edgeseg``. Importing a target module registers it;
 toolchains are imported only inside ``convert``/``load``."""
 
-from converters import coreml, executorch, onnx, tflite, torchscript  # noqa: F401  (register)
-from converters.base import (
+from edgeseg.converters import coreml, executorch, onnx, tflite, torchscript  # noqa: F401  (register)
+from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,

@@ -1,8 +1,8 @@
 """Core ML: ``torch.export`` → ``coremltools.convert`` → an ``.mlpackage`` (a directory).
 
 ``none`` keeps fp32 compute, ``fp16`` converts with FLOAT16 compute precision. ``int8`` is W8A8
-(:mod:`converters.coreml_int8`: activations calibrated in PyTorch, quantize/dequantize ops in the
-program), labelled ``int8`` when every compute op reads a dequantized tensor, ``int8-mixed``
+(:mod:`edgeseg.converters.coreml_int8`: activations calibrated in PyTorch, quantize/dequantize ops
+in the program), labelled ``int8`` when every compute op reads a dequantized tensor, ``int8-mixed``
 otherwise; where that cannot be built, the *weights* are quantized linearly after conversion
 (symmetric, per-channel or per-tensor), compute stays float and the label is ``int8-weights``,
 with the reason in the notes. The Core ML runtime only exists on macOS: elsewhere the
@@ -15,9 +15,7 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
-
-from converters.base import (
+from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,
@@ -27,7 +25,8 @@ from converters.base import (
     op_list,
     register_converter,
 )
-from converters.coreml_int8 import calibrate_w8a8, compute_ops, op_census
+from edgeseg.converters.coreml_int8 import calibrate_w8a8, compute_ops, op_census
+from torch import nn
 
 
 @register_converter

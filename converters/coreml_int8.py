@@ -7,8 +7,8 @@ such a program with int8 activations. Quantizers are tried in order: coremltools
 which torch ≥ 2.10 no longer ships, and its graphs can mix uint8 and int8 at an elementwise
 multiply, which ``ct.convert`` rejects), then the XNNPACK scheme through torchao (int8 symmetric
 weights per channel, int8 activations per tensor: one dtype everywhere). If neither yields a
-program with quantized activations, :func:`converters.coreml` falls back to weight-only INT8 and
-says why.
+program with quantized activations, :func:`edgeseg.converters.coreml` falls back to weight-only
+INT8 and says why.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from collections import Counter
 from collections.abc import Callable
 
 import torch
+from edgeseg.converters.base import ExportSpec
+from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 from torch import nn
-
-from converters.base import ExportSpec
-from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 
 _PLUMBING = {
     "const",

@@ -19,9 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import torch
-from torch import nn
-
-from converters.base import (
+from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,
@@ -30,8 +28,9 @@ from converters.base import (
     register_converter,
     variant_tag,
 )
-from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
-from converters.xnnpack_lowering import lower_to_xnnpack
+from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
+from edgeseg.converters.xnnpack_lowering import lower_to_xnnpack
+from torch import nn
 
 _DELEGATE = "executorch_call_delegate"
 _PLUMBING = ("getitem", "alloc", "view", "_to_copy", "dim_order")

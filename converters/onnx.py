@@ -22,9 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
-
-from converters.base import (
+from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,
@@ -33,7 +31,9 @@ from converters.base import (
     op_list,
     register_converter,
 )
-from converters.onnx_int8graph import describe, rewrite_for_qdq
+from edgeseg.converters.onnx_int8graph import describe, rewrite_for_qdq
+from torch import nn
+
 from edgeseg.errors import ExportError
 
 OPSET = 18

@@ -22,8 +22,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-
-from converters.base import op_list
+from edgeseg.converters.base import op_list
 
 
 def rewrite_for_qdq(proto) -> Counter[str]:

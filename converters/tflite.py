@@ -21,9 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
-
-from converters.base import (
+from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,
@@ -32,7 +30,8 @@ from converters.base import (
     op_list,
     register_converter,
 )
-from converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
+from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
+from torch import nn
 
 _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 

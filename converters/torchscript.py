@@ -6,9 +6,8 @@ import time
 from pathlib import Path
 
 import torch
+from edgeseg.converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
 from torch import nn
-
-from converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
 
 
 @register_converter

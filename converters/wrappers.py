@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from edgeseg.converters.base import ExportSpec
 from torch import Tensor, nn
-
-from converters.base import ExportSpec
 
 
 class NormalizeInput(nn.Module):

@@ -1,8 +1,8 @@
 """``edgeseg export``: one checkpoint → artifacts for phone runtimes, each checked for parity.
 
 For every requested target: wrap the model (uint8 input / mask output if asked), convert through
-the target's :class:`~converters.base.Converter` into a temporary file, load that file in the
-target's own runtime and compare it with the fp32 eager model on validation images, then move it
+the target's :class:`~edgeseg.converters.base.Converter` into a temporary file, load that file in
+the target's own runtime and compare it with the fp32 eager model on validation images, then move it
 into place and write the ``<artifact>.json`` sidecar. A target that fails becomes a ``failed``
 outcome with a one-line reason; the others still run. Bad input (unknown target, unsupported
 quantization, a file that is not an edgeseg checkpoint, no calibration data) raises before any
@@ -25,12 +25,12 @@ import torch
 from torch import nn
 
 import edgeseg
-from converters import ExportResult, ExportSpec, get_converter, resolve_targets
-from converters.base import RuntimeUnavailable
-from converters.int8prep import prepare_for_int8
-from converters.parity import ParityData, ParityResult, check_parity
-from converters.wrappers import example_input, wrap_model
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
+from edgeseg.converters import ExportResult, ExportSpec, get_converter, resolve_targets
+from edgeseg.converters.base import RuntimeUnavailable
+from edgeseg.converters.int8prep import prepare_for_int8
+from edgeseg.converters.parity import ParityData, ParityResult, check_parity
+from edgeseg.converters.wrappers import example_input, wrap_model
 from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
 from edgeseg.errors import EdgesegError, ExportError

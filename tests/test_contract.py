@@ -48,8 +48,8 @@ def test_in_graph_input_is_the_resized_pixels() -> None:
 
 
 def test_int8_input_matches_the_tflite_converters_quantisation() -> None:
-    """converters.tflite._to_input quantises float inputs for int8 graphs the same way."""
-    tflite = pytest.importorskip("converters.tflite")
+    """edgeseg.converters.tflite._to_input quantises float inputs for int8 graphs the same way."""
+    tflite = pytest.importorskip("edgeseg.converters.tflite")
     q = {"scale": 0.0187, "zero_point": -3}
     meta = {**base_meta((64, 80)), "input_dtype": "int8", "input_quantization": q}
     x = contract.preprocess(synthetic_image(), meta)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from edgeseg.apps.quickstart import DEFAULT_STUDENT, DEFAULT_TEACHER, DISTILL_LOSSES
 from edgeseg.checkpoint import load_checkpoint
 from edgeseg.cli import main
-from edgeseg.quickstart import DEFAULT_STUDENT, DEFAULT_TEACHER, DISTILL_LOSSES
 
 FAST = ["--workers", "0", "--quiet"]
 

@@ -9,8 +9,8 @@ the ``RunResult.extra`` schema), ``runners``, ``app`` and ``evalset`` (the evalu
 to the phone and the scoring of its masks).
 """
 
-from benchmarks.adb import app, runners  # noqa: F401  (registers the adb runners)
-from benchmarks.adb.client import Adb, AdbError, DeviceGone
-from benchmarks.adb.devices import DeviceInfo, list_devices, resolve_devices
+from edgeseg.benchmarks.adb import app, runners  # noqa: F401  (registers the adb runners)
+from edgeseg.benchmarks.adb.client import Adb, AdbError, DeviceGone
+from edgeseg.benchmarks.adb.devices import DeviceInfo, list_devices, resolve_devices
 
 __all__ = ["Adb", "AdbError", "DeviceGone", "DeviceInfo", "list_devices", "resolve_devices"]

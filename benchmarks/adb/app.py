@@ -11,7 +11,7 @@ model is *in the app*, and how accurate it is *on the phone*. The protocol is
 3. ``am start`` bench mode, poll ``status.json`` (the app's exit status) until it is not
    ``running``. A status stuck at ``running`` while the app's process is gone is a native crash
    (``adb logcat -b crash`` has it); a live process past the timeout is stopped;
-4. pull the run folder, map ``result.json`` onto a :class:`~benchmarks.base.RunResult`
+4. pull the run folder, map ``result.json`` onto a :class:`~edgeseg.benchmarks.base.RunResult`
    (field mapping in BENCH_MODE.md), score the phone's masks against the labels, run the same
    artifact on the host over the same pictures, and report the difference;
 5. remove everything pushed and written on the phone.
@@ -40,12 +40,20 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from benchmarks.adb.client import Adb, adb_path
-from benchmarks.adb.devices import DeviceInfo, device_info
-from benchmarks.adb.evalset import EvalSet, build_eval_set, fill_accuracy
-from benchmarks.adb.thermal import device_temp_c, wait_until_cool
-from benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult, register_runner
-from edgeseg.android_demo import BENCH_ACTIVITY, PACKAGE, read_bench_result
+from edgeseg.benchmarks.adb.client import Adb, adb_path
+from edgeseg.benchmarks.adb.devices import DeviceInfo, device_info
+from edgeseg.benchmarks.adb.evalset import EvalSet, build_eval_set, fill_accuracy
+from edgeseg.benchmarks.adb.thermal import device_temp_c, wait_until_cool
+from edgeseg.benchmarks.base import (
+    BenchError,
+    BenchSpec,
+    LatencyStats,
+    Runner,
+    RunResult,
+    register_runner,
+)
+
+from edgeseg.app_protocol import BENCH_ACTIVITY, PACKAGE, read_bench_result
 from edgeseg.contract import read_sidecar as read_contract
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.base import BenchError
+from edgeseg.benchmarks.base import BenchError
 
 
 @dataclass(frozen=True)

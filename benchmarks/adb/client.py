@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.base import BenchError
+from edgeseg.benchmarks.base import BenchError
+
 from edgeseg.utils import atomic_path
 
 INSTALL_HINT = (

@@ -13,8 +13,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from benchmarks.adb.client import Adb, AdbError, state_error
-from benchmarks.adb.thermal import battery_temp_c
+from edgeseg.benchmarks.adb.client import Adb, AdbError, state_error
+from edgeseg.benchmarks.adb.thermal import battery_temp_c
 
 
 @dataclass

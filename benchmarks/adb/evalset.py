@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from edgeseg.benchmarks.base import BenchError, RunResult
 from PIL import Image
 
-from benchmarks.base import BenchError, RunResult
 from edgeseg.contract import parse_meta, postprocess, preprocess, resize_image
 from edgeseg.data import build_dataset
 from edgeseg.errors import EdgesegError
@@ -104,7 +104,7 @@ def match_masks(rows: list[dict[str, Any]], evalset: EvalSet, size: tuple[int, i
 
 def host_masks(artifact: Path, meta: Mapping[str, Any], images: Sequence[np.ndarray]):
     """The same artifact on the host, through its converter's runtime and the same contract."""
-    from converters import converter_names, get_converter
+    from edgeseg.converters import converter_names, get_converter
 
     suffix = artifact.suffix.lower()
     found = [get_converter(n) for n in converter_names() if get_converter(n).suffix == suffix]

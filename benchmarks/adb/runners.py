@@ -1,6 +1,6 @@
 """The three phone-side runners: TFLite ``benchmark_model``, ExecuTorch ``executor_runner``,
 ``onnxruntime_perf_test``. Each is a tool (names + where to get it), its flags, and its parser;
-the push/run/clean-up lifecycle is :class:`~benchmarks.adb.session.AdbRunner`'s.
+the push/run/clean-up lifecycle is :class:`~edgeseg.benchmarks.adb.session.AdbRunner`'s.
 
 Names start with ``adb-`` so they never collide with the host runners of the same runtime.
 """
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import statistics
 
-from benchmarks.adb.binaries import Tool
-from benchmarks.adb.parsers import (
+from edgeseg.benchmarks.adb.binaries import Tool
+from edgeseg.benchmarks.adb.parsers import (
     ToolTimings,
     parse_executor_runner,
     parse_onnxruntime_perf,
     parse_tflite,
 )
-from benchmarks.adb.session import AdbRunner
-from benchmarks.base import BenchError, BenchSpec, LatencyStats, register_runner
+from edgeseg.benchmarks.adb.session import AdbRunner
+from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, register_runner
 
 TFLITE_NIGHTLY = (
     "https://storage.googleapis.com/tensorflow-nightly-public/prod/tensorflow/release/lite/tools/"

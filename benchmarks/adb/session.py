@@ -1,22 +1,22 @@
 """The lifecycle every adb runner shares: push, (cool down), run the tool, parse, clean up.
 
-An adb :class:`~benchmarks.base.RunResult` holds the tool's own timings in milliseconds
+An adb :class:`~edgeseg.benchmarks.base.RunResult` holds the tool's own timings in milliseconds
 (``load_ms`` = the tool's init/session-creation time, ``first_ms`` = first inference, ``latency``
 pooled over all repeats; statistics the tool does not print stay ``None``) and, in ``extra``:
 
-- ``device``: :class:`~benchmarks.adb.devices.DeviceInfo` as a dict (serial, state, model,
+- ``device``: :class:`~edgeseg.benchmarks.adb.devices.DeviceInfo` as a dict (serial, state, model,
   device, soc, abi, android, sdk, battery_c);
 - ``tool``: the binary's file name; ``format``: which output format was parsed;
   ``command``: the exact device-side command line;
 - ``raw_output``: host paths of the saved tool output, one file per repeat (command, exit code,
   stdout, stderr);
-- ``repeats``: per-repeat :class:`~benchmarks.adb.parsers.ToolTimings` dicts;
+- ``repeats``: per-repeat :class:`~edgeseg.benchmarks.adb.parsers.ToolTimings` dicts;
 - ``spread``: ``{"mean_ms": [per repeat], "min_ms", "max_ms", "range_pct"}`` across repeats;
 - ``temps_c``: device temperature before each repeat; ``cooldown_s``: time spent in the
   thermal gate; ``taskset``, ``threads``, ``delegate``; ``notes``: caveats (e.g. a tool whose
   warm-up count cannot be set).
 
-Failures raise :class:`~benchmarks.base.BenchError` (``DeviceGone`` when the phone vanished)
+Failures raise :class:`~edgeseg.benchmarks.base.BenchError` (``DeviceGone`` when the phone vanished)
 whose one line names the device, the exit code, the tool's last error line and the saved log.
 """
 
@@ -31,12 +31,13 @@ import tempfile
 from pathlib import Path
 from typing import ClassVar
 
-from benchmarks.adb.binaries import Tool, find_tool
-from benchmarks.adb.client import Adb, ShellResult, adb_path, state_error
-from benchmarks.adb.devices import device_info
-from benchmarks.adb.parsers import ParseError, ToolTimings
-from benchmarks.adb.thermal import device_temp_c, wait_until_cool
-from benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
+from edgeseg.benchmarks.adb.binaries import Tool, find_tool
+from edgeseg.benchmarks.adb.client import Adb, ShellResult, adb_path, state_error
+from edgeseg.benchmarks.adb.devices import device_info
+from edgeseg.benchmarks.adb.parsers import ParseError, ToolTimings
+from edgeseg.benchmarks.adb.thermal import device_temp_c, wait_until_cool
+from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
+
 from edgeseg.contract import read_sidecar
 from edgeseg.progress import progress_bar
 from edgeseg.utils import atomic_path

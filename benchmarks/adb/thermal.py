@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from benchmarks.base import BenchError
+from edgeseg.benchmarks.base import BenchError
+
 from edgeseg.progress import progress_bar
 
 if TYPE_CHECKING:
-    from benchmarks.adb.client import Adb
+    from edgeseg.benchmarks.adb.client import Adb
 
 
 def battery_temp_c(adb: Adb) -> float | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.bench import BenchReport
-from benchmarks.figures import figure_png, pyplot
+from edgeseg.benchmarks.bench import BenchReport
+from edgeseg.benchmarks.figures import figure_png, pyplot
+
 from edgeseg.utils import atomic_path
 
 

@@ -44,7 +44,8 @@ import csv
 import json
 from pathlib import Path
 
-from benchmarks.bench import BenchReport
+from edgeseg.benchmarks.bench import BenchReport
+
 from edgeseg.utils import atomic_path
 
 SCHEMA = "edgeseg-bench/1"

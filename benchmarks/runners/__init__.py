@@ -2,7 +2,7 @@
 ``pytorch`` (edgeseg checkpoints, the eager baseline), ``torchscript``, ``executorch``,
 ``onnxruntime``, ``tflite`` (LiteRT) and ``coreml`` (macOS only, skipped elsewhere)."""
 
-from benchmarks.runners import (  # noqa: F401  (register)
+from edgeseg.benchmarks.runners import (  # noqa: F401  (register)
     coreml,
     executorch,
     onnxruntime,
@@ -10,6 +10,6 @@ from benchmarks.runners import (  # noqa: F401  (register)
     tflite,
     torchscript,
 )
-from benchmarks.runners.host import HostRunner, Session, TensorInfo
+from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo
 
 __all__ = ["HostRunner", "Session", "TensorInfo"]

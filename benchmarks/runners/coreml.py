@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
-from benchmarks.base import BenchError, RunnerUnavailable, register_runner
-from benchmarks.runners.host import HostRunner, Session, TensorInfo
+from edgeseg.benchmarks.base import BenchError, RunnerUnavailable, register_runner
+from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo
 
 
 @register_runner

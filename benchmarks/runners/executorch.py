@@ -13,9 +13,8 @@ import struct
 from pathlib import Path
 
 import numpy as np
-
-from benchmarks.base import BenchError, register_runner
-from benchmarks.runners.host import HostRunner, Session, TensorInfo, read_magic
+from edgeseg.benchmarks.base import BenchError, register_runner
+from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo, read_magic
 
 _IDENT = re.compile(rb"ET\d\d")
 # ScalarType: the pybindings report it as an int (6) or an enum (ScalarType.Float)

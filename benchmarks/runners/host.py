@@ -4,8 +4,8 @@ A host runner checks a file's bytes (:meth:`HostRunner.check_file`), loads it in
 a thread count (:meth:`HostRunner.load`) and hands back a :class:`Session`: a callable from one
 numpy input to one numpy output, plus the input/output tensor descriptions the runtime reports
 (how foreign models without a sidecar get fed) and any metadata the file carries inside itself.
-The measurement itself (isolation, accuracy, RSS) is :mod:`benchmarks.measure`'s: runners only
-know their runtime.
+The measurement itself (isolation, accuracy, RSS) is :mod:`edgeseg.benchmarks.measure`'s: runners
+only know their runtime.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
 
-from benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
 from edgeseg.contract import Quant
 
 
@@ -82,8 +82,9 @@ class HostRunner(Runner):
         return None
 
     def run(self, artifact: Path, spec: BenchSpec) -> RunResult:
-        """Latency only, in this process (``edgeseg bench`` isolates it: benchmarks.harness)."""
-        from benchmarks.measure import MeasureJob, measure
+        """Latency only, in this process (``edgeseg bench`` isolates it:
+        edgeseg.benchmarks.harness)."""
+        from edgeseg.benchmarks.measure import MeasureJob, measure
 
         return measure(self, artifact, spec, MeasureJob())
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.base import BenchError, register_runner
-from benchmarks.runners.host import HostRunner, Session, TensorInfo
-from benchmarks.runners.torchscript import torch_fn, torch_macs, zip_entries
+from edgeseg.benchmarks.base import BenchError, register_runner
+from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo
+from edgeseg.benchmarks.runners.torchscript import torch_fn, torch_macs, zip_entries
 
 
 @register_runner

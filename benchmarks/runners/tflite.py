@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from benchmarks.base import BenchError, register_runner
-from benchmarks.runners.host import HostRunner, Session, TensorInfo, quant_of, read_magic
+from edgeseg.benchmarks.base import BenchError, register_runner
+from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo, quant_of, read_magic
 
 _QUANT_DTYPES = (np.int8, np.uint8, np.int16)
 

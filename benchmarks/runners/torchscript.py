@@ -12,9 +12,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-
-from benchmarks.base import BenchError, register_runner
-from benchmarks.runners.host import HostRunner, Session, TensorInfo
+from edgeseg.benchmarks.base import BenchError, register_runner
+from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo
 
 EXTRA = "edgeseg.json"
 

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from edgeseg.android_demo import add_model, check_app, install, read_index
+from edgeseg.apps.android_demo import add_model, check_app, install, read_index
 from edgeseg.cli.options import JsonOpt, make_console
 
 console = make_console()

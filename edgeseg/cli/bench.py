@@ -48,11 +48,11 @@ def bench(
     quiet: QuietOpt = False,
 ) -> None:
     """Benchmark ARTIFACTS: load time, latency stats, peak RSS, size and (with --data) mIoU."""
-    from benchmarks.base import BenchSpec
-    from benchmarks.bench import BenchOptions, run_bench
-    from benchmarks.feed import FeedOptions
-    from benchmarks.measure import MeasureJob
-    from benchmarks.report import (
+    from edgeseg.benchmarks.base import BenchSpec
+    from edgeseg.benchmarks.bench import BenchOptions, run_bench
+    from edgeseg.benchmarks.feed import FeedOptions
+    from edgeseg.benchmarks.measure import MeasureJob
+    from edgeseg.benchmarks.report import (
         bench_notes,
         bench_table,
         write_csv,

@@ -14,7 +14,9 @@ console = make_console()
 
 def devices(as_json: JsonOpt = False) -> None:
     """List attached Android devices: serial, model, SoC, ABI, Android, battery °C, state."""
-    from benchmarks.adb import list_devices  # adb is optional: imported only by this command
+    from edgeseg.benchmarks.adb import (
+        list_devices,
+    )  # adb is optional: imported only by this command
 
     found = list_devices()
     if as_json:

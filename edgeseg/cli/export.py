@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from edgeseg.android_demo import add_exports
+from edgeseg.apps.android_demo import add_exports
 from edgeseg.cli.options import JsonOpt, SizeOpt, make_console
 from edgeseg.export import ExportOutcome, export_checkpoint
 

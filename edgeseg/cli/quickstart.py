@@ -1,5 +1,5 @@
 """``edgeseg quickstart``: sample data → teacher → distilled student → export → bench → report,
-offline, in minutes (a thin layer over :func:`edgeseg.quickstart.run_quickstart`)."""
+offline, in minutes (a thin layer over :func:`edgeseg.apps.quickstart.run_quickstart`)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from edgeseg.cli.export import outcome_table
-from edgeseg.cli.options import OutOpt, QuietOpt, WorkersOpt, make_console
-from edgeseg.quickstart import (
+from edgeseg.apps.quickstart import (
     DEFAULT_STUDENT,
     DEFAULT_TEACHER,
     QuickstartConfig,
     StageResult,
     run_quickstart,
 )
+from edgeseg.cli.export import outcome_table
+from edgeseg.cli.options import OutOpt, QuietOpt, WorkersOpt, make_console
 from edgeseg.utils import parse_size
 
 console = make_console()
@@ -66,7 +66,7 @@ def quickstart(
     if result.exports:
         console.print(outcome_table(result.exports))
     if result.bench is not None:
-        from benchmarks.report import bench_notes, bench_table
+        from edgeseg.benchmarks.report import bench_notes, bench_table
 
         console.print(bench_table(result.bench))
         for line in bench_notes(result.bench):

@@ -2,7 +2,7 @@
 
 Python (edgeseg.contract) writes golden vectors; the Java core, compiled here with javac, must
 reproduce the input tensor, the mask and the overlay of each, reject the same bad sidecars and
-models, and write a bench report that edgeseg.android_demo reads back.
+models, and write a bench report that edgeseg.apps.android_demo reads back.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from benchmarks.base import LatencyStats
+from edgeseg.benchmarks.base import LatencyStats
 from edgeseg import contract
-from edgeseg.android_demo import APP_RUNTIMES, read_bench_result
+from edgeseg.apps.android_demo import APP_RUNTIMES, read_bench_result
 from tests.android_demo import golden
 from tests.android_demo.conftest import outcomes, run_java
 

@@ -100,7 +100,7 @@ def _keys(value) -> set[str]:
 
 def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request) -> None:
     """Scan the Java sidecar reader for keys; each must be one edgeseg's export writes."""
-    from converters.base import ExportSpec
+    from edgeseg.converters.base import ExportSpec
     from edgeseg.checkpoint import load_checkpoint
     from edgeseg.export import artifact_metadata
 
@@ -113,9 +113,9 @@ def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request) -> N
     for input_dtype, output in (("float", "logits"), ("uint8", "mask")):
         spec = ExportSpec(size=SIZE, input_dtype=input_dtype, output=output)
         written |= _keys(artifact_metadata(meta, spec, checkpoint))
-    # int8 I/O fields come from converters.tflite.quantized_io on real TFLite files: the Coral
+    # int8 I/O fields come from edgeseg.converters.tflite.quantized_io on real TFLite files: the Coral
     # model's uint8 input is quantised (input_quantization: scale, zero_point)
-    tflite = pytest.importorskip("converters.tflite")
+    tflite = pytest.importorskip("edgeseg.converters.tflite")
     models = request.getfixturevalue("shared_dir") / "models"
     written |= _keys(tflite.quantized_io(models / "deeplabv3_mnv2_pascal_quant.tflite"))
     # no export quantises its output today (PT2E leaves it float): check quantized_io writes
@@ -128,7 +128,7 @@ def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request) -> N
 
 @SLOW
 def test_real_export_sidecar_has_every_key_artifact_metadata_gives(onnx_fp32, checkpoint) -> None:
-    from converters.base import ExportSpec
+    from edgeseg.converters.base import ExportSpec
     from edgeseg.checkpoint import load_checkpoint
     from edgeseg.export import artifact_metadata
 

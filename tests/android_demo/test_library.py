@@ -1,4 +1,4 @@
-"""edgeseg.android_demo and ``edgeseg android-demo``: models into the app, the app onto a phone.
+"""edgeseg.apps.android_demo and ``edgeseg android-demo``: models into the app, the app onto a phone.
 
 Each test works on a copy of the app's Gradle files in tmp_path (--app), never on the checkout.
 """
@@ -11,8 +11,8 @@ import shutil
 
 import pytest
 
-from edgeseg import android_demo
-from edgeseg.android_demo import AndroidDemoError, add_model, read_index
+from edgeseg.apps import android_demo
+from edgeseg.apps.android_demo import AndroidDemoError, add_model, read_index
 from edgeseg.cli import main
 from edgeseg.contract import ContractError
 from tests.android_demo.golden import base_meta

@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from benchmarks.base import register_runner
-from benchmarks.runners.host import HostRunner, Session
+from edgeseg.benchmarks.base import register_runner
+from edgeseg.benchmarks.runners.host import HostRunner, Session
 
 
 @register_runner

@@ -6,11 +6,10 @@ import csv
 import json
 
 import pytest
-
-from benchmarks.base import BenchSpec
-from benchmarks.bench import BenchOptions, run_bench
-from benchmarks.measure import MeasureJob
-from benchmarks.report import (
+from edgeseg.benchmarks.base import BenchSpec
+from edgeseg.benchmarks.bench import BenchOptions, run_bench
+from edgeseg.benchmarks.measure import MeasureJob
+from edgeseg.benchmarks.report import (
     CSV_COLUMNS,
     SCHEMA,
     bench_notes,
@@ -20,6 +19,7 @@ from benchmarks.report import (
     write_json,
     write_plot,
 )
+
 from tests.benchmarks.conftest import random_file
 
 RECORD_KEYS = {

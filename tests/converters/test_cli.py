@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+import edgeseg.converters.base
 import pytest
 import torch
+from edgeseg.converters.base import _CONVERTERS, Converter, ExportResult
 
-import converters.base
-from converters.base import _CONVERTERS, Converter, ExportResult
 from edgeseg.cli import main
 from edgeseg.export import export_checkpoint
 
@@ -102,7 +102,7 @@ class _Broken(Converter):
 
 def test_failure_leaves_no_file_and_others_still_run(monkeypatch, checkpoint, tmp_path) -> None:
     registry = {"torchscript": _CONVERTERS["torchscript"], "broken": _Broken}
-    monkeypatch.setattr(converters.base, "_CONVERTERS", registry)  # keep "all" fast
+    monkeypatch.setattr(edgeseg.converters.base, "_CONVERTERS", registry)  # keep "all" fast
     outcomes = export_checkpoint(checkpoint, "all", out=tmp_path, parity_images=1)
     broken = next(o for o in outcomes if o.target == "broken")
     assert not broken.ok and broken.parity.status == "failed"
@@ -146,7 +146,7 @@ def test_all_int8_records_unsupported_targets_and_explains(
     explained op by op; the one without int8 is a failed row with its reason, not an error."""
     pytest.importorskip("onnxruntime")
     registry = {k: _CONVERTERS[k] for k in ("onnx", "torchscript")}
-    monkeypatch.setattr(converters.base, "_CONVERTERS", registry)
+    monkeypatch.setattr(edgeseg.converters.base, "_CONVERTERS", registry)
     code, out, err = run_cli(
         capsys,
         checkpoint,

@@ -37,8 +37,8 @@ def _run(path, x: np.ndarray) -> np.ndarray:
 
 
 def test_rewrite_is_exact_and_leaves_other_means_alone(tmp_path) -> None:
-    from converters.onnx import _export
-    from converters.onnx_int8graph import describe, rewrite_for_qdq
+    from edgeseg.converters.onnx import _export
+    from edgeseg.converters.onnx_int8graph import describe, rewrite_for_qdq
 
     torch.manual_seed(0)
     x = torch.randn(2, 3, 16, 20)
@@ -64,8 +64,8 @@ def test_rewrite_is_exact_and_leaves_other_means_alone(tmp_path) -> None:
 def test_int8_model_runs_every_op_in_int8_and_says_which_do_not(tmp_path) -> None:
     """After the rewrite onnxruntime fuses every compute op into a QLinear kernel; an op it
     cannot (a mean over W alone) makes the file ``int8-mixed`` and is named."""
-    from converters.base import ExportSpec
-    from converters.onnx import Onnx, kernel_counts
+    from edgeseg.converters.base import ExportSpec
+    from edgeseg.converters.onnx import Onnx, kernel_counts
 
     torch.manual_seed(0)
     calib = [torch.randn(1, 3, 16, 20) for _ in range(4)]
@@ -85,8 +85,8 @@ def test_int8_model_runs_every_op_in_int8_and_says_which_do_not(tmp_path) -> Non
 def test_int8_weights_cannot_saturate_int16_pair_sums(tmp_path) -> None:
     """Large activations times full-range weights overflow onnxruntime's u8s8 int16 pair sums
     on x86 without VNNI; on the ±64 weight grid the int8 conv still matches the float one."""
-    from converters.base import ExportSpec
-    from converters.onnx import Onnx
+    from edgeseg.converters.base import ExportSpec
+    from edgeseg.converters.onnx import Onnx
 
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(32, 8, 1), nn.ReLU()).eval()
@@ -107,9 +107,8 @@ def test_int8_weights_cannot_saturate_int16_pair_sums(tmp_path) -> None:
 
 def test_output_tail_is_only_post_processing() -> None:
     """Upsampling and argmax after the output dequantize are the tail; a float conv is not."""
+    from edgeseg.converters.onnx import output_tail
     from onnx import TensorProto, helper
-
-    from converters.onnx import output_tail
 
     def graph(*nodes):
         io = helper.make_tensor_value_info

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from edgeseg.converters.parity import THRESHOLDS
 
-from converters.parity import THRESHOLDS
 from edgeseg import contract
 from edgeseg.export import export_checkpoint
 from tests.converters.conftest import SIZE, assert_sidecar, sidecar
@@ -30,7 +30,7 @@ def _tflite_tensors(path) -> tuple[list[dict], dict, dict]:
 
 
 def outcome_run(path, x: np.ndarray) -> np.ndarray:
-    from converters.tflite import Tflite
+    from edgeseg.converters.tflite import Tflite
 
     return Tflite().load(path)(torch.from_numpy(x)).numpy()
 

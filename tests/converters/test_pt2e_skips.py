@@ -10,8 +10,8 @@ from torch import nn
 
 pytest.importorskip("executorch")
 
-import converters.pt2e as pt2e  # noqa: E402
-from converters.base import ExportSpec  # noqa: E402
+import edgeseg.converters.pt2e as pt2e  # noqa: E402
+from edgeseg.converters.base import ExportSpec  # noqa: E402
 
 
 class Net(nn.Module):

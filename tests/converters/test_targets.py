@@ -1,14 +1,15 @@
 """Per target: export → run the artifact in its own runtime → compare with eager PyTorch.
 
 Thresholds: fp32 must agree on ≥ 99 % of pixels with max |Δlogit| < 1e-3; int8 must clear
-``converters.parity.THRESHOLDS["int8"]`` (measured on a trained sample model, see the PR notes).
+``edgeseg.converters.parity.THRESHOLDS["int8"]`` (measured on a trained sample model, see the PR
+notes).
 """
 
 from __future__ import annotations
 
 import pytest
+from edgeseg.converters.parity import THRESHOLDS
 
-from converters.parity import THRESHOLDS
 from edgeseg.export import export_checkpoint
 from tests.converters.conftest import assert_sidecar, sidecar
 
@@ -112,12 +113,12 @@ def test_tflite_int8_is_fully_integer(checkpoint, tmp_path) -> None:
 @SLOW
 def test_coreml_falls_back_to_int8_weights_and_says_why(monkeypatch, checkpoint, tmp_path) -> None:
     pytest.importorskip("coremltools", reason="coremltools not installed")
-    import converters.coreml
+    import edgeseg.converters.coreml
 
     def no_w8a8(*args):  # the known failure on some graphs; W8A8 itself: test_options.py
         raise RuntimeError("mixed uint8/int8 inputs at mul")
 
-    monkeypatch.setattr(converters.coreml, "calibrate_w8a8", no_w8a8)
+    monkeypatch.setattr(edgeseg.converters.coreml, "calibrate_w8a8", no_w8a8)
     (outcome,) = export_checkpoint(
         checkpoint, "coreml", "int8", out=tmp_path, parity_images=2, calib_images=2
     )

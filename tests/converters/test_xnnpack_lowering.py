@@ -9,7 +9,7 @@ from torch import nn
 
 pytest.importorskip("executorch")
 
-from converters.xnnpack_lowering import lower_to_xnnpack, needed_passes  # noqa: E402
+from edgeseg.converters.xnnpack_lowering import lower_to_xnnpack, needed_passes  # noqa: E402
 
 
 class Block(nn.Module):

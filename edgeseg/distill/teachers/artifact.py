@@ -62,7 +62,7 @@ def _pte_shape(path: Path) -> list[int]:
 
 
 def _runtime_for(path: Path):
-    from converters import converter_names, get_converter
+    from edgeseg.converters import converter_names, get_converter
 
     for name in converter_names():
         converter = get_converter(name)

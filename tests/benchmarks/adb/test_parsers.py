@@ -6,18 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from benchmarks.adb.devices import parse_devices_l, parse_getprop, resolve_devices
-from benchmarks.adb.parsers import (
+from edgeseg.benchmarks.adb.devices import parse_devices_l, parse_getprop, resolve_devices
+from edgeseg.benchmarks.adb.parsers import (
     ParseError,
     ToolTimings,
     parse_executor_runner,
     parse_onnxruntime_perf,
     parse_tflite,
 )
-from benchmarks.adb.runners import split_warmup
-from benchmarks.adb.session import pool, spread
-from benchmarks.base import BenchError
+from edgeseg.benchmarks.adb.runners import split_warmup
+from edgeseg.benchmarks.adb.session import pool, spread
+from edgeseg.benchmarks.base import BenchError
 
 OUTPUTS = Path(__file__).with_name("outputs")
 

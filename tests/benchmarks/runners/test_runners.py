@@ -6,11 +6,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import edgeseg.benchmarks.runners  # noqa: F401  (register)
 import pytest
+from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner, runner_for, runner_names
+from edgeseg.benchmarks.measure import MeasureJob, measure
 
-import benchmarks.runners  # noqa: F401  (register)
-from benchmarks.base import BenchError, BenchSpec, get_runner, runner_for, runner_names
-from benchmarks.measure import MeasureJob, measure
 from tests.benchmarks.conftest import random_file
 
 SPEC = BenchSpec(warmup=1, runs=3)
@@ -102,7 +102,7 @@ def test_onnxruntime_rejects_random_bytes(tmp_path) -> None:
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="Core ML runs on macOS")
 def test_coreml_is_skipped_off_macos() -> None:
-    from benchmarks.base import RunnerUnavailable
+    from edgeseg.benchmarks.base import RunnerUnavailable
 
     with pytest.raises(RunnerUnavailable, match="only on macOS"):
         get_runner("coreml").check_available()

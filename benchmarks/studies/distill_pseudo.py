@@ -3,8 +3,8 @@ unlabeled CamVid images (no ground truth is read). Reported: the student's mIoU 
 teacher's own labels on held-out images (every 10th, never trained on) and the student/teacher
 latency ratio, both as ``.tflite`` files in the same runtime (ai-edge-litert) and thread count.
 
-Run: ``python -m benchmarks.distill_pseudo --epochs 12`` (extra ``edgeseg distill`` options after
-``--``). The unlabeled folder is built under ``--out`` from symlinks to CamVid's train and val
+Run: ``python -m benchmarks.studies.distill_pseudo --epochs 12`` (extra ``edgeseg distill`` options
+after ``--``). The unlabeled folder is built under ``--out`` from symlinks to CamVid's train and val
 images. Results go to the ``pseudo`` section of ``RESULTS/distill_camvid.json`` and the Markdown.
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.camvid_train import camvid_spec
-from benchmarks.distill_camvid import REPO, run_once, write_results
+from benchmarks.studies.camvid_train import camvid_spec
+from benchmarks.studies.distill_camvid import REPO, run_once, write_results
 from edgeseg.checkpoint import load_checkpoint
 from edgeseg.cli import main as edgeseg_main
 
@@ -99,7 +99,7 @@ def main(argv: list[str]) -> int:
         (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     )
     shared = Path(camvid_spec().partition(":")[2]).parents[1]
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_pseudo")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.distill_pseudo")
     parser.add_argument("--teacher", default=str(shared / VOC_TFLITE))
     parser.add_argument("--student", default="lraspp_mobilenet_v3_small")
     parser.add_argument("--size", default="180x240")

@@ -3,8 +3,8 @@
 ``add_model`` copies an exported artifact and its sidecar into the app's
 ``app/src/main/assets/models/`` and updates ``index.json`` (the list the app's model switcher
 shows) atomically. ``install`` builds the app with its Gradle wrapper and installs it with
-:class:`benchmarks.adb.Adb` on the devices ``--device`` names, or says exactly which prerequisite
-is missing. ``read_bench_result`` reads what the app's bench
+:class:`edgeseg.benchmarks.adb.Adb` on the devices ``--device`` names, or says exactly which
+prerequisite is missing. ``read_bench_result`` reads what the app's bench
 mode writes (schema: ``android_demo/BENCH_MODE.md``), masks decoded, for ``edgeseg bench``.
 """
 
@@ -15,33 +15,26 @@ import json
 import os
 import shutil
 import subprocess
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from edgeseg.app_protocol import (  # noqa: F401  (re-exported: the app's side of the contract)
+    APP_RUNTIMES,
+    BENCH_ACTIVITY,
+    PACKAGE,
+    AndroidDemoError,
+    read_bench_result,
+)
 from edgeseg.contract import read_sidecar, sidecar_path
-from edgeseg.errors import EdgesegError
 from edgeseg.utils import atomic_path
 
-# The app's runtime per extension; android_demo/core ModelFiles.RUNTIMES holds the same map
-# (tests/android_demo checks they agree).
-APP_RUNTIMES = {".tflite": "litert", ".pte": "executorch", ".onnx": "onnxruntime"}
-PACKAGE = "dev.edgeseg.demo"
-BENCH_ACTIVITY = f"{PACKAGE}/.BenchActivity"
 MODELS_DIR = Path("app/src/main/assets/models")
 INDEX = "index.json"
 INDEX_FORMAT = "edgeseg-android-models"
-BENCH_FORMAT = "edgeseg-android-bench"
 APK = Path("app/build/outputs/apk/debug/app-debug.apk")
 WRAPPER_JAR = Path("gradle/wrapper/gradle-wrapper.jar")
 INSTALL_TIMEOUT_S = 300.0
-
-
-class AndroidDemoError(EdgesegError):
-    """The demo app project, a model for it, or its build prerequisites are not usable."""
 
 
 @dataclass
@@ -56,7 +49,7 @@ class AddResult:
 
 def default_app() -> Path:
     """``android_demo/`` of the checkout this edgeseg runs from."""
-    return Path(__file__).resolve().parents[1] / "android_demo"
+    return Path(__file__).resolve().parents[2] / "android_demo"
 
 
 def check_app(app: str | Path | None) -> Path:
@@ -136,31 +129,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_bench_result(folder: str | Path) -> dict[str, Any]:
-    """A pulled bench folder → result dict; each ``masks`` row gains ``mask`` (HxW uint8)."""
-    folder = Path(folder)
-    path = folder / "result.json"
-    try:
-        result = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AndroidDemoError(f"{path}: no readable bench result ({exc})") from exc
-    if result.get("format") != BENCH_FORMAT or result.get("version") != 1:
-        raise AndroidDemoError(f"{path}: not an {BENCH_FORMAT} v1 result; update the app")
-    for row in result.get("masks", []):
-        h, w = int(row["height"]), int(row["width"])
-        try:
-            raw = zlib.decompress((folder / row["file"]).read_bytes())
-        except (OSError, zlib.error) as exc:
-            raise AndroidDemoError(f"{folder / row['file']}: unreadable mask ({exc})") from exc
-        if len(raw) != h * w:
-            raise AndroidDemoError(f"{row['file']}: {len(raw)} bytes, expected {h}x{w}")
-        row["mask"] = np.frombuffer(raw, dtype=np.uint8).reshape(h, w)
-    return result
-
-
 def missing_build_tools(app: Path) -> list[str]:
     """Everything ``install`` needs that is absent, each with what to do about it."""
-    from benchmarks.adb.client import AdbError, adb_path
+    from edgeseg.benchmarks.adb.client import AdbError, adb_path
 
     missing = []
     sdk = os.environ.get("ANDROID_HOME") or os.environ.get("ANDROID_SDK_ROOT")
@@ -196,10 +167,10 @@ def install(device: str | None = None, app: str | Path | None = None) -> Install
     """Build the debug APK with the Gradle wrapper and ``adb install`` it on ``device``.
 
     ``device`` is what ``edgeseg bench --device`` takes (serial, model/codename alias, ``all``),
-    resolved by :func:`benchmarks.adb.resolve_devices` before the build, so a typo fails in a
-    second instead of after a Gradle run.
+    resolved by :func:`edgeseg.benchmarks.adb.resolve_devices` before the build, so a typo fails in
+    a second instead of after a Gradle run.
     """
-    from benchmarks.adb import Adb, resolve_devices
+    from edgeseg.benchmarks.adb import Adb, resolve_devices
 
     root = check_app(app)
     missing = missing_build_tools(root)

@@ -3,7 +3,7 @@ No exports here (each takes a minute); the script's full path is its real run on
 
 from __future__ import annotations
 
-from benchmarks.export_speed import _cpu_cell, _why_slower, summarize
+from benchmarks.studies.export_speed import _cpu_cell, _why_slower, summarize
 
 
 def row(runtime: str, requested: str, cpu_ms: float, mb: float, miou: float, export_s: float):
@@ -46,13 +46,13 @@ def test_cpu_cell_shows_the_spread_across_rounds() -> None:
 
 
 def test_a_latency_remeasure_is_named_with_its_command() -> None:
-    from benchmarks.export_speed import _remeasured
+    from benchmarks.studies.export_speed import _remeasured
 
     assert _remeasured({}) == []
     again = {
-        "command": "python -m benchmarks.export_speed --latency-only",
+        "command": "python -m benchmarks.studies.export_speed --latency-only",
         "load_before": [0.1],
         "load_after": [0.2],
     }
     (line,) = _remeasured({"latency_remeasured": again})
-    assert "`python -m benchmarks.export_speed --latency-only`" in line and "[0.1]" in line
+    assert "`python -m benchmarks.studies.export_speed --latency-only`" in line and "[0.1]" in line

@@ -5,10 +5,10 @@ the student alone early and the student alone catches up later (``distill_camvid
 plots each run's ``history.jsonl`` (written by ``edgeseg train`` and ``edgeseg distill``) and
 prints best / last-5-mean per run.
 
-Run: ``python -m benchmarks.distill_curves "MobileNetV3/alone s0=runs/alone40" "MobileNetV3/CWD
-s0=runs/cwd40" "liteseg/alone=runs/lite" --out benchmarks/results/distill_curves.png`` — each
-argument is ``PANEL/LABEL=RUN_DIR``; runs with the same PANEL share a plot, and runs whose LABEL
-starts with "alone" are drawn dashed.
+Run: ``python -m benchmarks.studies.distill_curves "MobileNetV3/alone s0=runs/alone40"
+"MobileNetV3/CWD s0=runs/cwd40" "liteseg/alone=runs/lite" --out
+benchmarks/results/distill_curves.png`` — each argument is ``PANEL/LABEL=RUN_DIR``; runs with the
+same PANEL share a plot, and runs whose LABEL starts with "alone" are drawn dashed.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import json
 import sys
 from pathlib import Path
 
-from benchmarks.figures import figure_png, pyplot
+from edgeseg.benchmarks.figures import figure_png, pyplot
+
 from edgeseg.utils import atomic_path
 
 LAST = 5  # epochs in the "last-5 mean": less noisy than the best epoch picked on val
@@ -77,7 +78,7 @@ def plot_png(runs: list[tuple[str, str, list[dict]]]) -> bytes:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_curves")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.distill_curves")
     parser.add_argument("runs", nargs="+", help="PANEL/LABEL=RUN_DIR")
     parser.add_argument("--out", required=True, help="PNG to write")
     args = parser.parse_args(argv)

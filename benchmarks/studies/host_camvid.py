@@ -1,8 +1,8 @@
 """Host evidence for issue 6: the distilled CamVid student in every format, fp32 and int8, on
 CamVid val, plus Google's VOC DeepLabV3 TFLite as a third-party row.
 
-Run: ``python -m benchmarks.host_camvid STUDENT.pt [--size 180x240] [--threads 1] [--runs 30]``.
-Every step is a real ``edgeseg`` command, recorded verbatim in the results:
+Run: ``python -m benchmarks.studies.host_camvid STUDENT.pt [--size 180x240] [--threads 1] [--runs
+30]``. Every step is a real ``edgeseg`` command, recorded verbatim in the results:
 
 1. ``edgeseg export STUDENT --target all --quantize none`` and ``… --quantize int8``;
 2. ``edgeseg bench OUT STUDENT --data camvid:… --roofline --json … --plot … --report …``
@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.camvid_train import camvid_spec
+from benchmarks.studies.camvid_train import camvid_spec
 from edgeseg.cli import main as edgeseg_main
 from edgeseg.utils import atomic_path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"
 CLASS_MAP = REPO / "benchmarks" / "classmaps" / "voc_to_camvid.json"
 VOC_TFLITE = "models/deeplabv3_257_mv_gpu.tflite"
@@ -176,7 +176,7 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.host_camvid")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.host_camvid")
     parser.add_argument("student", type=Path, help="the distilled student's best.pt")
     parser.add_argument("--size", default="180x240")
     parser.add_argument("--threads", type=int, default=1)
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     student = json.loads((args.out / "student.json").read_text())
     voc = json.loads((args.out / "voc.json").read_text())
     result = {
-        "command": "python -m benchmarks.host_camvid " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m benchmarks.studies.host_camvid " + " ".join(argv or sys.argv[1:]),
         "host": f"{student['host']['processor']}, {student['host']['cpus']} cores",
         "load_before": load_before,
         "load_after": [round(x, 2) for x in os.getloadavg()],

@@ -1,16 +1,16 @@
 """Distillation evidence on CamVid: one student (a) alone, (b) response KD, (c) response +
 feature KD, (d) the best recipe, all with the same epochs, size and seed; val mIoU and epoch time.
 
-Run: ``python -m benchmarks.distill_camvid --teacher runs/teacher.pt --teacher-size 240x320
+Run: ``python -m benchmarks.studies.distill_camvid --teacher runs/teacher.pt --teacher-size 240x320
 --size 180x240 --epochs 12 -- --class-weights enet --bn-momentum 0.1`` (train the teacher first with
 ``edgeseg train``). Extra ``edgeseg`` options after ``--`` go to every run. The dataset comes from
 ``$EDGESEG_SHARED`` (or ``../shared``). Logit-only recipes read the teacher from one shared
 ``--teacher-cache`` (paid once); feature KD needs the live teacher. A run whose ``run.json``
 records the same command is reused, so recipes can be run one per process (``--only``) and the
 table assembled at the end. Results go to the ``camvid`` section of
-``RESULTS/distill_camvid.json`` (``benchmarks.distill_pseudo`` writes the ``pseudo`` one) and the
-Markdown is rendered from both; text after the ``<!-- notes -->`` line is kept across renders.
-Smoke runs (``--limit-train-batches``) should pass ``--results`` elsewhere.
+``RESULTS/distill_camvid.json`` (``benchmarks.studies.distill_pseudo`` writes the ``pseudo`` one)
+and the Markdown is rendered from both; text after the ``<!-- notes -->`` line is kept across
+renders. Smoke runs (``--limit-train-batches``) should pass ``--results`` elsewhere.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.camvid_train import camvid_spec
+from benchmarks.studies.camvid_train import camvid_spec
 from edgeseg.checkpoint import load_checkpoint
 from edgeseg.cli import main as edgeseg_main
 from edgeseg.data import build_dataloader, build_dataset, eval_transforms
@@ -34,7 +34,7 @@ from edgeseg.distill.teachers import TeacherOptions, build_teacher, parse_teache
 from edgeseg.metrics import ConfusionMatrix
 from edgeseg.utils import atomic_path, parse_size
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTES = "<!-- notes -->"
 TARGET_GAIN = 0.03  # issue 3: best KD >= +3 mIoU over the student alone
 RECIPES = {
@@ -135,7 +135,7 @@ def main(argv: list[str]) -> int:
     own, extra = (
         (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     )
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_camvid")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.distill_camvid")
     parser.add_argument("--teacher", required=True)
     parser.add_argument("--teacher-size", default=None, help="HxW the teacher runs at")
     parser.add_argument("--teacher-option", action="append", default=[], help="KEY=VALUE")
@@ -156,7 +156,7 @@ def main(argv: list[str]) -> int:
     alone = next((r["best_miou"] for r in runs if r["run"] == "a_alone"), None)
     kd = [r["best_miou"] for r in runs if r["run"] != "a_alone"]
     section = {
-        "command": "python -m benchmarks.distill_camvid " + " ".join(argv),
+        "command": "python -m benchmarks.studies.distill_camvid " + " ".join(argv),
         "student": args.student,
         "size": args.size,
         "epochs": args.epochs,
@@ -187,7 +187,7 @@ def write_results(results: Path, key: str, section: dict[str, Any]) -> dict[str,
 
 
 def render(record: dict[str, Any]) -> str:
-    from benchmarks.distill_pseudo import render_pseudo
+    from benchmarks.studies.distill_pseudo import render_pseudo
 
     lines = ["# Distillation on CamVid", "", f"Host: {record.get('host')}, CPU only.", ""]
     if "camvid" in record:

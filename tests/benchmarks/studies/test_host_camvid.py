@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks.host_camvid import CLASS_MAP, commands, summarize
+from benchmarks.studies.host_camvid import CLASS_MAP, commands, summarize
 from edgeseg.data.camvid import CAMVID_CLASSES
 from edgeseg.data.voc import VOC_CLASSES
 from edgeseg.distill.classmap import resolve_class_map

@@ -1,7 +1,7 @@
 """A real CamVid run: ``edgeseg train`` on the SegNet split, val mIoU, and its exact command.
 
-Run: ``python -m benchmarks.camvid_train [edgeseg train options…]`` — e.g.
-``python -m benchmarks.camvid_train liteseg_efficientnet_lite0 --size 240x320 --epochs 20
+Run: ``python -m benchmarks.studies.camvid_train [edgeseg train options…]`` — e.g.
+``python -m benchmarks.studies.camvid_train liteseg_efficientnet_lite0 --size 240x320 --epochs 20
 --backbone-weights imagenet --class-weights enet``. The dataset comes from ``$EDGESEG_SHARED``
 (or ``../shared``). Writes ``benchmarks/results/camvid_train.{json,md}``.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from edgeseg.cli import main as edgeseg_main
 from edgeseg.utils import atomic_path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"
 
 
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
     best = max(history, key=lambda r: r.get("miou", -1))
     eval_code = edgeseg_main(["eval", str(out / "best.pt"), "--json", "--out", str(out / "eval")])
     report = json.loads((out / "eval" / "eval.json").read_text()) if eval_code == 0 else {}
-    command = "python -m benchmarks.camvid_train " + " ".join(argv)
+    command = "python -m benchmarks.studies.camvid_train " + " ".join(argv)
     record = {
         "command": command,
         "edgeseg_command": "edgeseg " + " ".join(args),

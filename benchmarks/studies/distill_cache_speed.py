@@ -9,8 +9,8 @@ The claim under test (issue 3): with ``--teacher-cache`` an epoch costs ≤ 1.15
 the training set, paid once per dataset, size and teacher) is estimated as ``cache_seconds``:
 the cached run's time outside its epochs minus the uncached run's (same setup and validation).
 
-Run: ``OMP_NUM_THREADS=1 python -m benchmarks.distill_cache_speed [--size 96x128 --epochs 2]``.
-Without ``--teacher`` an *untrained* ``deeplabv3_mobilenet_v3_large`` checkpoint with CamVid's
+Run: ``OMP_NUM_THREADS=1 python -m benchmarks.studies.distill_cache_speed [--size 96x128 --epochs
+2]``. Without ``--teacher`` an *untrained* ``deeplabv3_mobilenet_v3_large`` checkpoint with CamVid's
 classes is the teacher: only time is measured, and a trained one costs the same. Writes
 ``benchmarks/results/distill_cache_speed.{json,md}``.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.camvid_train import camvid_spec
+from benchmarks.studies.camvid_train import camvid_spec
 from edgeseg.checkpoint import CheckpointMeta, save_checkpoint
 from edgeseg.cli import main as edgeseg_main
 from edgeseg.data.camvid import CAMVID_CLASSES
@@ -36,7 +36,7 @@ from edgeseg.models import create_model
 from edgeseg.train.objective import has_aux_head
 from edgeseg.utils import atomic_path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TARGET = 1.15
 TEACHER_ARCH = "deeplabv3_mobilenet_v3_large"
 
@@ -144,7 +144,7 @@ def _markdown(record: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.distill_cache_speed")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.distill_cache_speed")
     parser.add_argument("--student", default="lraspp_mobilenet_v3_small")
     parser.add_argument("--teacher", default=None, help="teacher spec (default: untrained)")
     parser.add_argument("--size", default="96x128")
@@ -162,7 +162,9 @@ def main(argv: list[str]) -> int:
         r["ratio_to_plain"] = round(r["mean_epoch_seconds"] / plain, 3)
     cached = runs[1]
     record = {
-        "command": " ".join(["OMP_NUM_THREADS=1 python -m benchmarks.distill_cache_speed", *argv]),
+        "command": " ".join(
+            ["OMP_NUM_THREADS=1 python -m benchmarks.studies.distill_cache_speed", *argv]
+        ),
         "setup": f"CamVid train (367 images) at {args.size}, {args.epochs} epochs, batch "
         f"{args.batch_size}, {args.workers} loader worker(s), student {args.student}, teacher "
         f"{args.teacher or TEACHER_ARCH + ' (untrained)'}; torch {torch.__version__}, "

@@ -1,7 +1,7 @@
 """Why XNNPACK int8 is no faster than fp32 on this CPU: the same op blocks, fp32 vs int8.
 
-Run: ``python -m benchmarks.xnnpack_ops [--size 64x90x120] [--runs 10]``. Each block (eight 1x1
-convs, eight 3x3 depthwise convs, four dense 3x3 convs, two MobileNetV2 inverted residuals; all
+Run: ``python -m benchmarks.studies.xnnpack_ops [--size 64x90x120] [--runs 10]``. Each block (eight
+1x1 convs, eight 3x3 depthwise convs, four dense 3x3 convs, two MobileNetV2 inverted residuals; all
 with ReLU6) is exported through edgeseg's own converters to ExecuTorch (XNNPACK) and TFLite
 (XNNPACK delegate) as fp32 and int8, and onnxruntime (MLAS) for comparison, then timed with one
 thread (median thread CPU time). The ratio per op kind shows where int8 pays on this CPU and
@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 import torch
+from edgeseg.converters import ExportSpec, get_converter
 from torch import nn
 
-from benchmarks.export_speed import cpu_flags
-from converters import ExportSpec, get_converter
+from benchmarks.studies.export_speed import cpu_flags
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 TARGETS = ("executorch", "tflite", "onnx")
 
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             for k in ("conv 1x1", "depthwise 3x3", "conv 3x3", "inverted residual")
         ]
     report = {
-        "command": "python -m benchmarks.xnnpack_ops " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m benchmarks.studies.xnnpack_ops " + " ".join(argv or sys.argv[1:]),
         "cpu_flags": cpu_flags(),
         "input": list(shape),
         "rows": rows,

@@ -1,6 +1,6 @@
 """What INT8 buys, per runtime: export every target fp32 + int8, then latency, size and mIoU.
 
-Run: ``python -m benchmarks.export_speed CHECKPOINT... [--size 360x480] [--runs 20]
+Run: ``python -m benchmarks.studies.export_speed CHECKPOINT... [--size 360x480] [--runs 20]
 [--data camvid:../shared/data/camvid] [--quantize none,int8]``. For each checkpoint it exports
 every target with each quantization (``edgeseg.export``), benches every artifact plus the
 checkpoint itself (``edgeseg bench`` machinery: one child process each, one runtime thread, mIoU
@@ -27,13 +27,14 @@ import time
 from pathlib import Path
 from statistics import median
 
-from benchmarks.base import BenchSpec, RunResult
-from benchmarks.bench import BenchOptions, host_info, run_bench
-from benchmarks.measure import MeasureJob
-from benchmarks.ort_profile import profile_onnx
+from edgeseg.benchmarks.base import BenchSpec, RunResult
+from edgeseg.benchmarks.bench import BenchOptions, host_info, run_bench
+from edgeseg.benchmarks.measure import MeasureJob
+
+from benchmarks.studies.ort_profile import profile_onnx
 from edgeseg.export import ExportOutcome, export_checkpoint
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 EXPORT_BUDGET_S = 60.0
 MIOU_BUDGET = 0.5  # points
 
@@ -302,7 +303,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency-only", action="store_true", help=again)
     args = parser.parse_args(argv)
     if args.latency_only:
-        remeasure(args, "python -m benchmarks.export_speed " + " ".join(argv or sys.argv[1:]))
+        remeasure(
+            args, "python -m benchmarks.studies.export_speed " + " ".join(argv or sys.argv[1:])
+        )
         return
     started, load_before = time.time(), os.getloadavg()
     models = []
@@ -311,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
         models.append(run(ckpt, args, args.out / ckpt.parent.name))
         print(json.dumps(models[-1]["summary"]), flush=True)
     report = {
-        "command": "python -m benchmarks.export_speed " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m benchmarks.studies.export_speed " + " ".join(argv or sys.argv[1:]),
         "host": host_info(),
         "cpu_flags": cpu_flags(),
         "load_before": [round(x, 2) for x in load_before],

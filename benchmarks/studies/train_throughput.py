@@ -1,7 +1,7 @@
 """Training throughput (images/s, forward + backward + optimizer step) per student on this CPU.
 
-Run: ``python -m benchmarks.train_throughput [--size 360x480] [--batch-size 4] [--steps 6]``.
-Writes ``benchmarks/results/train_throughput.{json,md}`` with the command and machine details.
+Run: ``python -m benchmarks.studies.train_throughput [--size 360x480] [--batch-size 4] [--steps
+6]``. Writes ``benchmarks/results/train_throughput.{json,md}`` with the command and machine details.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 from edgeseg.models import create_model, list_models, model_info
 from edgeseg.utils import parse_size
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def measure(name: str, size: tuple[int, int], batch: int, steps: int, warmup: int) -> dict:
@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(row), flush=True)
         rows.append(row)
     report = {
-        "command": "python -m benchmarks.train_throughput " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m benchmarks.studies.train_throughput "
+        + " ".join(argv or sys.argv[1:]),
         "size": list(size),
         "batch_size": args.batch_size,
         "torch": torch.__version__,

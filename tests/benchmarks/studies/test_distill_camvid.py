@@ -9,9 +9,15 @@ import json
 from pathlib import Path
 
 import pytest
+from benchmarks.studies import distill_camvid
 
-from benchmarks import distill_camvid
-from benchmarks.distill_camvid import RECIPES, render_camvid, run_command, run_once, write_results
+from benchmarks.studies.distill_camvid import (
+    RECIPES,
+    render_camvid,
+    run_command,
+    run_once,
+    write_results,
+)
 
 
 @pytest.fixture
@@ -114,7 +120,7 @@ def _history(folder: Path, mious: list[float]) -> Path:
 
 
 def test_curves_summarise_each_run_and_write_a_png(tmp_path, capsys) -> None:
-    from benchmarks import distill_curves
+    from benchmarks.studies import distill_curves
 
     alone = _history(tmp_path / "alone", [0.1, 0.5, 0.4, 0.45, 0.42, 0.44, 0.43])
     kd = _history(tmp_path / "kd", [0.3, 0.6, 0.5])

@@ -98,7 +98,7 @@ class QuickstartResult:
     student: TrainResult | None = None
     evals: dict[str, EvalResult] = field(default_factory=dict)
     exports: list[ExportOutcome] = field(default_factory=list)
-    bench: Any = None  # benchmarks.bench.BenchReport (benchmarks is imported lazily)
+    bench: Any = None  # edgeseg.benchmarks.bench.BenchReport (benchmarks is imported lazily)
     files: dict[str, Path] = field(default_factory=dict)  # what → where, in the order written
 
     @property
@@ -139,8 +139,8 @@ def check_config(cfg: QuickstartConfig) -> None:
     """Names that cannot work fail here, before minutes of training, with the library's own
     messages (unknown model, unknown target, a target asked for by name that cannot take a
     quantization mode or whose toolchain is missing)."""
-    from converters import resolve_targets
-    from converters.base import QUANT_MODES
+    from edgeseg.converters import resolve_targets
+    from edgeseg.converters.base import QUANT_MODES
 
     model_info(cfg.teacher)
     model_info(cfg.student)
@@ -263,9 +263,9 @@ def export_student(cfg: QuickstartConfig, result: QuickstartResult) -> str:
 def bench_all(cfg: QuickstartConfig, result: QuickstartResult) -> str:
     """Both checkpoints (the PyTorch eager baseline) and every artifact, each in its own child
     process: latency, size, peak RSS and mIoU over the sample's val split."""
-    from benchmarks.base import BenchSpec
-    from benchmarks.bench import BenchOptions, run_bench
-    from benchmarks.measure import MeasureJob
+    from edgeseg.benchmarks.base import BenchSpec
+    from edgeseg.benchmarks.bench import BenchOptions, run_bench
+    from edgeseg.benchmarks.measure import MeasureJob
 
     paths = [result.files["student checkpoint"], result.files["teacher checkpoint"]]
     paths += [o.result.path for o in result.exports if o.ok]
@@ -282,7 +282,7 @@ def bench_all(cfg: QuickstartConfig, result: QuickstartResult) -> str:
 
 
 def write_reports(cfg: QuickstartConfig, result: QuickstartResult) -> str:
-    from benchmarks.report import write_csv, write_html, write_json, write_plot
+    from edgeseg.benchmarks.report import write_csv, write_html, write_json, write_plot
 
     folder = cfg.out / "report"
     for what, name, write in (
