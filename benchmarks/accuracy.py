@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.benchmarks.feed import Feed
 from edgeseg.benchmarks.runners.host import Session
-
 from edgeseg.contract import Contract, overlay, postprocess, preprocess, resize_mask
 from edgeseg.utils import atomic_path
 

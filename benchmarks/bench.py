@@ -29,7 +29,6 @@ from edgeseg.benchmarks.base import (
 from edgeseg.benchmarks.harness import one_line, run_isolated
 from edgeseg.benchmarks.measure import MeasureJob, artifact_bytes
 from edgeseg.benchmarks.roofline import Peak, attach, measure_peak, share_macs
-
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
 

@@ -20,7 +20,6 @@ from typing import Any
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.benchmarks.foreign import known_note
 from edgeseg.benchmarks.runners.host import Session, TensorInfo
-
 from edgeseg.contract import IN_GRAPH, Contract, parse_meta, read_sidecar
 
 

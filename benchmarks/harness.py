@@ -24,10 +24,9 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+import edgeseg
 from edgeseg.benchmarks.base import BenchSpec, RunnerUnavailable, RunResult
 from edgeseg.benchmarks.measure import MeasureJob, artifact_bytes
-
-import edgeseg
 
 Progress = Callable[[str, int, int], None]
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
 from edgeseg.benchmarks.base import BenchError, BenchSpec, RunResult
 from edgeseg.benchmarks.feed import Feed, FeedOptions, resolve_feed
 from edgeseg.benchmarks.runners.host import HostRunner, Session, time_session
-
 from edgeseg.contract import preprocess
 
 Report = Callable[[str, int, int], None]
@@ -90,7 +90,6 @@ def measure(
 
 def _accuracy(result: RunResult, artifact: Path, session: Session, job: MeasureJob, report):
     from edgeseg.benchmarks.accuracy import class_lut, evaluate, metrics_from
-
     from edgeseg.data import build_dataset
 
     feed = resolve_feed(artifact, session, job.feed, job.data_classes)

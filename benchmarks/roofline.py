@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
 from edgeseg.benchmarks.base import RunResult
 
 

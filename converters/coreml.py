@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
+
 from edgeseg.converters.base import (
     Converter,
     ExportResult,
@@ -26,7 +28,6 @@ from edgeseg.converters.base import (
     register_converter,
 )
 from edgeseg.converters.coreml_int8 import calibrate_w8a8, compute_ops, op_census
-from torch import nn
 
 
 @register_converter

@@ -17,9 +17,10 @@ from collections import Counter
 from collections.abc import Callable
 
 import torch
+from torch import nn
+
 from edgeseg.converters.base import ExportSpec
 from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
-from torch import nn
 
 _PLUMBING = {
     "const",

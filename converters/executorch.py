@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 import torch
+from torch import nn
+
 from edgeseg.converters.base import (
     Converter,
     ExportResult,
@@ -30,7 +32,6 @@ from edgeseg.converters.base import (
 )
 from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 from edgeseg.converters.xnnpack_lowering import lower_to_xnnpack
-from torch import nn
 
 _DELEGATE = "executorch_call_delegate"
 _PLUMBING = ("getitem", "alloc", "view", "_to_copy", "dim_order")

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
+
 from edgeseg.converters.base import (
     Converter,
     ExportResult,
@@ -32,8 +34,6 @@ from edgeseg.converters.base import (
     register_converter,
 )
 from edgeseg.converters.onnx_int8graph import describe, rewrite_for_qdq
-from torch import nn
-
 from edgeseg.errors import ExportError
 
 OPSET = 18

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+
 from edgeseg.converters.base import op_list
 
 

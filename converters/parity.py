@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from edgeseg.converters.base import RunFn
 from torch import nn
 
+from edgeseg.converters.base import RunFn
 from edgeseg.metrics import ConfusionMatrix
 
 # Minimum argmax agreement per requested quantization. Measured on LR-ASPP MobileNetV3-Small

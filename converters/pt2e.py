@@ -5,9 +5,9 @@ convert. Only the quantizer (and whether quantize ops are folded) differs betwee
 from __future__ import annotations
 
 import torch
-from edgeseg.converters.base import ExportSpec
 from torch import nn
 
+from edgeseg.converters.base import ExportSpec
 from edgeseg.errors import ExportError
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
+
 from edgeseg.converters.base import (
     Converter,
     ExportResult,
@@ -31,7 +33,6 @@ from edgeseg.converters.base import (
     register_converter,
 )
 from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
-from torch import nn
 
 _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 

@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 
 import torch
-from edgeseg.converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
 from torch import nn
+
+from edgeseg.converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
 
 
 @register_converter

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from edgeseg.converters.base import ExportSpec
 from torch import Tensor, nn
+
+from edgeseg.converters.base import ExportSpec
 
 
 class NormalizeInput(nn.Module):

@@ -40,6 +40,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from edgeseg.app_protocol import BENCH_ACTIVITY, PACKAGE, read_bench_result
 from edgeseg.benchmarks.adb.client import Adb, adb_path
 from edgeseg.benchmarks.adb.devices import DeviceInfo, device_info
 from edgeseg.benchmarks.adb.evalset import EvalSet, build_eval_set, fill_accuracy
@@ -52,8 +53,6 @@ from edgeseg.benchmarks.base import (
     RunResult,
     register_runner,
 )
-
-from edgeseg.app_protocol import BENCH_ACTIVITY, PACKAGE, read_bench_result
 from edgeseg.contract import read_sidecar as read_contract
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar

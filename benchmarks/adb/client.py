@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeseg.benchmarks.base import BenchError
-
 from edgeseg.utils import atomic_path
 
 INSTALL_HINT = (

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from edgeseg.benchmarks.base import BenchError, RunResult
 from PIL import Image
 
+from edgeseg.benchmarks.base import BenchError, RunResult
 from edgeseg.contract import parse_meta, postprocess, preprocess, resize_image
 from edgeseg.data import build_dataset
 from edgeseg.errors import EdgesegError

@@ -37,7 +37,6 @@ from edgeseg.benchmarks.adb.devices import device_info
 from edgeseg.benchmarks.adb.parsers import ParseError, ToolTimings
 from edgeseg.benchmarks.adb.thermal import device_temp_c, wait_until_cool
 from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
-
 from edgeseg.contract import read_sidecar
 from edgeseg.progress import progress_bar
 from edgeseg.utils import atomic_path

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edgeseg.benchmarks.base import BenchError
-
 from edgeseg.progress import progress_bar
 
 if TYPE_CHECKING:

@@ -10,7 +10,6 @@ from pathlib import Path
 from edgeseg.benchmarks.bench import BenchReport
 from edgeseg.benchmarks.report.plot import plot_png
 from edgeseg.benchmarks.report.records import CSV_COLUMNS, flat_row, report_dict
-
 from edgeseg.utils import atomic_path
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}

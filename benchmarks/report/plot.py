@@ -6,7 +6,6 @@ from pathlib import Path
 
 from edgeseg.benchmarks.bench import BenchReport
 from edgeseg.benchmarks.figures import figure_png, pyplot
-
 from edgeseg.utils import atomic_path
 
 

@@ -45,7 +45,6 @@ import json
 from pathlib import Path
 
 from edgeseg.benchmarks.bench import BenchReport
-
 from edgeseg.utils import atomic_path
 
 SCHEMA = "edgeseg-bench/1"

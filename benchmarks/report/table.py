@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from edgeseg.benchmarks.bench import BenchReport
-from edgeseg.benchmarks.report.records import flat_row, report_dict
 from rich import box
 from rich.markup import escape
 from rich.table import Table
+
+from edgeseg.benchmarks.bench import BenchReport
+from edgeseg.benchmarks.report.records import flat_row, report_dict
 
 _ICONS = {"ok": "✅", "failed": "❌", "skipped": "⏭"}
 

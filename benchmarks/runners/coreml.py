@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from edgeseg.benchmarks.base import BenchError, RunnerUnavailable, register_runner
 from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo
 

@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+
 from edgeseg.benchmarks.base import BenchError, register_runner
 from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo, read_magic
 

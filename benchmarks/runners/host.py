@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
 
+from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
 from edgeseg.contract import Quant
 
 

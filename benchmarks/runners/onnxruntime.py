@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+
 from edgeseg.benchmarks.base import BenchError, register_runner
 from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
 from edgeseg.benchmarks.base import BenchError, register_runner
 from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo, quant_of, read_magic
 

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+
 from edgeseg.benchmarks.base import BenchError, register_runner
 from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo
 

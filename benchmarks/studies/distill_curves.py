@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 from edgeseg.benchmarks.figures import figure_png, pyplot
-
 from edgeseg.utils import atomic_path
 
 LAST = 5  # epochs in the "last-5 mean": less noisy than the best epoch picked on val

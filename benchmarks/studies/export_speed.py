@@ -27,11 +27,10 @@ import time
 from pathlib import Path
 from statistics import median
 
+from benchmarks.studies.ort_profile import profile_onnx
 from edgeseg.benchmarks.base import BenchSpec, RunResult
 from edgeseg.benchmarks.bench import BenchOptions, host_info, run_bench
 from edgeseg.benchmarks.measure import MeasureJob
-
-from benchmarks.studies.ort_profile import profile_onnx
 from edgeseg.export import ExportOutcome, export_checkpoint
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"

@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 import torch
-from edgeseg.converters import ExportSpec, get_converter
 from torch import nn
 
 from benchmarks.studies.export_speed import cpu_flags
+from edgeseg.converters import ExportSpec, get_converter
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 TARGETS = ("executorch", "tflite", "onnx")

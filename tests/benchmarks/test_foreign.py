@@ -9,13 +9,13 @@ import shutil
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner
 from edgeseg.benchmarks.bench import BenchOptions, run_bench
 from edgeseg.benchmarks.feed import FeedOptions
 from edgeseg.benchmarks.measure import MeasureJob, measure
 from edgeseg.benchmarks.runners.tflite import Tflite
-from PIL import Image
-
 from edgeseg.contract import postprocess, preprocess
 
 SPEC = BenchSpec(warmup=0, runs=2)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+import tests.benchmarks.aborting_runner  # noqa: F401  (registers "test-abort" here too)
 from edgeseg.benchmarks.base import BenchError, BenchSpec
 from edgeseg.benchmarks.bench import BenchOptions, run_bench
 from edgeseg.benchmarks.harness import run_isolated
 from edgeseg.benchmarks.measure import MeasureJob
-
-import tests.benchmarks.aborting_runner  # noqa: F401  (registers "test-abort" here too)
 from tests.benchmarks.conftest import random_file
 
 SPEC = BenchSpec(warmup=0, runs=2)

@@ -6,6 +6,7 @@ import csv
 import json
 
 import pytest
+
 from edgeseg.benchmarks.base import BenchSpec
 from edgeseg.benchmarks.bench import BenchOptions, run_bench
 from edgeseg.benchmarks.measure import MeasureJob
@@ -19,7 +20,6 @@ from edgeseg.benchmarks.report import (
     write_json,
     write_plot,
 )
-
 from tests.benchmarks.conftest import random_file
 
 RECORD_KEYS = {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-import edgeseg.converters.base
 import pytest
 import torch
-from edgeseg.converters.base import _CONVERTERS, Converter, ExportResult
 
+import edgeseg.converters.base
 from edgeseg.cli import main
+from edgeseg.converters.base import _CONVERTERS, Converter, ExportResult
 from edgeseg.export import export_checkpoint
 
 

@@ -6,8 +6,9 @@ import copy
 
 import pytest
 import torch
-from edgeseg.converters.int8prep import QMAX, prepare_for_int8
 from torch import nn
+
+from edgeseg.converters.int8prep import QMAX, prepare_for_int8
 
 
 def _net() -> nn.Module:
@@ -77,12 +78,13 @@ def test_bias_correction_removes_the_mean_shift() -> None:
 def test_relu6_is_quantized_after_the_clamp() -> None:
     """XNNPACK's quantizer shares a hardtanh's observer with its conv; the wrapper moves it."""
     pytest.importorskip("executorch")
-    from edgeseg.converters.pt2e import Int8GraphQuantizer
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
     )
     from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e
+
+    from edgeseg.converters.pt2e import Int8GraphQuantizer
 
     config = get_symmetric_quantization_config(is_per_channel=True)
     graph = torch.export.export(_net(), (torch.rand(1, 3, 16, 16),)).module()
@@ -99,7 +101,6 @@ def test_relu6_is_quantized_after_the_clamp() -> None:
 def test_hard_sigmoid_gates_fold_into_their_conv_exactly() -> None:
     """MobileNetV3's SE gates become conv' → hardtanh(0, 1): same outputs, no hardsigmoid left."""
     from edgeseg.converters.int8prep import fold_hard_gates
-
     from edgeseg.models import create_model
 
     torch.manual_seed(0)
@@ -118,12 +119,13 @@ def test_hard_sigmoid_gates_fold_into_their_conv_exactly() -> None:
 def test_only_relu_and_relu6_take_over_the_conv_output_observer() -> None:
     """A hardtanh(0, 1) gate is no fused activation: its conv keeps its own int8 output."""
     pytest.importorskip("executorch")
-    from edgeseg.converters.pt2e import Int8GraphQuantizer
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
     )
     from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e
+
+    from edgeseg.converters.pt2e import Int8GraphQuantizer
 
     config = get_symmetric_quantization_config(is_per_channel=True)
     net = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Hardtanh(0.0, 1.0)).eval()

@@ -107,8 +107,9 @@ def test_int8_weights_cannot_saturate_int16_pair_sums(tmp_path) -> None:
 
 def test_output_tail_is_only_post_processing() -> None:
     """Upsampling and argmax after the output dequantize are the tail; a float conv is not."""
-    from edgeseg.converters.onnx import output_tail
     from onnx import TensorProto, helper
+
+    from edgeseg.converters.onnx import output_tail
 
     def graph(*nodes):
         io = helper.make_tensor_value_info

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from edgeseg.converters.parity import THRESHOLDS
 
 from edgeseg import contract
+from edgeseg.converters.parity import THRESHOLDS
 from edgeseg.export import export_checkpoint
 from tests.converters.conftest import SIZE, assert_sidecar, sidecar
 from tests.converters.test_cli import assert_one_line, run_cli

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from edgeseg.converters import ExportSpec, converter_names, get_converter, register_converter
 from edgeseg.converters.base import Converter, ExportResult, resolve_targets
-
 from edgeseg.errors import ExportError
 
 

@@ -8,8 +8,8 @@ notes).
 from __future__ import annotations
 
 import pytest
-from edgeseg.converters.parity import THRESHOLDS
 
+from edgeseg.converters.parity import THRESHOLDS
 from edgeseg.export import export_checkpoint
 from tests.converters.conftest import assert_sidecar, sidecar
 

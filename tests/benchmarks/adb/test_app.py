@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+
 from edgeseg.benchmarks.adb.app import FILES
 from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner, runner_for
-from PIL import Image
 
 CLASSES = ["background", "red", "green", "blue"]
 PALETTE = [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]]

@@ -12,10 +12,10 @@ import shutil
 import stat
 
 import pytest
-from edgeseg.benchmarks.adb import AdbError
 
 from edgeseg.apps import android_demo
 from edgeseg.apps.android_demo import AndroidDemoError
+from edgeseg.benchmarks.adb import AdbError
 from edgeseg.cli import main
 from tests.benchmarks.adb.conftest import PIXEL_7
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from edgeseg.benchmarks.adb import Adb, AdbError, DeviceGone, list_devices, resolve_devices
 from edgeseg.benchmarks.adb.devices import device_info
 from edgeseg.benchmarks.adb.thermal import wait_until_cool
 from edgeseg.benchmarks.base import BenchError
-
 from tests.benchmarks.adb.conftest import PIXEL_7
 
 

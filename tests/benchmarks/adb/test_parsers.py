@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from edgeseg.benchmarks.adb.devices import parse_devices_l, parse_getprop, resolve_devices
 from edgeseg.benchmarks.adb.parsers import (
     ParseError,

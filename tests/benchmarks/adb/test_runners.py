@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from edgeseg.benchmarks.adb import DeviceGone
 from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner, runner_for
-
 from tests.benchmarks.adb.conftest import corrupt_copy
 
 REMOTE = "/data/local/tmp/edgeseg"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import edgeseg.benchmarks.runners  # noqa: F401  (register)
 import pytest
+
+import edgeseg.benchmarks.runners  # noqa: F401  (register)
 from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner, runner_for, runner_names
 from edgeseg.benchmarks.measure import MeasureJob, measure
-
 from tests.benchmarks.conftest import random_file
 
 SPEC = BenchSpec(warmup=1, runs=3)

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from benchmarks.studies import distill_camvid
 
+from benchmarks.studies import distill_camvid
 from benchmarks.studies.distill_camvid import (
     RECIPES,
     render_camvid,

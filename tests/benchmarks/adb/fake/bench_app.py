@@ -28,9 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from edgeseg.benchmarks.base import LatencyStats
 from PIL import Image
 
+from edgeseg.benchmarks.base import LatencyStats
 from edgeseg.contract import ContractError, parse_meta, postprocess, preprocess
 
 PACKAGE = "dev.edgeseg.demo"
