@@ -41,7 +41,9 @@ def test_best_int8_over_best_fp32_leaves_out_the_checkpoint_and_failures() -> No
 
 def test_commands_are_real_edgeseg_invocations(tmp_path: Path, camvid_dir, monkeypatch) -> None:
     monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
-    args = argparse.Namespace(student=Path("s.pt"), size="180x240", threads=1, runs=5)
+    args = argparse.Namespace(
+        student=Path("s.pt"), size="180x240", threads=1, runs=5, targets="all", images=None
+    )
     steps = commands(args, tmp_path)
     assert steps["export_int8"][:2] == ["export", "s.pt"] and "int8" in steps["export_int8"]
     assert "--roofline" in steps["bench_student"]
