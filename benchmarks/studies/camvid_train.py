@@ -47,7 +47,7 @@ def parse(argv: list[str]) -> tuple[TrainConfig, Path]:
     args = parser.parse_args(argv)  # --help: prints the options and exits before any work
     options = {"out": REPO / "runs" / "camvid_train", **recipe.given(args, TrainConfig)}
     options |= {"data": camvid_spec(), "progress": False}  # always CamVid, always quiet
-    return TrainConfig(arch=args.arch, **options), args.results
+    return TrainConfig(**options), args.results  # (``arch`` is among the given fields)
 
 
 def main(argv: list[str]) -> int:

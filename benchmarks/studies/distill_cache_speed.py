@@ -9,9 +9,11 @@ The claim under test (issue 3): with ``--teacher-cache`` an epoch costs ≤ 1.15
 the training set, paid once per dataset, size and teacher) is estimated as ``cache_seconds``:
 the cached run's time outside its epochs minus the uncached run's (same setup and validation).
 
-Run: ``OMP_NUM_THREADS=1 python -m benchmarks.studies.distill_cache_speed [--size 96x128 --epochs
-2]``. Without ``--teacher`` an *untrained* ``deeplabv3_mobilenet_v3_large`` checkpoint with CamVid's
-classes is the teacher: only time is measured, and a trained one costs the same. Writes
+Each run calls the library (``fit`` / ``distill``) with its config; the results record the
+equivalent ``edgeseg`` command. Run: ``OMP_NUM_THREADS=1 python -m
+benchmarks.studies.distill_cache_speed [--size 96x128 --epochs 2]``. Without ``--teacher`` an
+*untrained* ``deeplabv3_mobilenet_v3_large`` checkpoint with CamVid's classes is the teacher: only
+time is measured, and a trained one costs the same. Writes
 ``benchmarks/results/distill_cache_speed.{json,md}``.
 """
 
@@ -133,7 +135,7 @@ def _markdown(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str]) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.distill_cache_speed")
     parser.add_argument("--student", default="lraspp_mobilenet_v3_small")
     parser.add_argument("--teacher", default=None, help="teacher spec (default: untrained)")
@@ -144,7 +146,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--limit-train-batches", type=int, default=None, help="smoke runs")
     parser.add_argument("--out", default=str(REPO / "runs" / "distill_cache_speed"))
     parser.add_argument("--results", default=str(REPO / "benchmarks" / "results"))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
     teacher = args.teacher or str(untrained_teacher(Path(args.out) / "teacher.pt"))
     load_before = [round(v, 2) for v in os.getloadavg()]
     plan = [run_config(name, args, teacher) for name in ("plain", "cached", "uncached")]

@@ -146,7 +146,8 @@ def teacher_miou(args: argparse.Namespace) -> float:
     return confmat.compute(list(classes)).miou
 
 
-def main(argv: list[str]) -> int:
+def plan(argv: list[str]) -> tuple[argparse.Namespace, dict[str, TrainConfig]]:
+    """The study's options and the config of each run it asks for (nothing runs yet)."""
     own, extra = (
         (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     )
@@ -164,9 +165,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", default=",".join(RECIPES), help="comma list of runs")
     args = parser.parse_args(own)
     overrides = recipe.parse_options(extra, TrainConfig, parser.prog + " … --")
-    plan = {name: run_config(name, RECIPES[name], args, overrides) for name in args.only.split(",")}
-    commands = {name: recipe.command(cfg) for name, cfg in plan.items()}  # all valid before any run
-    runs = [summarize(name, cfg.out, commands[name], run_once(cfg)) for name, cfg in plan.items()]
+    return args, {
+        name: run_config(name, RECIPES[name], args, overrides) for name in args.only.split(",")
+    }
+
+
+def main(argv: list[str]) -> int:
+    args, configs = plan(argv)
+    commands = {name: recipe.command(cfg) for name, cfg in configs.items()}  # all before any run
+    runs = [
+        summarize(name, cfg.out, commands[name], run_once(cfg)) for name, cfg in configs.items()
+    ]
     alone = next((r["best_miou"] for r in runs if r["run"] == "a_alone"), None)
     kd = [r["best_miou"] for r in runs if r["run"] != "a_alone"]
     section = {

@@ -29,7 +29,7 @@ from typing import Any
 from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec
 from edgeseg.export import export_checkpoint
-from edgeseg.utils import atomic_path
+from edgeseg.utils import atomic_path, parse_size
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"
@@ -44,7 +44,7 @@ class ExportStep:
 
     checkpoint: Path
     target: str
-    size: str
+    size: tuple[int, int]
     out: Path
     quantize: str
 
@@ -89,7 +89,7 @@ def plan(args: argparse.Namespace, out: Path) -> dict[str, ExportStep | BenchSte
     shared = Path(os.environ.get("EDGESEG_SHARED", REPO.parent / "shared"))
     data = camvid_spec()
     timing = {"threads": args.threads, "runs": args.runs, "images": args.images}
-    export = {"checkpoint": args.student, "target": args.targets, "size": args.size}
+    export = {"checkpoint": args.student, "target": args.targets, "size": parse_size(args.size)}
     return {
         "export_fp32": ExportStep(**export, out=out / "export", quantize="none"),
         "export_int8": ExportStep(**export, out=out / "export", quantize="int8"),

@@ -74,10 +74,8 @@ def spell(name: str, value: Any) -> list[str]:
         return [flag]
     if name in REPEATED:
         return [item for v in value for item in (flag, str(v))]
-    if name in SIZES:
-        return [flag, f"{value[0]}x{value[1]}"]
-    if name in TRIPLES | LISTS:
-        return [flag, ",".join(str(v) for v in value)]
+    if isinstance(value, tuple | list):  # (H, W) → "HxW"; triples and class lists → "a,b,c"
+        return [flag, "x".join(map(str, value)) if name in SIZES else ",".join(map(str, value))]
     return [flag, str(value)]
 
 
