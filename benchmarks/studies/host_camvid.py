@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,7 +233,7 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.host_camvid")
     parser.add_argument("student", type=Path, help="the distilled student's best.pt")
     parser.add_argument("--size", default="180x240")
@@ -249,7 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="bench the artifacts of the last run again (its export rows stay)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
     load_before = [round(x, 2) for x in os.getloadavg()]
     steps = plan(args, args.out)
     argvs = {name: step.argv() for name, step in steps.items()}
@@ -265,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     student = json.loads((args.out / "student.json").read_text())
     voc = json.loads((args.out / "voc.json").read_text())
     result = {
-        "command": "python -m benchmarks.studies.host_camvid " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m benchmarks.studies.host_camvid " + " ".join(argv),
         "host": f"{student['host']['processor']}, {student['host']['cpus']} cores",
         "load_before": load_before,
         "load_after": [round(x, 2) for x in os.getloadavg()],

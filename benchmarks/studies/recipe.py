@@ -29,6 +29,7 @@ TRIPLES = {"teacher_mean", "teacher_std"}  # (r, g, b) ↔ "r,g,b"
 LISTS = {"background"}  # ("a", "b") ↔ "a,b"
 REPEATED = {"losses": "--loss", "teacher_options": "--teacher-option"}  # one flag per item
 RENAMED = {"input_dtype": "--input", **REPEATED}
+SHORT = {"batch_size": ("-b",)}  # as ``edgeseg train -b 8``
 # config fields the command has no option for: a run that sets them has no equivalent command
 NOT_ON_CLI = {
     TrainConfig: {"momentum", "scale", "amp", "val_every", "extra"},
@@ -102,7 +103,8 @@ def add_options(
         elif f.name in REPEATED:
             parser.add_argument(flag, action="append", **common)
         else:
-            parser.add_argument(flag, type=_parser(f.name, hints[f.name]), **common)
+            kind = _parser(f.name, hints[f.name])
+            parser.add_argument(flag, *SHORT.get(f.name, ()), type=kind, **common)
     return parser
 
 
