@@ -40,7 +40,10 @@ def camvid_spec() -> str:
 
 def parse(argv: list[str]) -> tuple[TrainConfig, Path]:
     """``edgeseg train``'s options (but ``--data``, always CamVid) → the config, and RESULTS."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.camvid_train")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.studies.camvid_train",
+        description="edgeseg train on CamVid; --out defaults to runs/camvid_train here",
+    )
     parser.add_argument("arch", help="model name (see `edgeseg models`)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the record goes")
     recipe.add_options(parser, TrainConfig, exclude={"data"})

@@ -95,7 +95,8 @@ def add_options(
         if f.name in exclude | NOT_ON_CLI[cls] | {"arch"}:
             continue
         flag, default = spell(f.name, True)[0], _default(cls, f.name)
-        common = {"dest": f.name, "default": argparse.SUPPRESS, "help": f"default: {default}"}
+        note = f"{cls.__name__} default: {default}"
+        common = {"dest": f.name, "default": argparse.SUPPRESS, "help": note}
         if f.name == "progress":
             parser.add_argument("--quiet", "-q", action="store_false", **common)
         elif hints[f.name] is bool:
