@@ -9,9 +9,11 @@ The claim under test (issue 3): with ``--teacher-cache`` an epoch costs ≤ 1.15
 the training set, paid once per dataset, size and teacher) is estimated as ``cache_seconds``:
 the cached run's time outside its epochs minus the uncached run's (same setup and validation).
 
-Run: ``OMP_NUM_THREADS=1 python -m benchmarks.studies.distill_cache_speed [--size 96x128 --epochs
-2]``. Without ``--teacher`` an *untrained* ``deeplabv3_mobilenet_v3_large`` checkpoint with CamVid's
-classes is the teacher: only time is measured, and a trained one costs the same. Writes
+Each run calls the library (``fit`` / ``distill``) with its config; the results record the
+equivalent ``edgeseg`` command. Run: ``OMP_NUM_THREADS=1 python -m
+benchmarks.studies.distill_cache_speed [--size 96x128 --epochs 2]``. Without ``--teacher`` an
+*untrained* ``deeplabv3_mobilenet_v3_large`` checkpoint with CamVid's classes is the teacher: only
+time is measured, and a trained one costs the same. Writes
 ``benchmarks/results/distill_cache_speed.{json,md}``.
 """
 
@@ -21,20 +23,22 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import torch
 
+from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec
 from edgeseg.checkpoint import CheckpointMeta, save_checkpoint
-from edgeseg.cli import main as edgeseg_main
 from edgeseg.data.camvid import CAMVID_CLASSES
 from edgeseg.data.classes import voc_colormap
+from edgeseg.distill.config import DistillConfig
+from edgeseg.errors import EdgesegError
 from edgeseg.models import create_model
+from edgeseg.train import TrainConfig
 from edgeseg.train.objective import has_aux_head
-from edgeseg.utils import atomic_path
+from edgeseg.utils import atomic_path, parse_size
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = 1.15
@@ -60,53 +64,41 @@ def untrained_teacher(path: Path) -> Path:
     return save_checkpoint(path, model, meta)
 
 
-def _run(name: str, args: argparse.Namespace, teacher: str) -> dict:
-    out = Path(args.out) / name
-    common = [
-        "--data",
-        camvid_spec(),
-        "--size",
-        args.size,
-        "--epochs",
-        str(args.epochs),
-        "--batch-size",
-        str(args.batch_size),
-        "--workers",
-        str(args.workers),
-        "--seed",
-        "0",
-        "--limit-val-batches",
-        "1",
-        "--out",
-        str(out),
-        "--quiet",
-    ]
+def run_config(name: str, args: argparse.Namespace, teacher: str) -> TrainConfig:
+    """``plain``: train; ``cached`` / ``uncached``: distill ce+kd, with / without the cache."""
+    common = {
+        "arch": args.student,
+        "data": camvid_spec(),
+        "size": parse_size(args.size),
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "workers": args.workers,
+        "seed": 0,
+        "limit_train_batches": args.limit_train_batches,
+        "limit_val_batches": 1,
+        "out": Path(args.out) / name,
+        "progress": False,
+    }
     if name == "plain":
-        command = ["train", args.student, *common]
-    else:
-        command = [
-            "distill",
-            args.student,
-            "--teacher",
-            teacher,
-            "--loss",
-            "ce",
-            "--loss",
-            "kd",
-            *common,
-        ]
-        if name == "cached":
-            command += ["--teacher-cache", str(Path(args.out) / "cache")]
+        return TrainConfig(**common)
+    cache = str(Path(args.out) / "cache") if name == "cached" else None
+    return DistillConfig(**common, teacher=teacher, losses=("ce", "kd"), teacher_cache=cache)
+
+
+def _run(cfg: TrainConfig) -> dict:
+    """Run ``cfg`` through the library; its epoch times and equivalent ``edgeseg`` command."""
+    command = recipe.shown(recipe.command(cfg))
     started = time.perf_counter()
-    code = edgeseg_main(command)
+    try:
+        recipe.execute(cfg)
+    except EdgesegError as exc:
+        raise SystemExit(f"{cfg.out.name} failed: {exc}: {command}") from exc
     wall = time.perf_counter() - started
-    if code != 0:
-        raise SystemExit(f"{name} failed (exit {code}): edgeseg {' '.join(command)}")
-    history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
+    history = [json.loads(x) for x in (cfg.out / "history.jsonl").read_text().splitlines()]
     epochs = [round(r["train_seconds"], 2) for r in history]
     return {
-        "run": name,
-        "command": "edgeseg " + " ".join(command),
+        "run": cfg.out.name,
+        "command": command,
         "epoch_seconds": epochs,
         "mean_epoch_seconds": round(sum(epochs) / len(epochs), 2),
         "wall_seconds": round(wall, 1),
@@ -143,7 +135,7 @@ def _markdown(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str]) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.distill_cache_speed")
     parser.add_argument("--student", default="lraspp_mobilenet_v3_small")
     parser.add_argument("--teacher", default=None, help="teacher spec (default: untrained)")
@@ -151,12 +143,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--limit-train-batches", type=int, default=None, help="smoke runs")
     parser.add_argument("--out", default=str(REPO / "runs" / "distill_cache_speed"))
     parser.add_argument("--results", default=str(REPO / "benchmarks" / "results"))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
     teacher = args.teacher or str(untrained_teacher(Path(args.out) / "teacher.pt"))
     load_before = [round(v, 2) for v in os.getloadavg()]
-    runs = [_run(name, args, teacher) for name in ("plain", "cached", "uncached")]
+    plan = [run_config(name, args, teacher) for name in ("plain", "cached", "uncached")]
+    runs = [_run(cfg) for cfg in plan]
     plain = runs[0]["mean_epoch_seconds"]
     for r in runs:
         r["ratio_to_plain"] = round(r["mean_epoch_seconds"] / plain, 3)
@@ -183,14 +181,14 @@ def main(argv: list[str]) -> int:
         "load_before": load_before,
         "load_after": [round(v, 2) for v in os.getloadavg()],
     }
-    results = Path(args.results)
+    results, text = Path(args.results), _markdown(record)  # rendered before anything is written
     with atomic_path(results / "distill_cache_speed.json") as tmp:
         tmp.write_text(json.dumps(record, indent=2) + "\n")
     with atomic_path(results / "distill_cache_speed.md") as tmp:
-        tmp.write_text(_markdown(record))
-    print(_markdown(record))
+        tmp.write_text(text)
+    print(text)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    recipe.study_main(main)

@@ -3,7 +3,9 @@ feature KD, (d) the best recipe, all with the same epochs, size and seed; val mI
 
 Run: ``python -m benchmarks.studies.distill_camvid --teacher runs/teacher.pt --teacher-size 240x320
 --size 180x240 --epochs 12 -- --class-weights enet --bn-momentum 0.1`` (train the teacher first with
-``edgeseg train``). Extra ``edgeseg`` options after ``--`` go to every run. The dataset comes from
+``edgeseg train``). Extra ``edgeseg train`` options after ``--`` go to every run. Each run calls the
+library (``fit`` / ``distill``) with its config; ``run.json`` and the tables record the equivalent
+``edgeseg`` command (``benchmarks.studies.recipe``). The dataset comes from
 ``$EDGESEG_SHARED`` (or ``../shared``). Logit-only recipes read the teacher from one shared
 ``--teacher-cache`` (paid once); feature KD needs the live teacher. A run whose ``run.json``
 records the same command is reused, so recipes can be run one per process (``--only``) and the
@@ -18,80 +20,92 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec
 from edgeseg.checkpoint import load_checkpoint
-from edgeseg.cli import main as edgeseg_main
 from edgeseg.data import build_dataloader, build_dataset, eval_transforms
 from edgeseg.distill.classmap import resolve_class_map
+from edgeseg.distill.config import DistillConfig
+from edgeseg.distill.losses import parse_loss_spec
 from edgeseg.distill.teachers import TeacherOptions, build_teacher, parse_teacher_options, teach
+from edgeseg.errors import EdgesegError
 from edgeseg.metrics import ConfusionMatrix
+from edgeseg.train import TrainConfig
 from edgeseg.utils import atomic_path, parse_size
 
 REPO = Path(__file__).resolve().parents[2]
 NOTES = "<!-- notes -->"
 TARGET_GAIN = 0.03  # issue 3: best KD >= +3 mIoU over the student alone
-RECIPES = {
+RECIPES: dict[str, tuple[str, ...] | None] = {  # DistillConfig.losses; None: plain training
     "a_alone": None,
-    "b_response_kd": ["ce", "kd"],
-    "c_response_feature": ["ce", "kd", "feature"],
+    "b_response_kd": ("ce", "kd"),
+    "c_response_feature": ("ce", "kd", "feature"),
     # CWD paper's logit setting (CE at full weight, channel-wise KL τ=4 ×3) plus pixel KD at T=1
-    "d_best": ["ce:weight=1", "kd:weight=1,temperature=1", "cwd"],
+    "d_best": ("ce:weight=1", "kd:weight=1,temperature=1", "cwd"),
     # the second (and last) recipe tried, after d_best and b lost rare classes to pixel KL:
     # the CWD paper's logit recipe exactly, CE at full weight plus channel-wise KD, no pixel KL
-    "d_alt": ["ce:weight=1", "cwd"],
+    "d_alt": ("ce:weight=1", "cwd"),
 }
 LIVE_TEACHER_LOSSES = ("feature", "affinity")  # need teacher features: no cache
 
 
-def run_command(
-    name: str, losses: list[str] | None, args: argparse.Namespace, extra: list[str]
-) -> list[str]:
-    """The ``edgeseg`` argv of one run (what ``run.json`` records and the table prints)."""
-    out = Path(args.out) / name
-    common = [
-        "--data",
-        camvid_spec(),
-        "--size",
-        args.size,
-        "--epochs",
-        str(args.epochs),
-        "--seed",
-        str(args.seed),
-        "--out",
-        str(out),
-        "--quiet",
-        *extra,
-    ]
+def run_config(
+    name: str, losses: tuple[str, ...] | None, args: argparse.Namespace, extra: dict[str, Any]
+) -> TrainConfig:
+    """The library config of one run; ``extra``: overrides for every run (``-- OPTIONS``)."""
+    common = {
+        "arch": args.student,
+        "data": camvid_spec(),
+        "size": parse_size(args.size),
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "out": Path(args.out) / name,
+        "progress": False,
+        **extra,
+    }
     if losses is None:
-        return ["train", args.student, *common]
-    command = ["distill", args.student, "--teacher", args.teacher, *common]
-    if args.teacher_size:
-        command += ["--teacher-size", args.teacher_size]
-    command += [item for option in args.teacher_option for item in ("--teacher-option", option)]
-    command += [item for loss in losses for item in ("--loss", loss)]
-    if args.cache and not any(s.split(":")[0] in LIVE_TEACHER_LOSSES for s in losses):
-        command += ["--teacher-cache", str(Path(args.out) / "teacher_cache")]
-    return command
+        return TrainConfig(**common)
+    cached = args.cache and not any(
+        parse_loss_spec(spec)[0] in LIVE_TEACHER_LOSSES for spec in losses
+    )
+    return DistillConfig(
+        **common,
+        teacher=args.teacher,
+        teacher_size=parse_size(args.teacher_size),
+        teacher_options=tuple(args.teacher_option),
+        losses=tuple(losses),
+        teacher_cache=str(Path(args.out) / "teacher_cache") if cached else None,
+    )
 
 
-def run_once(out: Path, command: list[str]) -> float:
-    """Run ``edgeseg COMMAND`` unless ``out/run.json`` says it already ran; its wall seconds."""
-    marker = out / "run.json"
+def run_once(cfg: TrainConfig) -> float:
+    """Run ``cfg`` unless ``cfg.out/run.json`` records the same command; its wall seconds."""
+
+    def start() -> None:
+        try:
+            recipe.execute(cfg)
+        except EdgesegError as exc:
+            raise SystemExit(f"{cfg.out.name} failed: {exc}: {recipe.shown(argv)}") from exc
+
+    argv = recipe.command(cfg)
+    return reuse_or_run(cfg.out / "run.json", argv, start)
+
+
+def reuse_or_run(marker: Path, command: list[str], start: Callable[[], object]) -> float:
+    """``start()`` unless ``marker`` records ``command`` (then its recorded wall seconds)."""
     if marker.is_file():
         done = json.loads(marker.read_text())
         if done.get("command") == command:
             return float(done["wall_seconds"])
     started = time.perf_counter()
-    code = edgeseg_main(command)
-    if code != 0:
-        raise SystemExit(f"{out.name} failed (exit {code}): edgeseg {' '.join(command)}")
+    start()
     wall = round(time.perf_counter() - started, 1)
     with atomic_path(marker) as tmp:
         tmp.write_text(json.dumps({"command": command, "wall_seconds": wall}) + "\n")
@@ -99,13 +113,14 @@ def run_once(out: Path, command: list[str]) -> float:
 
 
 def summarize(name: str, out: Path, command: list[str], wall: float) -> dict[str, Any]:
+    """One run's row: its best / last mIoU, epoch time and best checkpoint's per-class IoU."""
     history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
     best = max(history, key=lambda r: r.get("miou", -1))
     meta = load_checkpoint(out / "best.pt").meta
     per_class = dict(meta.metrics.get("per_class_iou", {}))  # class → IoU (None: absent)
     return {
         "run": name,
-        "command": "edgeseg " + " ".join(command),
+        "command": recipe.shown(command),
         "best_miou": best["miou"],
         "best_epoch": best["epoch"],
         "last_miou": history[-1].get("miou"),
@@ -131,7 +146,8 @@ def teacher_miou(args: argparse.Namespace) -> float:
     return confmat.compute(list(classes)).miou
 
 
-def main(argv: list[str]) -> int:
+def plan(argv: list[str]) -> tuple[argparse.Namespace, dict[str, TrainConfig]]:
+    """The study's options and the config of each run it asks for (nothing runs yet)."""
     own, extra = (
         (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     )
@@ -148,11 +164,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--results", default=str(REPO / "benchmarks" / "results"))
     parser.add_argument("--only", default=",".join(RECIPES), help="comma list of runs")
     args = parser.parse_args(own)
-    runs = []
-    for name in args.only.split(","):
-        command = run_command(name, RECIPES[name], args, extra)
-        wall = run_once(Path(args.out) / name, command)
-        runs.append(summarize(name, Path(args.out) / name, command, wall))
+    overrides = recipe.parse_options(extra, TrainConfig, parser.prog + " … --")
+    return args, {
+        name: run_config(name, RECIPES[name], args, overrides) for name in args.only.split(",")
+    }
+
+
+def main(argv: list[str]) -> int:
+    args, configs = plan(argv)
+    commands = {name: recipe.command(cfg) for name, cfg in configs.items()}  # all before any run
+    runs = [
+        summarize(name, cfg.out, commands[name], run_once(cfg)) for name, cfg in configs.items()
+    ]
     alone = next((r["best_miou"] for r in runs if r["run"] == "a_alone"), None)
     kd = [r["best_miou"] for r in runs if r["run"] != "a_alone"]
     section = {
@@ -177,12 +200,13 @@ def write_results(results: Path, key: str, section: dict[str, Any]) -> dict[str,
     path = results / "distill_camvid.json"
     record = json.loads(path.read_text()) if path.is_file() else {}
     record.update({key: section, "host": f"{platform.platform()}, torch {torch.__version__}"})
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(record, indent=2) + "\n")
     md = results / "distill_camvid.md"
     notes = md.read_text().partition(NOTES)[2] if md.is_file() else "\n"
+    text = render(record) + NOTES + notes  # rendered before either file is written
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
     with atomic_path(md) as tmp:
-        tmp.write_text(render(record) + NOTES + notes)
+        tmp.write_text(text)
     return record
 
 
@@ -246,4 +270,4 @@ def _start(runs: list[dict[str, Any]]) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    recipe.study_main(main)

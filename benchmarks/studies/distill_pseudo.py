@@ -4,8 +4,10 @@ teacher's own labels on held-out images (every 10th, never trained on) and the s
 latency ratio, both as ``.tflite`` files in the same runtime (ai-edge-litert) and thread count.
 
 Run: ``python -m benchmarks.studies.distill_pseudo --epochs 12`` (extra ``edgeseg distill`` options
-after ``--``). The unlabeled folder is built under ``--out`` from symlinks to CamVid's train and val
-images. Results go to the ``pseudo`` section of ``RESULTS/distill_camvid.json`` and the Markdown.
+after ``--``). The student is trained and exported through the library (``distill``,
+``export_checkpoint``); the results record the equivalent ``edgeseg distill`` command. The
+unlabeled folder is built under ``--out`` from symlinks to CamVid's train and val images.
+Results go to the ``pseudo`` section of ``RESULTS/distill_camvid.json`` and the Markdown.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec
 from benchmarks.studies.distill_camvid import REPO, run_once, write_results
 from edgeseg.checkpoint import load_checkpoint
-from edgeseg.cli import main as edgeseg_main
+from edgeseg.distill.config import DistillConfig
+from edgeseg.export import export_checkpoint
+from edgeseg.utils import parse_size
 
 VOC_TFLITE = "models/deeplabv3_257_mv_gpu.tflite"
 
@@ -75,27 +79,40 @@ def latency_ms(paths: list[Path], threads: int, runs: int, warmup: int = 5) -> l
 
 
 def export_student(best: Path, out: Path) -> Path:
-    """``edgeseg export best.pt --target tflite``; the ``.tflite`` it wrote."""
+    """``best.pt`` exported to TFLite (as ``edgeseg export best.pt --target tflite``); the file."""
     found = sorted(out.glob("*.tflite"))
     if not found:
-        command = [
-            "export",
-            str(best),
-            "--target",
-            "tflite",
-            "--parity-images",
-            "2",
-            "--out",
-            str(out),
-        ]
-        if edgeseg_main(command) != 0:
-            raise SystemExit(f"export failed: edgeseg {' '.join(command)}")
-        found = sorted(out.glob("*.tflite"))
+        outcomes = export_checkpoint(best, "tflite", parity_images=2, out=out)
+        done = [o.result.path for o in outcomes if o.ok]
+        if not done:
+            reasons = "; ".join(o.parity.reason or o.parity.status for o in outcomes)
+            raise SystemExit(f"export of {best} to tflite failed: {reasons}")
+        found = done
     return found[0]
 
 
+def student_config(args: argparse.Namespace, out: Path, extra: dict[str, Any]) -> DistillConfig:
+    """The student's run: pseudo labels from the VOC teacher on the unlabeled folder."""
+    options = {
+        "arch": args.student,
+        "data": "sample",  # ``edgeseg distill``'s default; ``unlabeled`` replaces it
+        "teacher": args.teacher,
+        "teacher_classes": "voc",
+        "teacher_mean": (0.5, 0.5, 0.5),
+        "teacher_std": (0.5, 0.5, 0.5),
+        "unlabeled": str(unlabeled_folder(out)),
+        "size": parse_size(args.size),
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "teacher_cache": str(out / "teacher_cache"),
+        "out": out / "student",
+        "progress": False,
+    }
+    return DistillConfig(**{**options, **extra})  # extra options win, as later flags did
+
+
 def main(argv: list[str]) -> int:
-    own, extra = (
+    own, extra_argv = (
         (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
     )
     shared = Path(camvid_spec().partition(":")[2]).parents[1]
@@ -111,33 +128,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--results", default=str(REPO / "benchmarks" / "results"))
     args = parser.parse_args(own)
     out = Path(args.out)
-    command = [
-        "distill",
-        args.student,
-        "--teacher",
-        args.teacher,
-        "--teacher-classes",
-        "voc",
-        "--teacher-mean",
-        "0.5",
-        "--teacher-std",
-        "0.5",
-        "--unlabeled",
-        str(unlabeled_folder(out)),
-        "--size",
-        args.size,
-        "--epochs",
-        str(args.epochs),
-        "--seed",
-        str(args.seed),
-        "--teacher-cache",
-        str(out / "teacher_cache"),
-        "--out",
-        str(out / "student"),
-        "--quiet",
-        *extra,
-    ]
-    wall = run_once(out / "student", command)
+    extra = recipe.parse_options(extra_argv, DistillConfig, parser.prog + " … --")
+    cfg = student_config(args, out, extra)
+    command, wall = recipe.command(cfg), run_once(cfg)
     section = summarize(out, command, wall, args)
     print(json.dumps(write_results(Path(args.results), "pseudo", section), indent=2))
     return 0
@@ -152,7 +145,7 @@ def summarize(out: Path, command: list[str], wall: float, args) -> dict[str, Any
     student_file = export_student(out / "student" / "best.pt", out / "export")
     teacher, student = latency_ms([Path(args.teacher), student_file], args.threads, args.runs)
     return {
-        "command": "edgeseg " + " ".join(command),
+        "command": recipe.shown(command),
         "teacher": args.teacher,
         "images": len(list((out / "unlabeled").iterdir())),
         "held_out_every": 10,
@@ -198,4 +191,4 @@ def render_pseudo(p: dict[str, Any]) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    recipe.study_main(main)

@@ -2,7 +2,8 @@
 CamVid val, plus Google's VOC DeepLabV3 TFLite as a third-party row.
 
 Run: ``python -m benchmarks.studies.host_camvid STUDENT.pt [--size 180x240] [--threads 1] [--runs
-30]``. Every step is a real ``edgeseg`` command, recorded verbatim in the results:
+30]``. Every step is a library call (``export_checkpoint``, ``run_bench``), recorded in the results
+as the ``edgeseg`` command equivalent to it (``--targets`` and ``--images`` shrink a smoke run):
 
 1. ``edgeseg export STUDENT --target all --quantize none`` and ``… --quantize int8``;
 2. ``edgeseg bench OUT STUDENT --data camvid:… --roofline --json … --plot … --report …``
@@ -19,74 +20,131 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec
-from edgeseg.cli import main as edgeseg_main
-from edgeseg.utils import atomic_path
+from edgeseg.export import export_checkpoint
+from edgeseg.utils import atomic_path, parse_size
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"
-CLASS_MAP = REPO / "benchmarks" / "classmaps" / "voc_to_camvid.json"
+CLASS_MAP = Path(__file__).resolve().parent / "classmaps" / "voc_to_camvid.json"
 VOC_TFLITE = "models/deeplabv3_257_mv_gpu.tflite"
 NOTES = "<!-- notes -->"
 
 
-def commands(args: argparse.Namespace, out: Path) -> dict[str, list[str]]:
-    """The ``edgeseg`` argv of each step (what the results print)."""
+@dataclass(frozen=True)
+class ExportStep:
+    """One ``export_checkpoint`` call, and (``argv``) its ``edgeseg export`` line."""
+
+    checkpoint: Path
+    target: str
+    size: tuple[int, int]
+    out: Path
+    quantize: str
+
+    def run(self) -> None:
+        outcomes = export_checkpoint(
+            self.checkpoint, self.target, self.quantize, size=self.size, out=self.out
+        )
+        if not any(o.ok for o in outcomes):  # as ``edgeseg export`` exits 1
+            raise SystemExit(f"nothing exported: {recipe.shown(self.argv())}")
+
+    def argv(self) -> list[str]:
+        options = {k: v for k, v in vars(self).items() if k != "checkpoint"}
+        return ["export", str(self.checkpoint), *recipe.flags(**options)]
+
+
+@dataclass(frozen=True)
+class BenchStep:
+    """One bench call (artifacts, dataset for mIoU, where the reports go), and its
+    ``edgeseg bench`` line; :func:`bench` maps it onto the library's option objects."""
+
+    artifacts: tuple[str, ...]
+    data: str
+    threads: int
+    runs: int
+    images: int | None = None
+    roofline: bool = False
+    class_map: str | None = None
+    json: str | None = None
+    plot: str | None = None
+    report: str | None = None
+
+    def run(self) -> None:
+        bench(self)
+
+    def argv(self) -> list[str]:
+        options = {k: v for k, v in vars(self).items() if k != "artifacts"}
+        return ["bench", *self.artifacts, *recipe.flags(**options)]
+
+
+def plan(args: argparse.Namespace, out: Path) -> dict[str, ExportStep | BenchStep]:
+    """Each step of the study as the library call it makes."""
     shared = Path(os.environ.get("EDGESEG_SHARED", REPO.parent / "shared"))
-    data, timing = camvid_spec(), ["--threads", str(args.threads), "--runs", str(args.runs)]
-    export = [
-        "export",
-        str(args.student),
-        "--target",
-        "all",
-        "--size",
-        args.size,
-        "--out",
-        str(out / "export"),
-    ]
+    data = camvid_spec()
+    timing = {"threads": args.threads, "runs": args.runs, "images": args.images}
+    export = {"checkpoint": args.student, "target": args.targets, "size": parse_size(args.size)}
     return {
-        "export_fp32": [*export, "--quantize", "none"],
-        "export_int8": [*export, "--quantize", "int8"],
-        "bench_student": [
-            "bench",
-            str(out / "export"),
-            str(args.student),
-            "--data",
+        "export_fp32": ExportStep(**export, out=out / "export", quantize="none"),
+        "export_int8": ExportStep(**export, out=out / "export", quantize="int8"),
+        "bench_student": BenchStep(
+            (str(out / "export"), str(args.student)),
             data,
-            *timing,
-            "--roofline",
-            "--json",
-            str(out / "student.json"),
-            "--plot",
-            str(out / "student.png"),
-            "--report",
-            str(out / "student.html"),
-        ],
-        "bench_voc": [
-            "bench",
-            str(shared / VOC_TFLITE),
-            "--data",
+            **timing,
+            roofline=True,
+            json=str(out / "student.json"),
+            plot=str(out / "student.png"),
+            report=str(out / "student.html"),
+        ),
+        "bench_voc": BenchStep(
+            (str(shared / VOC_TFLITE),),
             data,
-            *timing,
-            "--class-map",
-            str(CLASS_MAP),
-            "--json",
-            str(out / "voc.json"),
-        ],
+            **timing,
+            class_map=str(CLASS_MAP),
+            json=str(out / "voc.json"),
+        ),
     }
 
 
-def run(name: str, argv: list[str]) -> float:
+def commands(args: argparse.Namespace, out: Path) -> dict[str, list[str]]:
+    """The ``edgeseg`` argv equivalent to each step (what the results print)."""
+    return {name: step.argv() for name, step in plan(args, out).items()}
+
+
+def bench(step: BenchStep) -> None:
+    """``step`` through the library's ``run_bench`` and report writers, as ``edgeseg bench``
+    runs them. The one place that knows the bench option objects."""
+    from edgeseg.benchmarks.base import BenchSpec
+    from edgeseg.benchmarks.bench import BenchOptions, run_bench
+    from edgeseg.benchmarks.measure import MeasureJob
+    from edgeseg.benchmarks.report import write_html, write_json, write_plot
+
+    report = Path(step.report) if step.report else None
+    overlays = report.with_name(report.stem + "_overlays") if report else None
+    job = MeasureJob(
+        data=step.data,
+        images=step.images,
+        class_map=step.class_map,
+        overlays=3 if overlays else 0,
+        overlay_dir=str(overlays) if overlays else None,
+        macs=step.roofline,
+    )
+    spec = BenchSpec(runs=step.runs, threads=step.threads, data=step.data)
+    options = BenchOptions(spec, job, roofline=step.roofline)
+    result = run_bench(list(step.artifacts), options)
+    for path, write in ((step.json, write_json), (step.plot, write_plot), (report, write_html)):
+        if path:
+            write(result, Path(path))
+
+
+def timed(step: ExportStep | BenchStep) -> float:
     started = time.perf_counter()
-    code = edgeseg_main(argv)
-    if code != 0:
-        raise SystemExit(f"{name} failed (exit {code}): edgeseg {' '.join(argv)}")
+    step.run()
     return round(time.perf_counter() - started, 1)
 
 
@@ -175,12 +233,14 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.studies.host_camvid")
     parser.add_argument("student", type=Path, help="the distilled student's best.pt")
     parser.add_argument("--size", default="180x240")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--targets", default="all", help="export targets (comma list)")
+    parser.add_argument("--images", type=int, default=None, help="mIoU over N images (all)")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "host_camvid")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
@@ -188,42 +248,48 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="bench the artifacts of the last run again (its export rows stay)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
     load_before = [round(x, 2) for x in os.getloadavg()]
-    steps = commands(args, args.out)
+    steps = plan(args, args.out)
+    argvs = {name: step.argv() for name, step in steps.items()}
     seconds: dict[str, float] = {}
     if args.reuse_exports:  # the export commands and times of the run that made them
         done = json.loads((args.results / "host_camvid.json").read_text())
         exported = [name for name in done["commands"] if name.startswith("export")]
-        steps |= {name: done["commands"][name] for name in exported}
+        argvs |= {name: done["commands"][name] for name in exported}
         seconds |= {name: done["seconds"][name] for name in exported}
     for name, step in steps.items():
         if name not in seconds:
-            seconds[name] = run(name, step)
+            seconds[name] = timed(step)
     student = json.loads((args.out / "student.json").read_text())
     voc = json.loads((args.out / "voc.json").read_text())
     result = {
-        "command": "python -m benchmarks.studies.host_camvid " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m benchmarks.studies.host_camvid " + " ".join(argv),
         "host": f"{student['host']['processor']}, {student['host']['cpus']} cores",
         "load_before": load_before,
         "load_after": [round(x, 2) for x in os.getloadavg()],
-        "commands": steps,
+        "commands": argvs,
         "seconds": seconds,
         "student": student,
         "voc": voc,
         "summary": summarize(student["records"]),
     }
-    args.results.mkdir(parents=True, exist_ok=True)
-    with atomic_path(args.results / "host_camvid.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
     md, text = args.results / "host_camvid.md", markdown(result)
     kept = md.read_text().partition(NOTES)[2] if md.exists() else ""
+    png = (args.out / "student.png").read_bytes()  # everything read and rendered before writing
+    with atomic_path(args.results / "host_camvid.json") as tmp:
+        tmp.write_text(json.dumps(result, indent=2) + "\n")
     with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-run
         tmp.write_text(text + (f"\n{NOTES}{kept}" if kept else ""))
-    shutil.copyfile(args.out / "student.png", args.results / "host_camvid.png")
+    with atomic_path(args.results / "host_camvid.png") as tmp:
+        tmp.write_bytes(png)
     print(text)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    recipe.study_main(main)

@@ -10,14 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.studies import distill_camvid
 from benchmarks.studies.distill_camvid import (
     RECIPES,
     render_camvid,
-    run_command,
-    run_once,
+    reuse_or_run,
+    run_config,
     write_results,
 )
+from benchmarks.studies.recipe import command
+
+
+def run_command(name: str, losses, args, extra: dict) -> list[str]:
+    """The ``edgeseg`` argv the study records for one run (derived from its config)."""
+    return command(run_config(name, losses, args, extra))
 
 
 @pytest.fixture
@@ -37,25 +42,28 @@ def args(camvid_dir: Path, tmp_path: Path, monkeypatch) -> argparse.Namespace:
 
 
 def test_only_logit_recipes_read_the_teacher_cache(args) -> None:
-    alone = run_command("a_alone", RECIPES["a_alone"], args, [])
+    alone = run_command("a_alone", RECIPES["a_alone"], args, {})
     assert alone[0] == "train" and "--teacher" not in alone
-    cached = run_command("b_response_kd", RECIPES["b_response_kd"], args, ["--workers", "1"])
+    cached = run_command("b_response_kd", RECIPES["b_response_kd"], args, {"workers": 1})
     assert cached[cached.index("--teacher-cache") + 1].endswith("teacher_cache")
     assert cached[cached.index("--teacher-size") + 1] == "240x320" and "--workers" in cached
-    live = run_command("c_response_feature", RECIPES["c_response_feature"], args, [])
+    live = run_command("c_response_feature", RECIPES["c_response_feature"], args, {})
     assert "--teacher-cache" not in live  # feature KD needs the live teacher's features
 
 
 def test_teacher_options_go_to_the_distill_runs_only(args) -> None:
     args.teacher_option = ["tta_scales=1,1.5"]
-    kd = run_command("d_alt", RECIPES["d_alt"], args, [])
+    kd = run_command("d_alt", RECIPES["d_alt"], args, {})
     assert kd[kd.index("--teacher-option") + 1] == "tta_scales=1,1.5"
-    assert "--teacher-option" not in run_command("a_alone", None, args, [])
+    assert "--teacher-option" not in run_command("a_alone", None, args, {})
 
 
-def test_a_finished_run_is_reused_only_for_the_same_command(tmp_path, monkeypatch) -> None:
+def test_a_finished_run_is_reused_only_for_the_same_command(tmp_path) -> None:
     calls = []
-    monkeypatch.setattr(distill_camvid, "edgeseg_main", lambda cmd: calls.append(cmd) or 0)
+
+    def run_once(out: Path, cmd: list[str]) -> float:
+        return reuse_or_run(out / "run.json", cmd, lambda: calls.append(cmd))
+
     out = tmp_path / "run"
     out.mkdir()
     first = run_once(out, ["train", "x"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from benchmarks.studies.host_camvid import CLASS_MAP, commands, summarize
@@ -41,7 +42,9 @@ def test_best_int8_over_best_fp32_leaves_out_the_checkpoint_and_failures() -> No
 
 def test_commands_are_real_edgeseg_invocations(tmp_path: Path, camvid_dir, monkeypatch) -> None:
     monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
-    args = argparse.Namespace(student=Path("s.pt"), size="180x240", threads=1, runs=5)
+    args = argparse.Namespace(
+        student=Path("s.pt"), size="180x240", threads=1, runs=5, targets="all", images=None
+    )
     steps = commands(args, tmp_path)
     assert steps["export_int8"][:2] == ["export", "s.pt"] and "int8" in steps["export_int8"]
     assert "--roofline" in steps["bench_student"]
@@ -52,3 +55,25 @@ def test_commands_are_real_edgeseg_invocations(tmp_path: Path, camvid_dir, monke
     car, pedestrian = CAMVID_CLASSES.index("Car"), CAMVID_CLASSES.index("Pedestrian")
     assert {VOC_CLASSES[i] for i in cmap.sources[car]} == {"car", "bus", "train"}
     assert [VOC_CLASSES[i] for i in cmap.sources[pedestrian]] == ["person"]
+
+
+def test_the_recorded_commands_are_what_the_recorded_run_does_now(camvid_dir, monkeypatch) -> None:
+    """``benchmarks/results/host_camvid.json``'s commands, derived again from its own options:
+    the same words, but for the class map, which moved to ``benchmarks/studies/classmaps``."""
+    record = json.loads((Path(CLASS_MAP).parents[2] / "results" / "host_camvid.json").read_text())
+    monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
+    student, out = (
+        record["command"].split()[3],
+        Path(record["command"].split("--out ")[1].split()[0]),
+    )
+    args = argparse.Namespace(
+        student=Path(student), size="180x240", threads=1, runs=30, targets="all", images=None
+    )
+    shared = str(camvid_dir.parents[1])
+    expected = {
+        name: [w.replace("/work/shared", shared) for w in argv]
+        for name, argv in record["commands"].items()
+    }
+    voc = expected["bench_voc"]
+    voc[voc.index("--class-map") + 1] = str(CLASS_MAP)
+    assert commands(args, out) == expected
