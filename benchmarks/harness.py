@@ -12,8 +12,8 @@ runner, the artifact and the request pickled on stdin (unpickling the runner imp
 so a runner registered outside edgeseg works too) and sends progress and one result back over a
 pipe. A child that dies or overruns ``request.timing.timeout_s`` becomes a ``failed``
 :class:`~edgeseg.benchmarks.base.RunResult` naming the signal or exit code and the runtime's last
-words. The child's stdout/stderr go to a log file
-(runtimes print banners and cpuinfo chatter), so the table and the progress bar stay clean.
+words. The child's stdout/stderr go to a log file (runtimes print banners and cpuinfo chatter),
+so the table and the progress bar stay clean.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import edgeseg
 from edgeseg.benchmarks.base import Progress, RunnerUnavailable, RunResult
-from edgeseg.benchmarks.measure import artifact_bytes
+from edgeseg.benchmarks.measure import artifact_bytes, measure
 from edgeseg.benchmarks.options import RunRequest
 
 if TYPE_CHECKING:  # the host runners call this module
@@ -132,8 +132,6 @@ def _failed(runner: str, artifact: Path, reason: str) -> RunResult:
 
 def _child_main(send_fd: int) -> None:
     """The child: runner, artifact and request from stdin, messages to the parent's pipe."""
-    from edgeseg.benchmarks.measure import measure
-
     send = Connection(send_fd, readable=False)
 
     def report(phase: str, done: int, total: int) -> None:

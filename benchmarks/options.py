@@ -18,9 +18,10 @@ before a dataset is read, a child process started or a phone touched:
   the four groups; :meth:`BenchOptions.request` makes each device's :class:`RunRequest`.
 
 A value out of range raises :class:`BenchOptionError` (a BenchError and a ConfigError) whose one
-line names the option as the command line spells it, the value, and what is valid; ``edgeseg
-bench`` prints it and exits 2. The objects are frozen, so a checked value stays checked
-(``dataclasses.replace`` checks again).
+line names the option in the command line's spelling (``--threads``; so too the options only the
+library takes, e.g. ``--taskset``), the value, and what is valid; ``edgeseg bench`` prints it and
+exits 2. The objects are frozen, so a checked value stays checked (``dataclasses.replace``
+checks again).
 """
 
 from __future__ import annotations
