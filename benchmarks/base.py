@@ -1,21 +1,30 @@
 """The Runner protocol: one runner per runtime (host or phone), one result shape, one registry.
 
 A runner takes an exported artifact (plus its ``<artifact>.json`` sidecar, see
-``edgeseg.export.artifact_metadata``) and a :class:`BenchSpec`, and returns a :class:`RunResult`.
-Host runners (``benchmarks/runners/``) load the artifact in its Python runtime and time calls;
-adb runners (``benchmarks/adb/``) push it to a phone, run the phone-side tool and parse its
-output. Reporting never asks which runtime produced a result.
+``edgeseg.export.artifact_metadata``) and a :class:`~edgeseg.benchmarks.options.RunRequest`, and
+returns a :class:`RunResult`; :meth:`Runner.run` is all ``edgeseg bench`` calls, for every
+artifact on every device. Host runners (``benchmarks/runners/``) measure in a child process that
+loads the artifact in its Python runtime and times calls; adb runners (``benchmarks/adb/``) push
+it to a phone, run the phone-side tool and parse its output. Reporting never asks which runtime
+produced a result.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from edgeseg.errors import EdgesegError
 from edgeseg.utils import class_registrar, unknown_name_message
+
+if TYPE_CHECKING:  # options.py builds on this module (its errors)
+    from edgeseg.benchmarks.options import RunRequest
+
+Progress = Callable[[str, int, int], None]
+"""(phase, done, total): how far one artifact's measurement is, for the bench's progress bar."""
 
 
 class BenchError(EdgesegError):
@@ -24,24 +33,6 @@ class BenchError(EdgesegError):
 
 class RunnerUnavailable(BenchError):
     """The runtime cannot run on this machine at all (Core ML off macOS): a skipped row."""
-
-
-@dataclass
-class BenchSpec:
-    """How to measure; the same spec is given to every runner of one ``edgeseg bench`` call."""
-
-    warmup: int = 3
-    runs: int = 20
-    threads: int = 1
-    device: str = "host"  # "host" or an adb serial
-    delegate: str = "xnnpack"  # adb TFLite: xnnpack | gpu | nnapi | none
-    taskset: str | None = None  # adb: CPU mask, e.g. "f0" (big cores)
-    max_temp_c: float | None = None  # adb: wait until the device is below this before each run
-    repeats: int = 1  # whole measurement repeated; the spread across repeats is reported
-    runner_path: str | None = None  # adb: tool binary, or a folder of them (else the ABI cache)
-    log_dir: str | None = None  # adb: where the tools' raw output is kept (else a temp folder)
-    data: str | None = None  # dataset spec for mIoU (``camvid:PATH``); None: latency only
-    eval_images: int = 16  # app runner: how many of ``data``'s val pictures go to the phone
 
 
 @dataclass
@@ -126,7 +117,12 @@ class Runner:
         look at its bytes). Two runners may share a suffix (``.pt``: checkpoint or TorchScript);
         :func:`runner_for` then asks each, so content decides, never a guess."""
 
-    def run(self, artifact: Path, spec: BenchSpec) -> RunResult:
+    def run(
+        self, artifact: Path, request: RunRequest, progress: Progress | None = None
+    ) -> RunResult:
+        """Measure ``artifact`` on ``request.device``. A failure of this artifact is a failed
+        result or a :class:`BenchError` (``edgeseg bench`` makes it a failed row either way);
+        ``progress``, when given, hears how far the measurement is."""
         raise NotImplementedError
 
 

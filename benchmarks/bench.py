@@ -1,10 +1,12 @@
 """``edgeseg bench``: every artifact on every device → one
 :class:`~edgeseg.benchmarks.base.RunResult`.
 
-Host rows run in a child process each (:mod:`edgeseg.benchmarks.harness`); phone rows go through the
-adb runners (``edgeseg.benchmarks.adb``), chosen by suffix or by ``--runner``. Bad *command* input
-(a folder with no artifacts, a dataset spec that does not load, an unknown runner, a phone that
-is not there) raises before anything runs; a bad *artifact* (unknown type, corrupt file, a
+Each row is one call of :meth:`Runner.run <edgeseg.benchmarks.base.Runner.run>` with the device's
+:class:`~edgeseg.benchmarks.options.RunRequest`; the runner is chosen by suffix or by
+``--runner`` among the host runners (which measure in a child process each) or the adb runners
+(``edgeseg.benchmarks.adb``). Bad *options* fail when :class:`BenchOptions` is made; bad *command*
+input (a folder with no artifacts, a dataset spec that does not load, an unknown runner, a phone
+that is not there) raises before anything runs; a bad *artifact* (unknown type, corrupt file, a
 model whose classes do not fit the dataset) becomes a failed row and the others still run.
 """
 
@@ -14,34 +16,25 @@ import datetime as _dt
 import os
 import platform
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import edgeseg.benchmarks.runners  # noqa: F401  (register the host runners)
 from edgeseg.benchmarks.base import (
     BenchError,
-    BenchSpec,
+    Progress,
+    Runner,
     RunResult,
     get_runner,
     runner_for,
     runner_names,
 )
-from edgeseg.benchmarks.harness import one_line, run_isolated
-from edgeseg.benchmarks.measure import MeasureJob, artifact_bytes
+from edgeseg.benchmarks.harness import one_line
+from edgeseg.benchmarks.measure import artifact_bytes
+from edgeseg.benchmarks.options import BenchOptions, RunRequest
 from edgeseg.benchmarks.roofline import Peak, attach, measure_peak, share_macs
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
-
-
-@dataclass
-class BenchOptions:
-    spec: BenchSpec = field(default_factory=BenchSpec)
-    job: MeasureJob = field(default_factory=MeasureJob)
-    devices: tuple[str, ...] = ("host",)
-    runner: str | None = None  # tflite | executorch | onnxruntime | app | any host runner
-    roofline: bool = False
-    timeout_s: float | None = 1800.0
-    progress: bool = True
 
 
 @dataclass
@@ -56,9 +49,8 @@ class BenchReport:
 def run_bench(paths: list[str | Path], options: BenchOptions) -> BenchReport:
     """Benchmark ``paths`` (artifacts or folders of them) as ``options`` say."""
     artifacts = expand(paths)
-    job = options.job
-    if job.data:
-        job.data_classes = dataset_classes(job.data, job.split)
+    accuracy = options.accuracy
+    classes = dataset_classes(accuracy.data, accuracy.split) if accuracy.data else ()
     targets = _targets(options.devices)
     if options.runner:
         for where in {w for _, w in targets}:
@@ -67,18 +59,19 @@ def run_bench(paths: list[str | Path], options: BenchOptions) -> BenchReport:
     with progress_bar(options.progress) as bar:
         task = bar.add_task("bench", total=len(artifacts) * len(targets), info="")
         for device, where in targets:
+            request = options.request(device, classes)
             for artifact in artifacts:
                 bar.update(task, info=f"{artifact.name} on {device}")
 
                 def show(phase: str, done: int, total: int, name: str = artifact.name) -> None:
                     bar.update(task, info=f"{name} {phase} {done}/{total}")
 
-                results.append(_one(artifact, device, where, options, show))
+                results.append(_one(artifact, where, request, options.runner, show))
                 bar.advance(task)
     report = BenchReport(results, options, created=_now(), host=host_info())
     if options.roofline:
         share_macs(results)
-        report.peak = measure_peak(options.spec.threads)
+        report.peak = measure_peak(options.timing.threads)
         attach(results, report.peak)
     return report
 
@@ -126,23 +119,21 @@ def _targets(devices: tuple[str, ...]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(out))
 
 
-def _one(artifact: Path, device: str, where: str, options: BenchOptions, show) -> RunResult:
+def _one(
+    artifact: Path, where: str, request: RunRequest, name: str | None, show: Progress
+) -> RunResult:
+    """One row: the runner that takes ``artifact`` on ``where``, asked through the protocol."""
     try:
-        runner = _runner(artifact, where, options.runner)
+        runner = _runner(artifact, where, name)
     except BenchError as exc:
-        return _failed(artifact, options.runner or "?", device, one_line(exc))
-    if where == "host":
-        return run_isolated(
-            runner.name, artifact, options.spec, options.job, show, options.timeout_s
-        )
-    spec = replace(options.spec, device=device, data=options.job.data)
+        return _failed(artifact, name or "?", request.device, one_line(exc))
     try:
-        return runner.run(artifact, spec)
-    except EdgesegError as exc:  # one phone run failing never stops the others
-        return _failed(artifact, runner.name, device, one_line(exc))
+        return runner.run(artifact, request, show)
+    except EdgesegError as exc:  # one artifact failing never stops the others
+        return _failed(artifact, runner.name, request.device, one_line(exc))
 
 
-def _runner(artifact: Path, where: str, name: str | None):
+def _runner(artifact: Path, where: str, name: str | None) -> Runner:
     """``--runner tflite`` means ``tflite`` on the host and ``adb-tflite`` on a phone."""
     if name is None:
         return runner_for(artifact, where)

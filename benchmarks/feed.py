@@ -15,21 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.benchmarks.foreign import known_note
-from edgeseg.benchmarks.runners.host import Session, TensorInfo
+from edgeseg.benchmarks.options import FeedOptions
 from edgeseg.contract import IN_GRAPH, Contract, parse_meta, read_sidecar
 
-
-@dataclass
-class FeedOptions:
-    """Options for models without metadata (ignored, with a note, for those that have it)."""
-
-    mean: tuple[float, ...] | None = None
-    std: tuple[float, ...] | None = None
-    classes: str | None = None  # "voc" | classes.txt | "a,b,c"
+if TYPE_CHECKING:  # annotations only: the runners import the harness, which imports this
+    from edgeseg.benchmarks.runners.host import Session, TensorInfo
 
 
 @dataclass

@@ -1,14 +1,19 @@
 """Run one host measurement in a child process, so a runtime that aborts costs one row.
 
+This is how every host runner's :meth:`~edgeseg.benchmarks.runners.host.HostRunner.run` runs:
+the child calls :func:`edgeseg.benchmarks.measure.measure` with the runner and the request.
+
 ExecuTorch's loader aborts the whole process on some bad files (SIGABRT), native runtimes can
 segfault, and every runtime keeps memory it never returns: a fresh child per artifact isolates
 all three and makes the peak RSS that artifact's own. The child is a plain
 ``python -m edgeseg.benchmarks.harness`` (not multiprocessing's spawn, which would re-import the
-caller's ``__main__`` — for the CLI, all of edgeseg and torch — into every child): it reads its
-job pickled on stdin and sends progress and one result back over a pipe. A child that dies or
-overruns ``timeout_s`` becomes a ``failed`` :class:`~edgeseg.benchmarks.base.RunResult` naming the
-signal or exit code and the runtime's last words. The child's stdout/stderr go to a log file
-(runtimes print banners and cpuinfo chatter), so the table and the progress bar stay clean.
+caller's ``__main__`` — for the CLI, all of edgeseg and torch — into every child): it reads the
+runner, the artifact and the request pickled on stdin (unpickling the runner imports its module,
+so a runner registered outside edgeseg works too) and sends progress and one result back over a
+pipe. A child that dies or overruns ``request.timing.timeout_s`` becomes a ``failed``
+:class:`~edgeseg.benchmarks.base.RunResult` naming the signal or exit code and the runtime's last
+words. The child's stdout/stderr go to a log file (runtimes print banners and cpuinfo chatter),
+so the table and the progress bar stay clean.
 """
 
 from __future__ import annotations
@@ -20,27 +25,28 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import edgeseg
-from edgeseg.benchmarks.base import BenchSpec, RunnerUnavailable, RunResult
-from edgeseg.benchmarks.measure import MeasureJob, artifact_bytes
+from edgeseg.benchmarks.base import Progress, RunnerUnavailable, RunResult
+from edgeseg.benchmarks.measure import artifact_bytes, measure
+from edgeseg.benchmarks.options import RunRequest
 
-Progress = Callable[[str, int, int], None]
+if TYPE_CHECKING:  # the host runners call this module
+    from edgeseg.benchmarks.runners.host import HostRunner
 
 
 def run_isolated(
-    runner: str,
+    runner: HostRunner,
     artifact: Path,
-    spec: BenchSpec,
-    job: MeasureJob,
+    request: RunRequest,
     progress: Progress | None = None,
-    timeout_s: float | None = None,
 ) -> RunResult:
     """Measure ``artifact`` with host runner ``runner`` in a child process; never raises for
     a bad artifact (the row says what went wrong)."""
+    timeout_s = request.timing.timeout_s
     receive_fd, send_fd = os.pipe()
     receive = Connection(receive_fd, writable=False)
     with tempfile.TemporaryFile() as log:
@@ -56,7 +62,7 @@ def run_isolated(
         finally:
             os.close(send_fd)
         with receive:
-            child.stdin.write(pickle.dumps((runner, str(artifact), spec, job)))
+            child.stdin.write(pickle.dumps((runner, str(artifact), request)))
             child.stdin.close()
             message = _wait(child, receive, progress, timeout_s)
         try:
@@ -68,11 +74,11 @@ def run_isolated(
         last = _last_line(log.read().decode(errors="replace"))
     if message is None:
         said = f" (last output: {last})" if last else ""
-        return _failed(runner, artifact, _death(child.returncode, timeout_s) + said)
+        return _failed(runner.name, artifact, _death(child.returncode, timeout_s) + said)
     kind, payload = message
     if kind == "result":
         return payload
-    row = _failed(runner, artifact, payload)
+    row = _failed(runner.name, artifact, payload)
     row.status = "skipped" if kind == "skipped" else "failed"
     return row
 
@@ -125,24 +131,15 @@ def _failed(runner: str, artifact: Path, reason: str) -> RunResult:
 
 
 def _child_main(send_fd: int) -> None:
-    """The child: job from stdin, messages to the parent's pipe."""
-    import importlib
-
-    import edgeseg.benchmarks.runners  # noqa: F401  (register)
-    from edgeseg.benchmarks.base import get_runner
-    from edgeseg.benchmarks.measure import measure
-
+    """The child: runner, artifact and request from stdin, messages to the parent's pipe."""
     send = Connection(send_fd, readable=False)
-    runner_name, artifact, spec, job = pickle.loads(sys.stdin.buffer.read())
-    for module in job.runner_modules:
-        importlib.import_module(module)
 
     def report(phase: str, done: int, total: int) -> None:
         send.send(("progress", (phase, done, total)))
 
     try:
-        runner = get_runner(runner_name)
-        send.send(("result", measure(runner, Path(artifact), spec, job, report)))
+        runner, artifact, request = pickle.loads(sys.stdin.buffer.read())
+        send.send(("result", measure(runner, Path(artifact), request, report)))
     except RunnerUnavailable as exc:
         send.send(("skipped", one_line(exc)))
     except Exception as exc:  # any failure of this artifact is this row's reason

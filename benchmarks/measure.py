@@ -1,6 +1,8 @@
 """One artifact, measured in the current process: load, first inference, warm-up, timed runs,
-peak RSS, then (optionally) MACs and mIoU. :mod:`edgeseg.benchmarks.harness` runs this in a child
-process per artifact; adb runners do the same job on the phone.
+peak RSS, then (optionally) MACs and mIoU. A host runner's ``run`` has
+:mod:`edgeseg.benchmarks.harness` call this in a child process per artifact; adb runners do the
+same job on the phone. The runner is passed in (this module never imports the runners: they
+import the harness, which imports this).
 
 Order matters for honest numbers: the peak RSS (the process's high-water mark) is read right
 after the timed runs, before the accuracy pass loads a dataset (and torch, which edgeseg's data
@@ -12,100 +14,103 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edgeseg.benchmarks.base import BenchError, BenchSpec, RunResult
-from edgeseg.benchmarks.feed import Feed, FeedOptions, resolve_feed
-from edgeseg.benchmarks.runners.host import HostRunner, Session, time_session
+from edgeseg.benchmarks.base import BenchError, LatencyStats, Progress, RunResult
+from edgeseg.benchmarks.feed import Feed, resolve_feed
+from edgeseg.benchmarks.options import RunRequest
 from edgeseg.contract import preprocess
 
-Report = Callable[[str, int, int], None]
-
-
-@dataclass
-class MeasureJob:
-    """What ``edgeseg bench`` asks beyond latency (the same for every artifact of one call)."""
-
-    data: str | None = None
-    split: str = "val"
-    images: int | None = None  # the first N images (None: all)
-    class_map: str | None = None
-    data_classes: tuple[str, ...] = ()  # the dataset's classes, checked before any timing
-    feed: FeedOptions = field(default_factory=FeedOptions)
-    overlays: int = 0
-    overlay_dir: str | None = None
-    macs: bool = False
-    runner_modules: tuple[str, ...] = ()  # imported in the child: runners registered elsewhere
+if TYPE_CHECKING:  # the runners import the harness, which imports this module
+    from edgeseg.benchmarks.runners.host import HostRunner, Session
 
 
 def measure(
     runner: HostRunner,
     artifact: Path,
-    spec: BenchSpec,
-    job: MeasureJob,
-    report: Report | None = None,
+    request: RunRequest,
+    report: Progress | None = None,
 ) -> RunResult:
     """Measure ``artifact`` with ``runner``; raises a BenchError (one line) when it cannot."""
-    if min(spec.runs, spec.threads) < 1 or spec.warmup < 0:
-        raise BenchError("runs and threads must be ≥ 1 and warm-up ≥ 0")
+    timing = request.timing
     runner.check_available()
     runner.check_file(artifact)
     result = RunResult(str(artifact), runner.name, "host", file_bytes=artifact_bytes(artifact))
     runner.import_runtime()
     rss_before = peak_rss_mb()
     started = time.perf_counter()
-    session = runner.load(artifact, spec.threads)
+    session = runner.load(artifact, timing.threads)
     result.load_ms = (time.perf_counter() - started) * 1000.0
-    feed = resolve_feed(artifact, session, job.feed, job.data_classes, named=False)
+    feed = resolve_feed(artifact, session, request.feed, request.data_classes, named=False)
     result.quantization = feed.quantization
     x = example_input(feed, session)
     started = time.perf_counter()
     session(x)
     result.first_ms = (time.perf_counter() - started) * 1000.0
     if report:
-        report("latency", 0, spec.runs)
-    result.latency, cpu = time_session(session, x, spec.warmup, spec.runs)
+        report("latency", 0, timing.runs)
+    result.latency, cpu = time_session(session, x, timing.warmup, timing.runs)
     result.peak_rss_mb = peak_rss_mb()
     result.extra = {
-        "threads": spec.threads,
-        "warmup": spec.warmup,
+        "threads": timing.threads,
+        "warmup": timing.warmup,
         "feed": feed.source,
         "thread_cpu_ms": {"median": cpu.median_ms, "min": cpu.min_ms},
         "rss_before_load_mb": rss_before,
         "notes": feed.notes,
         "origin": feed.origin,
     }
-    if job.macs:
+    if request.macs:
         macs = runner.count_macs(artifact, session)
         result.extra["macs"] = macs
         result.extra["macs_method"] = runner.macs_method if macs else "not countable here"
-    if job.data:
-        _accuracy(result, artifact, session, job, report)
+    if request.accuracy.data:
+        _accuracy(result, artifact, session, request, report)
     return result
 
 
-def _accuracy(result: RunResult, artifact: Path, session: Session, job: MeasureJob, report):
+def time_session(
+    session: Session, x: np.ndarray, warmup: int, runs: int
+) -> tuple[LatencyStats, LatencyStats]:
+    """``warmup`` untimed calls, then ``runs`` timed ones: wall time and this thread's CPU time.
+
+    Both in milliseconds. With one runtime thread the work runs on the calling thread, so its CPU
+    time is the inference's cost even when other processes share the cores (wall time then
+    includes waiting for a core); with more threads it only counts the calling thread's share.
+    """
+    for _ in range(warmup):
+        session(x)
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        session(x)
+        cpu.append((time.thread_time() - started_cpu) * 1000.0)
+        wall.append((time.perf_counter() - started) * 1000.0)
+    return LatencyStats.from_samples(wall), LatencyStats.from_samples(cpu)
+
+
+def _accuracy(result: RunResult, artifact: Path, session: Session, request: RunRequest, report):
     from edgeseg.benchmarks.accuracy import class_lut, evaluate, metrics_from
     from edgeseg.data import build_dataset
 
-    feed = resolve_feed(artifact, session, job.feed, job.data_classes)
+    acc = request.accuracy
+    feed = resolve_feed(artifact, session, request.feed, request.data_classes)
     result.extra["notes"] = feed.notes
     if feed.contract is None:
         result.extra["notes"].append(f"mIoU not measured: {feed.missing}")
         return
-    dataset = build_dataset(job.data, job.split)
+    dataset = build_dataset(acc.data, acc.split)
     if not dataset.info.labeled:
-        raise BenchError(f"{job.data} has no labels: mIoU needs a labelled set")
+        raise BenchError(f"{acc.data} has no labels: mIoU needs a labelled set")
     classes = tuple(dataset.info.classes)
-    lut = class_lut(feed, classes, job.data, job.class_map)
-    count = len(dataset) if job.images is None else min(job.images, len(dataset))
-    folder = Path(job.overlay_dir) / f"{artifact.name}.{result.runner}" if job.overlay_dir else None
+    lut = class_lut(feed, classes, acc.data, acc.class_map)
+    count = len(dataset) if acc.images is None else min(acc.images, len(dataset))
+    folder = Path(acc.overlay_dir) / f"{artifact.name}.{result.runner}" if acc.overlay_dir else None
     matrix, overlays = evaluate(
-        session, feed.contract, lut, dataset, count, (job.overlays, folder), report
+        session, feed.contract, lut, dataset, count, (acc.overlays, folder), report
     )
     metrics = metrics_from(matrix, classes)
     result.miou = None if metrics.miou != metrics.miou else metrics.miou

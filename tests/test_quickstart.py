@@ -141,3 +141,19 @@ def test_impossible_settings_fail_before_training(tmp_path, capsys, options, mes
     assert code == 2 and len(err.splitlines()) == 1, err
     assert err.startswith(message), err
     assert not Path(tmp_path / "qs").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--threads", "100000"], "error: --threads 100000 is out of range"),
+        (["--runs", "0"], "error: --runs 0 is out of range"),
+    ],
+)
+def test_bench_timing_out_of_range_fails_before_training(tmp_path, capsys, options, message):
+    """The bench's own bounds (edgeseg.benchmarks.options), checked before any training."""
+    code = main(["quickstart", "--out", str(tmp_path / "qs"), *options, *FAST])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith(message), err
+    assert not Path(tmp_path / "qs").exists()

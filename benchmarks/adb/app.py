@@ -47,12 +47,13 @@ from edgeseg.benchmarks.adb.evalset import EvalSet, build_eval_set, fill_accurac
 from edgeseg.benchmarks.adb.thermal import device_temp_c, wait_until_cool
 from edgeseg.benchmarks.base import (
     BenchError,
-    BenchSpec,
     LatencyStats,
+    Progress,
     Runner,
     RunResult,
     register_runner,
 )
+from edgeseg.benchmarks.options import RunRequest
 from edgeseg.contract import read_sidecar as read_contract
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
@@ -80,32 +81,37 @@ class App(Runner):
     def check_available(self) -> None:
         adb_path()
 
-    def run(self, artifact: Path, spec: BenchSpec) -> RunResult:
-        meta = self._check(artifact, spec)
-        info = device_info(spec.device)
-        adb = Adb(spec.device)
+    def run(
+        self, artifact: Path, request: RunRequest, progress: Progress | None = None
+    ) -> RunResult:
+        """Bench mode on ``request.device`` (its own progress bar: the app reports no steps)."""
+        meta = self._check(artifact, request)
+        info = device_info(request.device)
+        adb = Adb(request.device)
         require_installed(adb, info)
         run_id = f"edgeseg-{uuid.uuid4().hex[:10]}"
         stage, out_dir = f"{FILES}/edgeseg/{run_id}", f"{FILES}/bench/{run_id}"
         with tempfile.TemporaryDirectory(prefix="edgeseg-app-") as tmp:
             evalset = None
-            if spec.data:
+            data = request.accuracy.data
+            if data:
                 images = Path(tmp) / "images"
-                evalset = build_eval_set(spec.data, spec.eval_images, meta, images)
-            command = am_command(artifact, spec, stage, run_id, evalset is not None)
+                evalset = build_eval_set(data, request.accuracy.phone_images, meta, images)
+            command = am_command(artifact, request, stage, run_id, evalset is not None)
+            max_temp_c = request.phone.max_temp_c
             try:
                 push(adb, artifact, stage, evalset)
-                gate = wait_until_cool(adb, spec.max_temp_c) if spec.max_temp_c else None
+                gate = wait_until_cool(adb, max_temp_c) if max_temp_c else None
                 temp = device_temp_c(adb)
                 status = self._start_and_wait(adb, command, out_dir, artifact)
-                pulled = _pull(adb, out_dir, artifact, spec) if status["pull"] else None
+                pulled = _pull(adb, out_dir, artifact, request) if status["pull"] else None
             finally:
                 with contextlib.suppress(EdgesegError):
                     adb.shell(f"rm -rf {shlex.quote(stage)} {shlex.quote(out_dir)}", timeout=30)
         result = RunResult(
             str(artifact),
             self.name,
-            spec.device,
+            request.device,
             status=status["status"],
             reason=status["reason"],
             file_bytes=artifact.stat().st_size,
@@ -115,28 +121,26 @@ class App(Runner):
             "device": info.as_dict(),
             "run_id": run_id,
             "command": command,
-            "threads": spec.threads,
-            "delegate": spec.delegate,
+            "threads": request.timing.threads,
+            "delegate": request.phone.delegate,
             "temps_c": [temp],
             "cooldown_s": round(gate.waited_s, 1) if gate else 0.0,
-            "notes": notes(spec),
+            "notes": notes(request),
             **status.get("extra", {}),
         }
         if pulled is not None:
             fill_from_bench(result, pulled, evalset, artifact, meta)
         return result
 
-    def _check(self, artifact: Path, spec: BenchSpec) -> dict[str, Any]:
+    def _check(self, artifact: Path, request: RunRequest) -> dict[str, Any]:
         """Everything that can be refused before touching the phone; returns the sidecar."""
         if not artifact.is_file():
             raise BenchError(f"{artifact}: no such file")
         if artifact.suffix.lower() not in self.formats:
             raise BenchError(f"{artifact.name}: the app runs {', '.join(self.formats)} files")
-        if spec.device in ("", "host"):
+        if request.device == "host":
             raise BenchError("the app runner runs on a phone: pass --device SERIAL|ALIAS|all")
-        if spec.runs < 1 or spec.threads < 1 or spec.warmup < 0:
-            raise BenchError("runs and threads must be ≥ 1 and warm-up ≥ 0")
-        app_delegate(artifact, spec.delegate)
+        app_delegate(artifact, request.phone.delegate)
         try:
             return read_contract(artifact)
         except EdgesegError as exc:  # the app refuses a model without a valid sidecar
@@ -155,12 +159,12 @@ class App(Runner):
         return outcome
 
 
-def notes(spec: BenchSpec) -> list[str]:
+def notes(request: RunRequest) -> list[str]:
     """Options of ``edgeseg bench`` that an app run cannot honour, said rather than ignored."""
     said = []
-    if spec.taskset:
+    if request.phone.taskset:
         said.append("--taskset does not apply to the app (Android schedules its threads)")
-    if spec.repeats > 1:
+    if request.timing.repeats > 1:
         said.append("the app runs bench mode once per artifact; --repeats does not apply")
     return said
 
@@ -186,15 +190,16 @@ def require_installed(adb: Adb, info: DeviceInfo) -> None:
         )
 
 
-def am_command(artifact: Path, spec: BenchSpec, stage: str, run_id: str, images: bool) -> str:
+def am_command(artifact: Path, request: RunRequest, stage: str, run_id: str, images: bool) -> str:
     """The exact ``am start`` line of BENCH_MODE.md (absolute model path: no name clashes)."""
-    delegate = app_delegate(artifact, spec.delegate)
+    delegate = app_delegate(artifact, request.phone.delegate)
+    timing = request.timing
     extras = [
         ("--es", "model", f"{stage}/{artifact.name}"),
-        ("--ei", "warmup", str(spec.warmup)),
-        ("--ei", "runs", str(spec.runs)),
+        ("--ei", "warmup", str(timing.warmup)),
+        ("--ei", "runs", str(timing.runs)),
         ("--es", "delegate", delegate),
-        ("--ei", "threads", str(spec.threads)),
+        ("--ei", "threads", str(timing.threads)),
         ("--es", "run_id", run_id),
     ]
     if images:
@@ -279,9 +284,10 @@ def stopped(adb: Adb, why: str) -> dict[str, Any]:
     return {"status": "failed", "reason": reason, "pull": False}
 
 
-def _pull(adb: Adb, out_dir: str, artifact: Path, spec: BenchSpec) -> Path:
+def _pull(adb: Adb, out_dir: str, artifact: Path, request: RunRequest) -> Path:
     """The run folder on the host, kept beside the adb runners' logs for later checks."""
-    folder = Path(spec.log_dir) if spec.log_dir else Path(tempfile.gettempdir()) / "edgeseg-adb"
+    log_dir = request.phone.log_dir
+    folder = Path(log_dir) if log_dir else Path(tempfile.gettempdir()) / "edgeseg-adb"
     safe = re.sub(r"[^\w.-]+", "_", adb.serial or "")
     return adb.pull_dir(out_dir, folder / f"{artifact.name}.app.{safe}.{out_dir.rsplit('/')[-1]}")
 

@@ -17,7 +17,8 @@ from edgeseg.benchmarks.adb.parsers import (
     parse_tflite,
 )
 from edgeseg.benchmarks.adb.session import AdbRunner
-from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, register_runner
+from edgeseg.benchmarks.base import BenchError, LatencyStats, register_runner
+from edgeseg.benchmarks.options import RunRequest
 
 TFLITE_NIGHTLY = (
     "https://storage.googleapis.com/tensorflow-nightly-public/prod/tensorflow/release/lite/tools/"
@@ -46,24 +47,25 @@ class AdbTflite(AdbRunner):
         "chmod +x it), or LiteRT's benchmark_litert_model build",
     )
 
-    def tool_args(self, binary: str, model: str, spec: BenchSpec) -> list[str]:
+    def tool_args(self, binary: str, model: str, request: RunRequest) -> list[str]:
         litert = binary.endswith("benchmark_litert_model")
         table = _LITERT_DELEGATES if litert else _CLASSIC_DELEGATES
-        if spec.delegate not in table:
+        delegate, timing = request.phone.delegate, request.timing
+        if delegate not in table:
             tool = binary.rsplit("/", 1)[-1]
-            raise BenchError(f"{tool} has no '{spec.delegate}' delegate (use: {', '.join(table)})")
+            raise BenchError(f"{tool} has no '{delegate}' delegate (use: {', '.join(table)})")
         return [
             binary,
             f"--graph={model}",
-            f"--num_threads={spec.threads}",
-            f"--warmup_runs={spec.warmup}",
-            f"--num_runs={spec.runs}",
+            f"--num_threads={timing.threads}",
+            f"--warmup_runs={timing.warmup}",
+            f"--num_runs={timing.runs}",
             "--min_secs=0",
             "--warmup_min_secs=0",
-            *table[spec.delegate],
+            *table[delegate],
         ]
 
-    def parse(self, text: str, spec: BenchSpec) -> ToolTimings:
+    def parse(self, text: str, request: RunRequest) -> ToolTimings:
         return parse_tflite(text)
 
 
@@ -78,18 +80,19 @@ class AdbExecutorch(AdbRunner):
         "'Building from Source' docs; the binary is cmake-out/executor_runner",
     )
 
-    def tool_args(self, binary: str, model: str, spec: BenchSpec) -> list[str]:
+    def tool_args(self, binary: str, model: str, request: RunRequest) -> list[str]:
+        timing = request.timing
         return [
             binary,
             f"--model_path={model}",
-            f"--num_executions={spec.warmup + spec.runs}",
-            f"--cpu_threads={spec.threads}",
+            f"--num_executions={timing.warmup + timing.runs}",
+            f"--cpu_threads={timing.threads}",
         ]
 
-    def parse(self, text: str, spec: BenchSpec) -> ToolTimings:
-        return split_warmup(parse_executor_runner(text), spec.warmup)
+    def parse(self, text: str, request: RunRequest) -> ToolTimings:
+        return split_warmup(parse_executor_runner(text), request.timing.warmup)
 
-    def notes(self, spec: BenchSpec) -> list[str]:
+    def notes(self, request: RunRequest) -> list[str]:
         return ["delegates are baked into the .pte at export; --delegate does not apply"]
 
 
@@ -127,8 +130,8 @@ class AdbOnnxruntime(AdbRunner):
         "build/Android/Release/onnxruntime_perf_test (and libonnxruntime.so if built shared)",
     )
 
-    def tool_args(self, binary: str, model: str, spec: BenchSpec) -> list[str]:
-        provider = "nnapi" if spec.delegate == "nnapi" else "cpu"
+    def tool_args(self, binary: str, model: str, request: RunRequest) -> list[str]:
+        provider = "nnapi" if request.phone.delegate == "nnapi" else "cpu"
         return [
             binary,
             "-e",
@@ -136,15 +139,15 @@ class AdbOnnxruntime(AdbRunner):
             "-m",
             "times",
             "-r",
-            str(spec.runs),
+            str(request.timing.runs),
             "-x",
-            str(spec.threads),
+            str(request.timing.threads),
             "-I",
             model,
         ]
 
-    def parse(self, text: str, spec: BenchSpec) -> ToolTimings:
+    def parse(self, text: str, request: RunRequest) -> ToolTimings:
         return parse_onnxruntime_perf(text)
 
-    def notes(self, spec: BenchSpec) -> list[str]:
+    def notes(self, request: RunRequest) -> list[str]:
         return ["onnxruntime_perf_test always runs exactly one warm-up inference"]

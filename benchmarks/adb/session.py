@@ -36,7 +36,8 @@ from edgeseg.benchmarks.adb.client import Adb, ShellResult, adb_path, state_erro
 from edgeseg.benchmarks.adb.devices import device_info
 from edgeseg.benchmarks.adb.parsers import ParseError, ToolTimings
 from edgeseg.benchmarks.adb.thermal import device_temp_c, wait_until_cool
-from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
+from edgeseg.benchmarks.base import BenchError, LatencyStats, Progress, Runner, RunResult
+from edgeseg.benchmarks.options import RunRequest
 from edgeseg.contract import read_sidecar
 from edgeseg.progress import progress_bar
 from edgeseg.utils import atomic_path
@@ -55,41 +56,43 @@ class AdbRunner(Runner):
     def check_available(self) -> None:
         adb_path()
 
-    def tool_args(self, binary: str, model: str, spec: BenchSpec) -> list[str]:
+    def tool_args(self, binary: str, model: str, request: RunRequest) -> list[str]:
         raise NotImplementedError
 
-    def parse(self, text: str, spec: BenchSpec) -> ToolTimings:
+    def parse(self, text: str, request: RunRequest) -> ToolTimings:
         raise NotImplementedError
 
-    def notes(self, spec: BenchSpec) -> list[str]:
+    def notes(self, request: RunRequest) -> list[str]:
         return []
 
-    def run(self, artifact: Path, spec: BenchSpec) -> RunResult:
+    def run(
+        self, artifact: Path, request: RunRequest, progress: Progress | None = None
+    ) -> RunResult:
+        """Push, run the tool ``request.timing.repeats`` times, parse, clean up (its own
+        progress bar, one step per repeat: the tool reports no steps)."""
         if not artifact.is_file():
             raise BenchError(f"{artifact}: no such file")
-        if spec.device in ("", "host"):
+        if request.device == "host":
             raise BenchError(f"{self.name} runs on a phone: pass --device SERIAL|ALIAS|all")
-        if min(spec.runs, spec.repeats, spec.threads) < 1 or spec.warmup < 0:
-            raise BenchError("runs, repeats and threads must be ≥ 1 and warm-up ≥ 0")
-        info = device_info(spec.device)
-        binary, libs = find_tool(self.tool, info.abi, spec.runner_path)
+        info = device_info(request.device)
+        binary, libs = find_tool(self.tool, info.abi, request.phone.runner_path)
         meta = read_sidecar(artifact, missing_ok=True)
-        adb = Adb(spec.device)
-        command = self.command(binary.name, artifact.name, spec)
+        adb = Adb(request.device)
+        command = self.command(binary.name, artifact.name, request)
         try:
             adb.shell(f"mkdir -p {REMOTE_DIR}").check("mkdir")
             for local in (artifact, binary, *libs):
                 adb.push(local, f"{REMOTE_DIR}/{local.name}", timeout=PUSH_TIMEOUT_S)
             adb.shell(f"chmod 755 {REMOTE_DIR}/{shlex.quote(binary.name)}").check("chmod")
             repeats, logs, temps, cooldown = self._measure(
-                adb, command, binary.name, artifact, spec
+                adb, command, binary.name, artifact, request
             )
         finally:
             _cleanup(adb)
         result = RunResult(
             str(artifact),
             self.name,
-            spec.device,
+            request.device,
             file_bytes=artifact.stat().st_size,
             quantization=meta.get("quantization"),
         )
@@ -104,47 +107,48 @@ class AdbRunner(Runner):
             "spread": spread(repeats),
             "temps_c": temps,
             "cooldown_s": round(cooldown, 1),
-            "taskset": spec.taskset,
-            "threads": spec.threads,
-            "delegate": spec.delegate,
-            "notes": self.notes(spec),
+            "taskset": request.phone.taskset,
+            "threads": request.timing.threads,
+            "delegate": request.phone.delegate,
+            "notes": self.notes(request),
         }
         return result
 
-    def command(self, binary: str, model: str, spec: BenchSpec) -> str:
-        """``LD_LIBRARY_PATH=… [taskset MASK] /data/local/tmp/edgeseg/TOOL ARGS``."""
-        args = self.tool_args(f"{REMOTE_DIR}/{binary}", f"{REMOTE_DIR}/{model}", spec)
+    def command(self, binary: str, model: str, request: RunRequest) -> str:
+        """``LD_LIBRARY_PATH=… [taskset MASK] /data/local/tmp/edgeseg/TOOL ARGS`` (the mask was
+        checked by :class:`~edgeseg.benchmarks.options.PhoneOptions`)."""
+        args = self.tool_args(f"{REMOTE_DIR}/{binary}", f"{REMOTE_DIR}/{model}", request)
         prefix = [f"LD_LIBRARY_PATH={REMOTE_DIR}"]
-        if spec.taskset:
-            if not re.fullmatch(r"(0x)?[0-9a-fA-F]+", spec.taskset):
-                raise BenchError(f"--taskset '{spec.taskset}' is not a hex CPU mask (e.g. f0)")
-            prefix += ["taskset", spec.taskset]
+        if request.phone.taskset:
+            prefix += ["taskset", request.phone.taskset]
         return shlex.join(prefix + args)
 
-    def _measure(self, adb: Adb, command: str, tool: str, artifact: Path, spec: BenchSpec):
+    def _measure(self, adb: Adb, command: str, tool: str, artifact: Path, request: RunRequest):
         repeats: list[ToolTimings] = []
         logs: list[Path] = []
         temps: list[float | None] = []
         cooldown = 0.0
         with progress_bar(enabled=sys.stderr.isatty()) as bar:
-            task = bar.add_task(f"{self.name} {artifact.name}", total=spec.repeats, info="")
-            for i in range(spec.repeats):
-                if spec.max_temp_c is not None:
-                    cooldown += wait_until_cool(adb, spec.max_temp_c).waited_s
+            total = request.timing.repeats
+            task = bar.add_task(f"{self.name} {artifact.name}", total=total, info="")
+            max_temp_c = request.phone.max_temp_c
+            for i in range(total):
+                if max_temp_c is not None:
+                    cooldown += wait_until_cool(adb, max_temp_c).waited_s
                 temps.append(device_temp_c(adb))
                 res = adb.shell(command, timeout=TOOL_TIMEOUT_S)
-                logs.append(save_log(res, artifact, self.name, adb.serial or "", i, spec))
-                repeats.append(self._timings(adb, res, tool, logs[-1], spec))
+                logs.append(save_log(res, artifact, self.name, adb.serial or "", i, request))
+                repeats.append(self._timings(adb, res, tool, logs[-1], request))
                 bar.update(task, advance=1, info=f"{repeats[-1].mean_ms:.2f} ms")
         return repeats, logs, temps, cooldown
 
     def _timings(
-        self, adb: Adb, res: ShellResult, tool: str, log: Path, spec: BenchSpec
+        self, adb: Adb, res: ShellResult, tool: str, log: Path, request: RunRequest
     ) -> ToolTimings:
         """Parse, or explain: device gone, tool crashed (exit code), or output cut short."""
         if res.exit_code == 0:
             try:
-                return self.parse(res.stdout + "\n" + res.stderr, spec)
+                return self.parse(res.stdout + "\n" + res.stderr, request)
             except ParseError as exc:
                 _raise_if_gone(adb, tool)
                 raise ParseError(f"{tool} on {adb.serial}: {exc} (output: {log})") from exc
@@ -168,9 +172,12 @@ def _cleanup(adb: Adb) -> None:
         adb.shell(f"rm -rf {REMOTE_DIR}", timeout=30)
 
 
-def save_log(res: ShellResult, artifact: Path, runner: str, serial: str, i: int, spec: BenchSpec):
+def save_log(
+    res: ShellResult, artifact: Path, runner: str, serial: str, i: int, request: RunRequest
+) -> Path:
     """The tool's full output on the host, so a surprising number can be checked later."""
-    folder = Path(spec.log_dir) if spec.log_dir else Path(tempfile.gettempdir()) / "edgeseg-adb"
+    log_dir = request.phone.log_dir
+    folder = Path(log_dir) if log_dir else Path(tempfile.gettempdir()) / "edgeseg-adb"
     safe = re.sub(r"[^\w.-]+", "_", serial)
     path = folder / f"{artifact.name}.{runner}.{safe}.r{i}.log"
     with atomic_path(path) as tmp:

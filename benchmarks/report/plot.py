@@ -38,7 +38,7 @@ def plot_png(report: BenchReport) -> bytes:
     clock = "thread CPU ms" if cpu_clock else "median ms"
     ax.set_xlabel(f"latency per image ({clock}, log scale)")
     ax.set_ylabel("mIoU (%)" if accuracy else "file size (MB)")
-    data = report.options.job.data
+    data = report.options.accuracy.data
     ax.set_title(f"accuracy vs latency on {data}" if accuracy else "size vs latency (no --data)")
     ax.grid(True, which="both", alpha=0.3)
     if rows:

@@ -77,15 +77,15 @@ CSV_COLUMNS = (
 def report_dict(report: BenchReport) -> dict:
     o = report.options
     settings = {
-        "warmup": o.spec.warmup,
-        "runs": o.spec.runs,
-        "threads": o.spec.threads,
+        "warmup": o.timing.warmup,
+        "runs": o.timing.runs,
+        "threads": o.timing.threads,
         "devices": list(o.devices),
         "runner": o.runner,
-        "data": o.job.data,
-        "split": o.job.split,
-        "images": o.job.images,
-        "class_map": o.job.class_map,
+        "data": o.accuracy.data,
+        "split": o.accuracy.split,
+        "images": o.accuracy.images,
+        "class_map": o.accuracy.class_map,
     }
     return {
         "schema": SCHEMA,

@@ -15,7 +15,7 @@ _ICONS = {"ok": "✅", "failed": "❌", "skipped": "⏭"}
 def bench_table(report: BenchReport) -> Table:
     data = report_dict(report)
     roofline = report.peak is not None
-    s = report.options.spec
+    s = report.options.timing
     table = Table(
         title=f"edgeseg bench — {s.threads} thread(s), {s.warmup} warm-up + {s.runs} "
         "timed runs; times in ms, RSS and size in MB, mIoU in %",

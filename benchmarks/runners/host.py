@@ -1,17 +1,17 @@
-"""What every host runner shares: a loaded :class:`Session`, its tensors, and the timing loop.
+"""What every host runner shares: a loaded :class:`Session`, its tensors, and how it is run.
 
 A host runner checks a file's bytes (:meth:`HostRunner.check_file`), loads it in its runtime with
 a thread count (:meth:`HostRunner.load`) and hands back a :class:`Session`: a callable from one
 numpy input to one numpy output, plus the input/output tensor descriptions the runtime reports
 (how foreign models without a sidecar get fed) and any metadata the file carries inside itself.
-The measurement itself (isolation, accuracy, RSS) is :mod:`edgeseg.benchmarks.measure`'s: runners
-only know their runtime.
+:meth:`HostRunner.run` (the Runner protocol, what ``edgeseg bench`` calls) measures in a child
+process (:mod:`edgeseg.benchmarks.harness`); the measurement itself (timing, accuracy, RSS) is
+:mod:`edgeseg.benchmarks.measure`'s, run there: runners only know their runtime.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
+from edgeseg.benchmarks.base import BenchError, Progress, Runner, RunResult
+from edgeseg.benchmarks.harness import run_isolated
+from edgeseg.benchmarks.options import RunRequest
 from edgeseg.contract import Quant
 
 
@@ -81,32 +83,18 @@ class HostRunner(Runner):
         """Multiply-accumulates of one inference, or None when this format cannot tell."""
         return None
 
-    def run(self, artifact: Path, spec: BenchSpec) -> RunResult:
-        """Latency only, in this process (``edgeseg bench`` isolates it:
-        edgeseg.benchmarks.harness)."""
-        from edgeseg.benchmarks.measure import MeasureJob, measure
-
-        return measure(self, artifact, spec, MeasureJob())
-
-
-def time_session(
-    session: Session, x: np.ndarray, warmup: int, runs: int
-) -> tuple[LatencyStats, LatencyStats]:
-    """``warmup`` untimed calls, then ``runs`` timed ones: wall time and this thread's CPU time.
-
-    Both in milliseconds. With one runtime thread the work runs on the calling thread, so its CPU
-    time is the inference's cost even when other processes share the cores (wall time then
-    includes waiting for a core); with more threads it only counts the calling thread's share.
-    """
-    for _ in range(warmup):
-        session(x)
-    wall, cpu = [], []
-    for _ in range(runs):
-        started, started_cpu = time.perf_counter(), time.thread_time()
-        session(x)
-        cpu.append((time.thread_time() - started_cpu) * 1000.0)
-        wall.append((time.perf_counter() - started) * 1000.0)
-    return LatencyStats.from_samples(wall), LatencyStats.from_samples(cpu)
+    def run(
+        self, artifact: Path, request: RunRequest, progress: Progress | None = None
+    ) -> RunResult:
+        """Measure ``artifact`` in a child process of its own (:mod:`edgeseg.benchmarks.harness`):
+        a runtime that aborts, hangs past ``request.timing.timeout_s`` or keeps memory costs one
+        failed row, and the peak RSS is this artifact's alone."""
+        if request.device != "host":
+            raise BenchError(
+                f"the {self.name} runner runs on this machine: device 'host', not "
+                f"'{request.device}'"
+            )
+        return run_isolated(self, artifact, request, progress)
 
 
 def read_magic(artifact: Path, size: int = 16) -> bytes:

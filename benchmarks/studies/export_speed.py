@@ -28,9 +28,9 @@ from pathlib import Path
 from statistics import median
 
 from benchmarks.studies.ort_profile import profile_onnx
-from edgeseg.benchmarks.base import BenchSpec, RunResult
-from edgeseg.benchmarks.bench import BenchOptions, host_info, run_bench
-from edgeseg.benchmarks.measure import MeasureJob
+from edgeseg.benchmarks.base import RunResult
+from edgeseg.benchmarks.bench import host_info, run_bench
+from edgeseg.benchmarks.options import AccuracyOptions, BenchOptions, TimingOptions
 from edgeseg.export import ExportOutcome, export_checkpoint
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -54,8 +54,8 @@ def run(checkpoint: Path, args: argparse.Namespace, out: Path) -> dict:
         )
     artifacts = [o.result.path for o in exports if o.ok]
     options = BenchOptions(
-        spec=BenchSpec(warmup=args.warmup, runs=args.runs, threads=1),
-        job=MeasureJob(data=args.data, split="val"),
+        timing=TimingOptions(warmup=args.warmup, runs=args.runs, threads=1),
+        accuracy=AccuracyOptions(data=args.data, split="val"),
         progress=False,
     )
     report = run_bench([checkpoint, *artifacts], options)
@@ -104,7 +104,7 @@ def _interleaved_latency(rows: list[dict], args: argparse.Namespace) -> None:
         return
     per_round: dict[str, list[tuple[float, float]]] = {p: [] for p in paths}
     options = BenchOptions(
-        spec=BenchSpec(warmup=args.warmup, runs=args.runs, threads=1), progress=False
+        timing=TimingOptions(warmup=args.warmup, runs=args.runs, threads=1), progress=False
     )
     for index in range(args.rounds):
         order = paths[index % len(paths) :] + paths[: index % len(paths)]

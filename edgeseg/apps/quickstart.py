@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.run import distill
@@ -31,6 +31,9 @@ from edgeseg.export import ExportOutcome, check_targets, export_checkpoint
 from edgeseg.models import model_info, pretrained_cfgs
 from edgeseg.train import TrainConfig, TrainResult, fit
 from edgeseg.utils import atomic_path, unknown_name_message
+
+if TYPE_CHECKING:  # the bench engine is imported when needed (startup time)
+    from edgeseg.benchmarks.options import TimingOptions
 
 DEFAULT_TEACHER = "liteseg_efficientnet_lite0"  # ImageNet backbone from a PyPI package
 DEFAULT_STUDENT = "lraspp_mobilenet_v3_small"  # 1.08 M parameters, from scratch
@@ -70,14 +73,17 @@ class QuickstartConfig:
         checks = [
             (self.epochs > 0 and self.distill_epochs > 0, "--epochs and --distill-epochs: > 0"),
             (bool(self.quantize), "--quantize: give at least one mode, e.g. none,int8"),
-            (
-                self.runs >= 1 and self.warmup >= 0 and self.threads >= 1,
-                "--runs and --threads must be ≥ 1 and --warmup ≥ 0",
-            ),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        self.timing()  # --runs/--warmup/--threads out of range: refused before training
+
+    def timing(self) -> TimingOptions:
+        """The bench's timing options; they check their own bounds (a ConfigError)."""
+        from edgeseg.benchmarks.options import TimingOptions
+
+        return TimingOptions(warmup=self.warmup, runs=self.runs, threads=self.threads)
 
 
 @dataclass
@@ -263,20 +269,19 @@ def export_student(cfg: QuickstartConfig, result: QuickstartResult) -> str:
 def bench_all(cfg: QuickstartConfig, result: QuickstartResult) -> str:
     """Both checkpoints (the PyTorch eager baseline) and every artifact, each in its own child
     process: latency, size, peak RSS and mIoU over the sample's val split."""
-    from edgeseg.benchmarks.base import BenchSpec
-    from edgeseg.benchmarks.bench import BenchOptions, run_bench
-    from edgeseg.benchmarks.measure import MeasureJob
+    from edgeseg.benchmarks.bench import run_bench
+    from edgeseg.benchmarks.options import AccuracyOptions, BenchOptions
 
     paths = [result.files["student checkpoint"], result.files["teacher checkpoint"]]
     paths += [o.result.path for o in result.exports if o.ok]
-    job = MeasureJob(
+    accuracy = AccuracyOptions(
         data=DATA,
         split="val",
         overlays=BENCH_OVERLAYS,
         overlay_dir=str(cfg.out / "report" / "bench_overlays"),
     )
-    spec = BenchSpec(warmup=cfg.warmup, runs=cfg.runs, threads=cfg.threads, data=DATA)
-    result.bench = run_bench(paths, BenchOptions(spec, job, progress=cfg.progress))
+    options = BenchOptions(cfg.timing(), accuracy, progress=cfg.progress)
+    result.bench = run_bench(paths, options)
     counts = Counter(row.status for row in result.bench.results)
     return f"{len(paths)} rows: " + ", ".join(f"{n} {status}" for status, n in counts.items())
 

@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 
 from edgeseg.cli.options import QuietOpt, make_console
-from edgeseg.errors import ConfigError
 from edgeseg.utils import parse_triple
 
 console = make_console()
@@ -48,10 +47,14 @@ def bench(
     quiet: QuietOpt = False,
 ) -> None:
     """Benchmark ARTIFACTS: load time, latency stats, peak RSS, size and (with --data) mIoU."""
-    from edgeseg.benchmarks.base import BenchSpec
-    from edgeseg.benchmarks.bench import BenchOptions, run_bench
-    from edgeseg.benchmarks.feed import FeedOptions
-    from edgeseg.benchmarks.measure import MeasureJob
+    from edgeseg.benchmarks.bench import run_bench
+    from edgeseg.benchmarks.options import (
+        AccuracyOptions,
+        BenchOptions,
+        FeedOptions,
+        PhoneOptions,
+        TimingOptions,
+    )
     from edgeseg.benchmarks.report import (
         bench_notes,
         bench_table,
@@ -61,29 +64,24 @@ def bench(
         write_plot,
     )
 
-    if min(threads, runs) < 1 or warmup < 0 or (images is not None and images < 1):
-        raise ConfigError("--threads, --runs and --images must be ≥ 1 and --warmup ≥ 0")
     overlay_dir = report.with_name(report.stem + "_overlays") if report and data else None
-    job = MeasureJob(
-        data=data,
-        split=split,
-        images=images,
-        class_map=str(class_map) if class_map else None,
+    options = BenchOptions(  # every value is checked here, before anything runs
+        timing=TimingOptions(warmup=warmup, runs=runs, threads=threads, timeout_s=timeout),
+        accuracy=AccuracyOptions(
+            data=data,
+            split=split,
+            images=images,
+            class_map=str(class_map) if class_map else None,
+            overlays=3 if overlay_dir else 0,
+            overlay_dir=str(overlay_dir) if overlay_dir else None,
+        ),
         feed=FeedOptions(parse_triple(mean, "--mean"), parse_triple(std, "--std"), classes),
-        overlays=3 if overlay_dir else 0,
-        overlay_dir=str(overlay_dir) if overlay_dir else None,
-        macs=roofline,
+        phone=PhoneOptions(delegate=delegate, runner_path=runner_path),
+        devices=tuple(device),
+        runner=runner,
+        roofline=roofline,
+        progress=not quiet,
     )
-    spec = BenchSpec(
-        warmup=warmup,
-        runs=runs,
-        threads=threads,
-        runner_path=runner_path,
-        delegate=delegate,
-        data=data,
-        eval_images=images or 16,
-    )
-    options = BenchOptions(spec, job, tuple(device), runner, roofline, timeout, not quiet)
     result = run_bench([str(a) for a in artifacts], options)
     console.print(bench_table(result))
     for line in bench_notes(result):

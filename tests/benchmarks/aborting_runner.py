@@ -1,6 +1,5 @@
 """A host runner whose load aborts the process (SIGABRT), as ExecuTorch does on some bad files:
-imported by the harness test in the parent and, through ``MeasureJob.runner_modules``, in the
-measuring child."""
+imported by the harness test in the parent and, unpickling the runner, in the measuring child."""
 
 from __future__ import annotations
 

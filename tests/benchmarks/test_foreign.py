@@ -11,14 +11,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner
-from edgeseg.benchmarks.bench import BenchOptions, run_bench
-from edgeseg.benchmarks.feed import FeedOptions
-from edgeseg.benchmarks.measure import MeasureJob, measure
+from edgeseg.benchmarks.base import BenchError, get_runner
+from edgeseg.benchmarks.bench import run_bench
+from edgeseg.benchmarks.measure import measure
+from edgeseg.benchmarks.options import (
+    AccuracyOptions,
+    BenchOptions,
+    FeedOptions,
+    RunRequest,
+    TimingOptions,
+)
 from edgeseg.benchmarks.runners.tflite import Tflite
 from edgeseg.contract import postprocess, preprocess
 
-SPEC = BenchSpec(warmup=0, runs=2)
+SPEC = TimingOptions(warmup=0, runs=2)
 VOC_TO_CAMVID = {
     "person": "Pedestrian",
     "car": "Car",
@@ -37,7 +43,7 @@ def models(shared_dir):
 
 
 def test_latency_and_labels_from_tensors(models) -> None:
-    rows = run_bench(list(models.values()), BenchOptions(SPEC, MeasureJob(), progress=False))
+    rows = run_bench(list(models.values()), BenchOptions(SPEC, progress=False))
     google, coral = rows.results
     assert google.status == coral.status == "ok", (google.reason, coral.reason)
     assert (google.quantization, coral.quantization) == ("fp32", "int8")
@@ -48,7 +54,7 @@ def test_latency_and_labels_from_tensors(models) -> None:
 def test_miou_on_camvid_through_a_class_map(models, camvid_dir, tmp_path) -> None:
     cmap = tmp_path / "voc_to_camvid.json"
     cmap.write_text(json.dumps(VOC_TO_CAMVID))
-    job = MeasureJob(data=f"camvid:{camvid_dir}", images=2, class_map=str(cmap))
+    job = AccuracyOptions(data=f"camvid:{camvid_dir}", images=2, class_map=str(cmap))
     report = run_bench(list(models.values()), BenchOptions(SPEC, job, progress=False))
     for row in report.results:
         assert row.status == "ok", row.reason
@@ -62,13 +68,15 @@ def test_unknown_float_model_needs_mean_std(models, tmp_path) -> None:
     data[-1] ^= 0xFF
     foreign = tmp_path / "someone_elses.tflite"
     foreign.write_bytes(bytes(data))
-    job = MeasureJob(data="sample", images=1, data_classes=("a",) * 5)
-    row = measure(get_runner("tflite"), foreign, SPEC, job)
+    accuracy = AccuracyOptions(data="sample", images=1)
+    job = RunRequest(timing=SPEC, accuracy=accuracy, data_classes=("a",) * 5)
+    row = measure(get_runner("tflite"), foreign, job)
     assert row.status == "ok" and row.latency.runs == 2 and row.miou is None
     assert any("pass --mean and --std" in n for n in row.extra["notes"])
-    job.feed = FeedOptions((0.5,) * 3, (0.5,) * 3, "voc")  # now fed, named: sample ≠ VOC
+    feed = FeedOptions((0.5,) * 3, (0.5,) * 3, "voc")  # now fed, named: sample ≠ VOC
+    job = RunRequest(timing=SPEC, accuracy=accuracy, feed=feed, data_classes=("a",) * 5)
     with pytest.raises(BenchError, match="predicts 21 classes .* sample has 5"):
-        measure(get_runner("tflite"), foreign, SPEC, job)
+        measure(get_runner("tflite"), foreign, job)
 
 
 def test_voc_set_labelled_by_the_model_scores_100(models, camvid_dir, tmp_path) -> None:
@@ -91,6 +99,7 @@ def test_voc_set_labelled_by_the_model_scores_100(models, camvid_dir, tmp_path) 
     Image.fromarray(mask).save(voc / "SegmentationClass" / "a.png")
     for split in ("train", "val"):
         (voc / "ImageSets" / "Segmentation" / f"{split}.txt").write_text("a\n")
-    row = measure(get_runner("tflite"), coral, SPEC, MeasureJob(data=f"voc:{voc}"))
+    job = RunRequest(timing=SPEC, accuracy=AccuracyOptions(data=f"voc:{voc}"))
+    row = measure(get_runner("tflite"), coral, job)
     assert row.status == "ok" and row.miou == pytest.approx(1.0) and row.images == 1
     shutil.rmtree(voc)

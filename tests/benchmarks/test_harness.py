@@ -8,20 +8,18 @@ from pathlib import Path
 import pytest
 
 import tests.benchmarks.aborting_runner  # noqa: F401  (registers "test-abort" here too)
-from edgeseg.benchmarks.base import BenchError, BenchSpec
-from edgeseg.benchmarks.bench import BenchOptions, run_bench
-from edgeseg.benchmarks.harness import run_isolated
-from edgeseg.benchmarks.measure import MeasureJob
+from edgeseg.benchmarks.base import BenchError, get_runner
+from edgeseg.benchmarks.bench import run_bench
+from edgeseg.benchmarks.options import AccuracyOptions, BenchOptions, RunRequest, TimingOptions
 from tests.benchmarks.conftest import random_file
 
-SPEC = BenchSpec(warmup=0, runs=2)
+SPEC = TimingOptions(warmup=0, runs=2)
 
 
 def test_abort_in_the_runtime_is_a_failed_row(tmp_path) -> None:
     artifact = tmp_path / "m.abort"
     artifact.write_bytes(b"x")
-    job = MeasureJob(runner_modules=("tests.benchmarks.aborting_runner",))
-    row = run_isolated("test-abort", artifact, SPEC, job)
+    row = get_runner("test-abort").run(artifact, RunRequest(timing=SPEC))
     assert row.status == "failed" and "SIGABRT" in row.reason
     assert "about to abort like a native runtime" in row.reason  # the runtime's last words
 
@@ -29,12 +27,13 @@ def test_abort_in_the_runtime_is_a_failed_row(tmp_path) -> None:
 def test_random_bytes_pte_fails_before_executorch_sees_it(tmp_path) -> None:
     """ExecuTorch's load_program aborts the process on random bytes (exit 134): the header
     check turns that into a readable row."""
-    row = run_isolated("executorch", random_file(tmp_path, "junk.pte"), SPEC, MeasureJob())
+    row = get_runner("executorch").run(random_file(tmp_path, "junk.pte"), RunRequest(timing=SPEC))
     assert row.status == "failed" and "not an ExecuTorch program" in row.reason
 
 
 def test_timeout_stops_the_child(exports) -> None:
-    row = run_isolated("onnxruntime", exports["onnx"], SPEC, MeasureJob(), timeout_s=0.01)
+    timing = TimingOptions(warmup=0, runs=2, timeout_s=0.01)
+    row = get_runner("onnxruntime").run(exports["onnx"], RunRequest(timing=timing))
     assert row.status == "failed" and row.reason.startswith("no result within 0.01 s: stopped")
 
 
@@ -42,7 +41,7 @@ def test_bad_files_become_rows_and_the_rest_still_runs(exports, pte, tmp_path) -
     bad = [random_file(tmp_path, n) for n in ("junk.pte", "junk.onnx", "junk.tflite", "x.pt")]
     unknown = random_file(tmp_path, "notes.xyz")
     paths = [exports["onnx"], *bad, unknown, tmp_path / "missing.onnx", pte]
-    report = run_bench(paths, BenchOptions(SPEC, MeasureJob(), progress=False))
+    report = run_bench(paths, BenchOptions(SPEC, progress=False))
     rows = {Path(r.artifact).name: r for r in report.results}
     assert rows[exports["onnx"].name].status == "ok" and rows["conv.pte"].status == "ok"
     for name in ("junk.pte", "junk.onnx", "junk.tflite", "x.pt", "notes.xyz", "missing.onnx"):
@@ -52,7 +51,8 @@ def test_bad_files_become_rows_and_the_rest_still_runs(exports, pte, tmp_path) -
 
 
 def test_class_mismatch_is_a_row_with_the_fix(exports, camvid_dir) -> None:
-    options = BenchOptions(SPEC, MeasureJob(data=f"camvid:{camvid_dir}", images=1), progress=False)
+    accuracy = AccuracyOptions(data=f"camvid:{camvid_dir}", images=1)
+    options = BenchOptions(SPEC, accuracy, progress=False)
     (row,) = run_bench([exports["onnx"]], options).results
     assert row.status == "failed"
     assert "predicts 5 classes" in row.reason and "has 11" in row.reason

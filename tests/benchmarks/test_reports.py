@@ -7,9 +7,8 @@ import json
 
 import pytest
 
-from edgeseg.benchmarks.base import BenchSpec
-from edgeseg.benchmarks.bench import BenchOptions, run_bench
-from edgeseg.benchmarks.measure import MeasureJob
+from edgeseg.benchmarks.bench import run_bench
+from edgeseg.benchmarks.options import AccuracyOptions, BenchOptions, TimingOptions
 from edgeseg.benchmarks.report import (
     CSV_COLUMNS,
     SCHEMA,
@@ -45,10 +44,8 @@ RECORD_KEYS = {
 @pytest.fixture(scope="module")
 def report(exports, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
-    job = MeasureJob(
-        data="sample", images=2, overlays=2, overlay_dir=str(tmp / "overlays"), macs=True
-    )
-    options = BenchOptions(BenchSpec(warmup=0, runs=2), job, roofline=True, progress=False)
+    job = AccuracyOptions(data="sample", images=2, overlays=2, overlay_dir=str(tmp / "overlays"))
+    options = BenchOptions(TimingOptions(warmup=0, runs=2), job, roofline=True, progress=False)
     return run_bench([exports["onnx"], random_file(tmp, "bad.tflite")], options)
 
 

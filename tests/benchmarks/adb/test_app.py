@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from edgeseg.benchmarks.adb.app import FILES
-from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner, runner_for
+from edgeseg.benchmarks.base import BenchError, get_runner, runner_for
+from edgeseg.benchmarks.options import AccuracyOptions, PhoneOptions, RunRequest, TimingOptions
 
 CLASSES = ["background", "red", "green", "blue"]
 PALETTE = [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]]
@@ -87,8 +88,15 @@ def colour_data(tmp_path_factory) -> str:
     return f"folder:{root}"
 
 
-def spec_for(device, tmp_path: Path, **kw) -> BenchSpec:
-    return BenchSpec(device=device.serial, log_dir=str(tmp_path), warmup=1, runs=5, **kw)
+def spec_for(
+    device, tmp_path: Path, data=None, images=None, threads: int = 1, **phone
+) -> RunRequest:
+    return RunRequest(
+        device=device.serial,
+        timing=TimingOptions(warmup=1, runs=5, threads=threads),
+        accuracy=AccuracyOptions(data=data, images=images),
+        phone=PhoneOptions(log_dir=str(tmp_path), **phone),
+    )
 
 
 def assert_clean(device) -> None:
@@ -107,7 +115,7 @@ def test_app_is_opt_in_and_takes_the_three_formats() -> None:
 def test_faithful_port_latency_masks_and_on_device_miou(
     pixel8, tmp_path, colour_onnx, colour_data
 ) -> None:
-    spec = spec_for(pixel8, tmp_path, data=colour_data, eval_images=4, threads=2)
+    spec = spec_for(pixel8, tmp_path, data=colour_data, images=4, threads=2)
     result = get_runner("app").run(colour_onnx, spec)
     assert result.status == "ok", result.reason
     lat = result.latency
@@ -181,7 +189,7 @@ def test_litert_and_executorch_through_the_app(
     """Unlabelled pictures (``images:``): no mIoU, but phone and host masks must still agree."""
     model = _with_sidecar(request.getfixturevalue(fixture), tmp_path)
     pictures = "images:" + colour_data.removeprefix("folder:") + "/val/images"
-    spec = spec_for(pixel8, tmp_path, data=pictures, eval_images=3)
+    spec = spec_for(pixel8, tmp_path, data=pictures, images=3)
     result = get_runner("app").run(model, spec)
     assert result.status == "ok", result.reason
     assert result.extra["runtime"] == f"{runtime}/cpu ×1" and result.latency.runs == 5
@@ -266,5 +274,5 @@ def test_bad_requests(pixel8, tmp_path, colour_onnx) -> None:
     with pytest.raises(BenchError, match="no 'gpu' delegate for .onnx models"):
         runner.run(colour_onnx, spec_for(pixel8, tmp_path, delegate="gpu"))
     with pytest.raises(BenchError, match="runs on a phone"):
-        runner.run(colour_onnx, BenchSpec())
+        runner.run(colour_onnx, RunRequest())
     assert_clean(pixel8)

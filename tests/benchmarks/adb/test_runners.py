@@ -7,20 +7,20 @@ from pathlib import Path
 import pytest
 
 from edgeseg.benchmarks.adb import DeviceGone
-from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner, runner_for
+from edgeseg.benchmarks.base import BenchError, get_runner, runner_for
+from edgeseg.benchmarks.options import PhoneOptions, RunRequest, TimingOptions
 from tests.benchmarks.adb.conftest import corrupt_copy
 
 REMOTE = "/data/local/tmp/edgeseg"
 
 
-def spec_for(device, runner_dir: Path, tmp_path: Path, **kw) -> BenchSpec:
-    return BenchSpec(
+def spec_for(
+    device, runner_dir: Path, tmp_path: Path, threads: int = 1, repeats: int = 1, **phone
+) -> RunRequest:
+    return RunRequest(
         device=device.serial,
-        runner_path=str(runner_dir),
-        log_dir=str(tmp_path),
-        warmup=2,
-        runs=5,
-        **kw,
+        timing=TimingOptions(warmup=2, runs=5, threads=threads, repeats=repeats),
+        phone=PhoneOptions(runner_path=str(runner_dir), log_dir=str(tmp_path), **phone),
     )
 
 
@@ -123,7 +123,7 @@ def test_corrupt_model_is_a_tool_failure(
 
 def test_missing_runner_binary_says_where_and_how(pixel8, tmp_path, onnx_model, monkeypatch):
     monkeypatch.setenv("EDGESEG_RUNNERS", str(tmp_path / "cache"))
-    spec = BenchSpec(device=pixel8.serial, log_dir=str(tmp_path))
+    spec = RunRequest(device=pixel8.serial, phone=PhoneOptions(log_dir=str(tmp_path)))
     with pytest.raises(BenchError) as err:
         get_runner("adb-onnxruntime").run(onnx_model, spec)
     text = str(err.value)
@@ -145,6 +145,6 @@ def test_unready_device_and_bad_taskset(make_device, pixel8, runner_dir, tmp_pat
     locked = make_device(authorize=False, want="unauthorized")
     with pytest.raises(BenchError, match="is unauthorized"):
         get_runner("adb-onnxruntime").run(onnx_model, spec_for(locked, runner_dir, tmp_path))
-    spec = spec_for(pixel8, runner_dir, tmp_path, taskset="big")
     with pytest.raises(BenchError, match="--taskset 'big' is not a hex CPU mask"):
+        spec = spec_for(pixel8, runner_dir, tmp_path, taskset="big")
         get_runner("adb-onnxruntime").run(onnx_model, spec)

@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 
 import edgeseg.benchmarks.runners  # noqa: F401  (register)
-from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner, runner_for, runner_names
-from edgeseg.benchmarks.measure import MeasureJob, measure
+from edgeseg.benchmarks.base import BenchError, get_runner, runner_for, runner_names
+from edgeseg.benchmarks.measure import measure
+from edgeseg.benchmarks.options import AccuracyOptions, RunRequest, TimingOptions
 from tests.benchmarks.conftest import random_file
 
-SPEC = BenchSpec(warmup=1, runs=3)
+SPEC = TimingOptions(warmup=1, runs=3)
 SAMPLE = ("background", "disc", "box", "triangle", "ring")
 
 
-def job(**kw) -> MeasureJob:
-    return MeasureJob(data="sample", images=3, data_classes=SAMPLE, macs=True, **kw)
+def job(timing: TimingOptions = SPEC) -> RunRequest:
+    accuracy = AccuracyOptions(data="sample", images=3)
+    return RunRequest(timing=timing, accuracy=accuracy, data_classes=SAMPLE, macs=True)
 
 
 def assert_timed(result) -> None:
@@ -47,7 +49,7 @@ def test_same_miou_in_every_format(bench_checkpoint, exports) -> None:
         ("torchscript", exports["torchscript"]),
         ("onnxruntime", exports["onnx"]),
     ):
-        rows[name] = measure(get_runner(name), path, SPEC, job())
+        rows[name] = measure(get_runner(name), path, job())
         assert_timed(rows[name])
         assert rows[name].quantization == "fp32" and rows[name].images == 3
     mious = {n: r.miou for n, r in rows.items()}
@@ -60,7 +62,7 @@ def test_same_miou_in_every_format(bench_checkpoint, exports) -> None:
 
 
 def test_onnx_int8_label_and_threads(exports) -> None:
-    result = measure(get_runner("onnxruntime"), exports["onnx-int8"], BenchSpec(1, 3, 2), job())
+    result = measure(get_runner("onnxruntime"), exports["onnx-int8"], job(TimingOptions(1, 3, 2)))
     assert_timed(result)
     assert result.quantization == "int8-mixed"  # the sidecar's label: onnxruntime's Resize is float
     assert result.extra["threads"] == 2
@@ -68,14 +70,14 @@ def test_onnx_int8_label_and_threads(exports) -> None:
 
 
 def test_executorch_program(pte) -> None:
-    result = measure(get_runner("executorch"), pte, SPEC, MeasureJob())
+    result = measure(get_runner("executorch"), pte, RunRequest(timing=SPEC))
     assert_timed(result)
     assert result.extra["feed"] == "sidecar" and result.miou is None
 
 
 def test_tflite_foreign_model(shared_dir) -> None:
     model = shared_dir / "models" / "deeplabv3_257_mv_gpu.tflite"
-    result = measure(get_runner("tflite"), model, SPEC, MeasureJob(macs=True))
+    result = measure(get_runner("tflite"), model, RunRequest(timing=SPEC, macs=True))
     assert_timed(result)
     assert result.quantization == "fp32" and result.extra["feed"] == "tensors"
     assert any("known model: Google DeepLabV3" in n for n in result.extra["notes"])
@@ -97,7 +99,9 @@ def test_check_file_rejects_random_bytes(name, suffix, why, tmp_path) -> None:
 
 def test_onnxruntime_rejects_random_bytes(tmp_path) -> None:
     with pytest.raises(Exception, match="(?i)protobuf|load model|INVALID"):
-        measure(get_runner("onnxruntime"), random_file(tmp_path, "junk.onnx"), SPEC, MeasureJob())
+        measure(
+            get_runner("onnxruntime"), random_file(tmp_path, "junk.onnx"), RunRequest(timing=SPEC)
+        )
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="Core ML runs on macOS")
