@@ -119,23 +119,23 @@ def commands(args: argparse.Namespace, out: Path) -> dict[str, list[str]]:
 def bench(step: BenchStep) -> None:
     """``step`` through the library's ``run_bench`` and report writers, as ``edgeseg bench``
     runs them. The one place that knows the bench option objects."""
-    from edgeseg.benchmarks.base import BenchSpec
-    from edgeseg.benchmarks.bench import BenchOptions, run_bench
-    from edgeseg.benchmarks.measure import MeasureJob
+    from edgeseg.benchmarks.bench import run_bench
+    from edgeseg.benchmarks.options import AccuracyOptions, BenchOptions, TimingOptions
     from edgeseg.benchmarks.report import write_html, write_json, write_plot
 
     report = Path(step.report) if step.report else None
     overlays = report.with_name(report.stem + "_overlays") if report else None
-    job = MeasureJob(
-        data=step.data,
-        images=step.images,
-        class_map=step.class_map,
-        overlays=3 if overlays else 0,
-        overlay_dir=str(overlays) if overlays else None,
-        macs=step.roofline,
+    options = BenchOptions(
+        timing=TimingOptions(runs=step.runs, threads=step.threads),
+        accuracy=AccuracyOptions(
+            data=step.data,
+            images=step.images,
+            class_map=step.class_map,
+            overlays=3 if overlays else 0,
+            overlay_dir=str(overlays) if overlays else None,
+        ),
+        roofline=step.roofline,
     )
-    spec = BenchSpec(runs=step.runs, threads=step.threads, data=step.data)
-    options = BenchOptions(spec, job, roofline=step.roofline)
     result = run_bench(list(step.artifacts), options)
     for path, write in ((step.json, write_json), (step.plot, write_plot), (report, write_html)):
         if path:
