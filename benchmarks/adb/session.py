@@ -37,8 +37,8 @@ from edgeseg.benchmarks.adb.devices import device_info
 from edgeseg.benchmarks.adb.parsers import ParseError, ToolTimings
 from edgeseg.benchmarks.adb.thermal import device_temp_c, wait_until_cool
 from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, Runner, RunResult
-from edgeseg.contract import read_sidecar
 from edgeseg.progress import progress_bar
+from edgeseg.sidecar import quant_label, read_sidecar
 from edgeseg.utils import atomic_path
 
 REMOTE_DIR = "/data/local/tmp/edgeseg"
@@ -91,7 +91,7 @@ class AdbRunner(Runner):
             self.name,
             spec.device,
             file_bytes=artifact.stat().st_size,
-            quantization=meta.get("quantization"),
+            quantization=quant_label(meta),
         )
         fill_result(result, repeats)
         result.extra = {
