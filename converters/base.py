@@ -73,6 +73,10 @@ class ExportResult:
     details: list[str] = field(default_factory=list)  # what convert saw, for ``explain``
     cpu_seconds: float | None = None  # process CPU time of the conversion (set by the caller)
 
+    def __post_init__(self) -> None:
+        # a converter cannot invent a label: bench, the app and the parity table compare them
+        self.quantize = QuantLabel(self.quantize)
+
 
 class Converter:
     """Base class of every export target.
