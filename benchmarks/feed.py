@@ -1,4 +1,4 @@
-"""How to feed an artifact and read its output: the :class:`~edgeseg.contract.Contract`, from
+"""How to feed an artifact and read its output: the :class:`~edgeseg.sidecar.Contract`, from
 the best source there is.
 
 1. the ``<artifact>.json`` sidecar (``edgeseg export`` writes one), checked against the tensors
@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.benchmarks.foreign import known_note
 from edgeseg.benchmarks.options import FeedOptions
-from edgeseg.contract import IN_GRAPH, Contract, parse_meta, read_sidecar
+from edgeseg.quantization import QuantLabel, read_label
+from edgeseg.sidecar import IN_GRAPH, Contract, parse_meta, quant_label, read_sidecar
 
 if TYPE_CHECKING:  # annotations only: the runners import the harness, which imports this
     from edgeseg.benchmarks.runners.host import Session, TensorInfo
@@ -30,7 +31,7 @@ if TYPE_CHECKING:  # annotations only: the runners import the harness, which imp
 class Feed:
     contract: Contract | None  # None: the input normalisation is unknown (latency only)
     source: str  # sidecar | embedded | tensors
-    quantization: str | None
+    quantization: QuantLabel | str | None  # str: a foreign label, kept as the file says it
     notes: list[str] = field(default_factory=list)
     missing: str = ""  # why there is no contract
     classes_named: bool = True  # False: ids only (foreign mask output, no --classes)
@@ -58,7 +59,7 @@ def resolve_feed(
             notes = list(session.notes)
             if options.mean or options.classes:
                 notes.append(f"--mean/--std/--classes ignored: the {source} metadata says")
-            label = meta.get("quantization") or session.quantization
+            label = quant_label(meta) or read_label(session.quantization)
             sha = meta.get("source_sha256")
             origin = f"{sha}@{contract.size[0]}x{contract.size[1]}" if sha else None
             return Feed(contract, source, label, notes, origin=origin)
@@ -95,7 +96,7 @@ def _foreign(
     }
     if out and out.quant and output == "logits":
         meta["output_quantization"] = {"scale": out.quant.scale, "zero_point": out.quant.zero_point}
-    feed = Feed(None, "tensors", session.quantization, notes)
+    feed = Feed(None, "tensors", read_label(session.quantization), notes)
     feed.classes_named = named and bool(options.classes or (note and note.classes))
     if mean is None and inp.dtype == "uint8":
         meta["mean"] = meta["std"] = IN_GRAPH

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from edgeseg.benchmarks.base import RunResult
+from edgeseg.quantization import QuantLabel, is_int8
 
 
 @dataclass
@@ -115,11 +116,11 @@ def attach(results: list[RunResult], peak: Peak) -> None:
         cpu = r.one_thread_cpu_ms
         median = cpu or r.latency.median_ms or r.latency.mean_ms
         achieved = macs / (median / 1000.0) / 1e9
-        int8 = (r.quantization or "").startswith("int8") and peak.int8_gmacs
+        int8 = is_int8(r.quantization) and peak.int8_gmacs
         bound = peak.int8_gmacs if int8 else peak.fp32_gmacs
         r.extra["roofline"] = {
             "gmacs_per_s": achieved,
-            "peak": "int8" if int8 else "fp32",
+            "peak": QuantLabel.INT8 if int8 else QuantLabel.FP32,
             "clock": "thread-cpu" if cpu else "wall",
             "peak_gmacs_per_s": bound,
             "fraction_of_peak": achieved / bound if bound else None,

@@ -18,9 +18,9 @@ import torch
 from torch import nn
 
 from edgeseg.errors import ExportError
+from edgeseg.quantization import QUANT_MODES, QuantLabel, QuantMode
 from edgeseg.utils import class_registrar, unknown_name_message
 
-QUANT_MODES = ("none", "fp16", "int8")
 INPUT_DTYPES = ("float", "uint8")
 OUTPUT_KINDS = ("logits", "mask")
 LAYOUTS = ("nchw", "nhwc")
@@ -36,7 +36,7 @@ class RuntimeUnavailable(ExportError):
 class ExportSpec:
     """What to export; the same spec is given to every target of one ``edgeseg export`` call."""
 
-    quantize: str = "none"
+    quantize: QuantMode = QuantMode.NONE  # a plain "int8" is accepted and becomes the member
     size: tuple[int, int] = (512, 512)  # (H, W), fixed: phones want static shapes
     input_dtype: str = "float"  # "uint8": normalisation baked into the graph
     output: str = "logits"  # "mask": argmax baked into the graph, uint8 [N, H, W]
@@ -56,6 +56,7 @@ class ExportSpec:
         ):
             if value not in valid:
                 raise ExportError(unknown_name_message(what, value, valid))
+        self.quantize = QuantMode(self.quantize)
 
 
 @dataclass
@@ -63,7 +64,7 @@ class ExportResult:
     """One written artifact. ``quantize`` is the honest label (``int8`` only if all-integer)."""
 
     target: str
-    quantize: str
+    quantize: QuantLabel
     path: Path
     bytes: int
     seconds: float
@@ -71,6 +72,10 @@ class ExportResult:
     metadata: dict[str, Any] = field(default_factory=dict)  # sidecar fields the graph decided
     details: list[str] = field(default_factory=list)  # what convert saw, for ``explain``
     cpu_seconds: float | None = None  # process CPU time of the conversion (set by the caller)
+
+    def __post_init__(self) -> None:
+        # a converter cannot invent a label: bench, the app and the parity table compare them
+        self.quantize = QuantLabel(self.quantize)
 
 
 class Converter:
@@ -83,7 +88,7 @@ class Converter:
     name: ClassVar[str] = ""
     suffix: ClassVar[str] = ""
     directory: ClassVar[bool] = False  # the artifact is a folder (.mlpackage), not a file
-    quant_modes: ClassVar[tuple[str, ...]] = ("none",)
+    quant_modes: ClassVar[tuple[QuantMode, ...]] = (QuantMode.NONE,)
     layouts: ClassVar[tuple[str, ...]] = ("nchw",)  # I/O layouts the artifact can take
     requires: ClassVar[tuple[str, ...]] = ()
     # int8 weights land on [-weight_qmax, weight_qmax] per channel; 127 is what XNNPACK, LiteRT
@@ -100,7 +105,7 @@ class Converter:
                     f"{self.install_hint or 'pip install ' + module}"
                 )
 
-    def check_quantize(self, quantize: str) -> None:
+    def check_quantize(self, quantize: str | QuantMode) -> None:
         if quantize not in self.quant_modes:
             raise ExportError(
                 f"{self.name} does not support --quantize {quantize} "
@@ -115,14 +120,13 @@ class Converter:
                 f"(supported: {', '.join(self.layouts)}); targets that do: {', '.join(able)}"
             )
 
-    def quant_hint(self, quantize: str) -> str:
+    def quant_hint(self, quantize: str | QuantMode) -> str:
         """Extra words after an unsupported-quantization error; override to point elsewhere."""
         return ""
 
     def filename(self, arch: str, spec: ExportSpec) -> str:
         """``<arch>_<quant>[_u8in][_mask]<suffix>``: variants never overwrite each other."""
-        quant = "fp32" if spec.quantize == "none" else spec.quantize
-        return f"{arch}_{quant}{variant_tag(spec)}{self.suffix}"
+        return f"{arch}_{QuantMode(spec.quantize).label}{variant_tag(spec)}{self.suffix}"
 
     def convert(
         self, model: nn.Module, example: torch.Tensor, out_path: Path, spec: ExportSpec

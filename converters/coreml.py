@@ -28,6 +28,7 @@ from edgeseg.converters.base import (
     register_converter,
 )
 from edgeseg.converters.coreml_int8 import calibrate_w8a8, compute_ops, op_census
+from edgeseg.quantization import QuantLabel, QuantMode
 
 
 @register_converter
@@ -35,7 +36,7 @@ class Coreml(Converter):
     name = "coreml"
     suffix = ".mlpackage"
     directory = True
-    quant_modes = ("none", "fp16", "int8")
+    quant_modes = (QuantMode.NONE, QuantMode.FP16, QuantMode.INT8)
     requires = ("coremltools",)
     install_hint = "pip install 'edgeseg[coreml]'"
 
@@ -43,12 +44,12 @@ class Coreml(Converter):
         self, model: nn.Module, example: torch.Tensor, out_path: Path, spec: ExportSpec
     ) -> ExportResult:
         started = time.perf_counter()
-        label = {"none": "fp32", "fp16": "fp16"}.get(spec.quantize, "")
+        label = spec.quantize.label  # the int8 branch decides its own
         notes: list[str] = []
-        if spec.quantize == "int8":
+        if spec.quantize == QuantMode.INT8:
             mlmodel, label, notes = _int8(model, example, spec)
         else:
-            mlmodel = _convert(model, example, spec.quantize == "fp16")
+            mlmodel = _convert(model, example, spec.quantize == QuantMode.FP16)
         mlmodel.user_defined_metadata.update(
             {k: v if isinstance(v, str) else str(v) for k, v in spec.metadata.items()}
         )
@@ -98,11 +99,12 @@ def _int8(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
     except Exception as exc:  # W8A8 impossible here: weights only, and say why
         mlmodel = _quantize_weights(_convert(model, example), spec.per_channel)
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
-        return mlmodel, "int8-weights", [f"int8 weights, float compute: W8A8 failed ({reason})"]
+        note = f"int8 weights, float compute: W8A8 failed ({reason})"
+        return mlmodel, QuantLabel.INT8_WEIGHTS, [note]
     floats = op_list({op: n for op, (_, n) in counts.items()})
     notes = [f"W8A8: activations calibrated with {quantizer}"]
     notes += [f"float ops: {floats}"] if floats else []
-    return mlmodel, "int8-mixed" if floats else "int8", notes
+    return mlmodel, QuantLabel.INT8_MIXED if floats else QuantLabel.INT8, notes
 
 
 def _explain(mlmodel) -> list[str]:

@@ -32,6 +32,7 @@ from edgeseg.converters.base import (
 )
 from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 from edgeseg.converters.xnnpack_lowering import lower_to_xnnpack
+from edgeseg.quantization import QuantLabel, QuantMode
 
 _DELEGATE = "executorch_call_delegate"
 _PLUMBING = ("getitem", "alloc", "view", "_to_copy", "dim_order")
@@ -42,16 +43,19 @@ _FP16_NOTE = (
 )
 
 
+_FILE_TAGS = {QuantMode.NONE: "fp32", QuantMode.FP16: "fp16", QuantMode.INT8: "q8"}
+
+
 @register_converter
 class Executorch(Converter):
     name = "executorch"
     suffix = ".pte"
-    quant_modes = ("none", "fp16", "int8")
+    quant_modes = (QuantMode.NONE, QuantMode.FP16, QuantMode.INT8)
     requires = ("executorch", "torchao")
     install_hint = "pip install 'edgeseg[executorch]'"
 
     def filename(self, arch: str, spec: ExportSpec) -> str:
-        quant = {"none": "fp32", "fp16": "fp16", "int8": "q8"}[spec.quantize]
+        quant = _FILE_TAGS[spec.quantize]
         return f"{arch}_xnnpack_{quant}{variant_tag(spec)}{self.suffix}"
 
     def convert(
@@ -60,10 +64,10 @@ class Executorch(Converter):
         started = time.perf_counter()
         with torch.no_grad():
             float_ops = ""
-            if spec.quantize == "int8":
+            if spec.quantize == QuantMode.INT8:
                 model = _quantize_pt2e(model, example, spec)
                 float_ops = _float_ops(model.graph)
-            elif spec.quantize == "fp16":
+            elif spec.quantize == QuantMode.FP16:
                 model = HalfPrecision(model)
             program = torch.export.export(model, (example,))
             edge = lower_to_xnnpack(program)
@@ -72,14 +76,14 @@ class Executorch(Converter):
             et_program = edge.to_executorch()
         out_path.write_bytes(et_program.buffer)
         details = partition_report(graph_module)
-        if spec.quantize == "int8":
+        if spec.quantize == QuantMode.INT8:
             details.append(f"float ops: {float_ops}" if float_ops else "every compute op is int8")
         notes = [f"not delegated to XNNPACK: {op_list(leftover)}"] if leftover else []
         notes += [f"float ops: {float_ops}"] if float_ops else []
-        notes += [_FP16_NOTE] if spec.quantize == "fp16" else []
-        label = "fp16" if spec.quantize == "fp16" else "fp32"
-        if spec.quantize == "int8":
-            label = "int8-mixed" if leftover or float_ops else "int8"
+        notes += [_FP16_NOTE] if spec.quantize == QuantMode.FP16 else []
+        label = QuantLabel.FP16 if spec.quantize == QuantMode.FP16 else QuantLabel.FP32
+        if spec.quantize == QuantMode.INT8:
+            label = QuantLabel.INT8_MIXED if leftover or float_ops else QuantLabel.INT8
         seconds = time.perf_counter() - started
         size = out_path.stat().st_size
         return ExportResult(self.name, label, out_path, size, seconds, notes, details=details)

@@ -35,6 +35,7 @@ from edgeseg.converters.base import (
 )
 from edgeseg.converters.onnx_int8graph import describe, rewrite_for_qdq
 from edgeseg.errors import ExportError
+from edgeseg.quantization import QuantLabel, QuantMode
 
 OPSET = 18
 INPUT_NAME, OUTPUT_NAME = "image", "output"
@@ -63,7 +64,7 @@ _PLUMBING = {
 class Onnx(Converter):
     name = "onnx"
     suffix = ".onnx"
-    quant_modes = ("none", "fp16", "int8")
+    quant_modes = (QuantMode.NONE, QuantMode.FP16, QuantMode.INT8)
     # onnxruntime's u8s8 kernels on x86 without VNNI (AVX2, AVX-512F) add pairs of u8×s8
     # products in int16 (vpmaddubsw), which saturates once both weights of a pair pass ±64 next
     # to large activations: fusedseg_s lost 12.7 mIoU that way (agreement 86 %). Weights on the
@@ -80,12 +81,12 @@ class Onnx(Converter):
         started = time.perf_counter()
         notes: list[str] = []
         details: list[str] = []
-        label = "fp32"
+        label = QuantLabel.FP32
         with tempfile.TemporaryDirectory(prefix="edgeseg-onnx-") as tmp:
             fp32 = Path(tmp) / "fp32.onnx"
             notes.append(_export(model, example, fp32))
             source = fp32
-            if spec.quantize == "int8":
+            if spec.quantize == QuantMode.INT8:
                 source = Path(tmp) / "int8.onnx"
                 rewritten = _quantize_int8(fp32, source, spec, Path(tmp))
                 notes += [rewritten] if rewritten else []
@@ -94,8 +95,8 @@ class Onnx(Converter):
                 notes += census_notes
                 details = census.lines()
             proto = onnx.load(str(source))
-            if spec.quantize == "fp16":
-                proto, label = _to_fp16(proto), "fp16"
+            if spec.quantize == QuantMode.FP16:
+                proto, label = _to_fp16(proto), QuantLabel.FP16
                 notes.append("fp16 weights and compute, float32 input/output")
             for key, value in {**spec.metadata, "quantization": label}.items():
                 entry = proto.metadata_props.add()
@@ -273,8 +274,8 @@ def output_tail(graph) -> set[str]:
     return tail
 
 
-def int8_label(census: KernelCensus) -> tuple[str, list[str]]:
+def int8_label(census: KernelCensus) -> tuple[QuantLabel, list[str]]:
     """("int8" | "int8-mixed", notes): the ops onnxruntime runs in float here, by name."""
     floats = op_list({op: n for op, (_, n) in census.counts.items()})
     notes = [f"float ops: {floats}"] if floats else []
-    return ("int8-mixed" if floats else "int8"), notes + census.tail_line()
+    return (QuantLabel.INT8_MIXED if floats else QuantLabel.INT8), notes + census.tail_line()

@@ -15,12 +15,13 @@ from torch import nn
 
 from edgeseg.converters.base import RunFn
 from edgeseg.metrics import ConfusionMatrix
+from edgeseg.quantization import QuantMode
 
 # Minimum argmax agreement per requested quantization. Measured on LR-ASPP MobileNetV3-Small
 # trained 25 epochs on `sample` (val mIoU 0.646), 120x160, 16 val images, 32 calibration images:
 # fp32 100 % on every target (max |Δlogit| ≤ 4e-6); int8 ONNX QDQ 98.3 % (ΔmIoU −1.1 pt),
 # ExecuTorch XNNPACK 99.7 % (−0.3 pt), TFLite 99.7 % (−0.3 pt). 95 % leaves room for other models.
-THRESHOLDS = {"none": 0.99, "fp16": 0.98, "int8": 0.95}
+THRESHOLDS = {QuantMode.NONE: 0.99, QuantMode.FP16: 0.98, QuantMode.INT8: 0.95}
 
 
 @dataclass
@@ -60,7 +61,7 @@ def check_parity(
     eager: nn.Module,
     data: ParityData,
     uint8_input: bool,
-    quantize: str,
+    quantize: QuantMode,
     layout: str = "nchw",
 ) -> ParityResult:
     """Compare ``run`` (artifact) with ``eager`` (fp32 model on normalised input) image by image.

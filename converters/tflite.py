@@ -33,6 +33,7 @@ from edgeseg.converters.base import (
     register_converter,
 )
 from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
+from edgeseg.quantization import QuantLabel, QuantMode
 
 _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 
@@ -41,7 +42,7 @@ _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 class Tflite(Converter):
     name = "tflite"
     suffix = ".tflite"
-    quant_modes = ("none", "fp16", "int8")
+    quant_modes = (QuantMode.NONE, QuantMode.FP16, QuantMode.INT8)
     layouts = ("nchw", "nhwc")
     requires = ("litert_torch", "ai_edge_litert")
     install_hint = "pip install 'edgeseg[tflite]'"
@@ -55,9 +56,9 @@ class Tflite(Converter):
         if spec.layout == "nhwc":
             model, example, spec = _channel_last(model, example, spec)
         kwargs = {}
-        if spec.quantize == "int8":
+        if spec.quantize == QuantMode.INT8:
             model, kwargs["quant_config"] = _quantize_pt2e(model, example, spec)
-        elif spec.quantize == "fp16":
+        elif spec.quantize == QuantMode.FP16:
             from litert_torch.generative.quantize.quant_recipes import full_fp16_recipe
 
             kwargs["quant_config"] = full_fp16_recipe()
@@ -105,17 +106,17 @@ def _channel_last(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
     return wrapped, example.permute(0, 2, 3, 1).contiguous(), spec
 
 
-def _describe(path: Path, spec: ExportSpec) -> tuple[str, list[str], dict]:
+def _describe(path: Path, spec: ExportSpec) -> tuple[QuantLabel, list[str], dict]:
     """The honest label, notes and sidecar fields for the written file."""
-    if spec.quantize == "fp16":
-        return "fp16-weights", ["fp16 weights dequantized by the runtime, float32 I/O"], {}
-    if spec.quantize != "int8":
-        return "fp32", [], {}
+    if spec.quantize == QuantMode.FP16:
+        return QuantLabel.FP16_WEIGHTS, ["fp16 weights dequantized by the runtime, float32 I/O"], {}
+    if spec.quantize != QuantMode.INT8:
+        return QuantLabel.FP32, [], {}
     float_ops = _float_ops(path)
     notes = [f"float ops: {float_ops}"] if float_ops else []
     io_fields = quantized_io(path)
     notes += [f"quantized I/O: {io_fields}"] if io_fields else []
-    return ("int8-mixed" if float_ops else "int8"), notes, io_fields
+    return (QuantLabel.INT8_MIXED if float_ops else QuantLabel.INT8), notes, io_fields
 
 
 def _to_input(x: np.ndarray, detail: dict) -> np.ndarray:

@@ -9,13 +9,14 @@ import torch
 from torch import nn
 
 from edgeseg.converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
+from edgeseg.quantization import QuantLabel, QuantMode
 
 
 @register_converter
 class TorchScript(Converter):
     name = "torchscript"
     suffix = ".pt"
-    quant_modes = ("none",)
+    quant_modes = (QuantMode.NONE,)
 
     def quant_hint(self, quantize: str) -> str:
         return (
@@ -33,7 +34,7 @@ class TorchScript(Converter):
         extra = {"edgeseg.json": _json(spec.metadata)}
         torch.jit.save(frozen, str(out_path), _extra_files=extra)
         seconds = time.perf_counter() - started
-        return ExportResult(self.name, "fp32", out_path, out_path.stat().st_size, seconds)
+        return ExportResult(self.name, QuantLabel.FP32, out_path, out_path.stat().st_size, seconds)
 
     def load(self, path: Path) -> RunFn:
         module = torch.jit.load(str(path), map_location="cpu").eval()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import shutil
 import time
@@ -35,6 +34,8 @@ from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
 from edgeseg.errors import EdgesegError, ExportError
 from edgeseg.progress import progress_bar
+from edgeseg.quantization import QuantMode
+from edgeseg.sidecar import IN_GRAPH, write_sidecar
 from edgeseg.utils import atomic_path, parse_size
 
 MIN_SIDE = 32  # output stride of every backbone: below it the deepest map is under 1 px
@@ -45,7 +46,7 @@ class ExportOutcome:
     """One target's result: the artifact (None if it failed) and its parity check."""
 
     target: str
-    quantize: str
+    quantize: QuantMode
     result: ExportResult | None
     parity: ParityResult
     explain: list[str] | None = None  # filled when asked for (``--explain``)
@@ -73,7 +74,7 @@ class ExportOutcome:
 def export_checkpoint(
     checkpoint: str | Path,
     targets: str | list[str] = "all",
-    quantize: str = "none",
+    quantize: str | QuantMode = QuantMode.NONE,
     *,
     size: str | tuple[int, int] | None = None,
     input_dtype: str = "float",
@@ -101,7 +102,7 @@ def export_checkpoint(
         raise ExportError(f"{checkpoint} records no dataset; pass --calib-data SPEC")
     if calib_images <= 0 or parity_images < 0:
         raise ExportError("--calib-images must be > 0 and parity images >= 0")
-    if quantize == "int8":
+    if quantize == QuantMode.INT8:
         calib = load_images(data, "train", hw, calib_images, meta)
         spec.calibration = [x.unsqueeze(0) for x in _model_inputs(calib, spec)]
     parity: ParityData | str = "--parity-images 0"
@@ -109,12 +110,12 @@ def export_checkpoint(
         try:
             parity = load_images(data, "val", hw, parity_images, meta)
         except EdgesegError as exc:  # recorded dataset absent here: export, but say so
-            if calib_data or quantize == "int8":
+            if calib_data or quantize == QuantMode.INT8:
                 raise
             parity = f"no parity data ({_one_line(exc)})"
     spec.metadata = artifact_metadata(meta, spec, checkpoint)
     wrapped = wrap_model(model, spec, meta.mean, meta.std)
-    prepared = _Int8Prepared(wrapped, spec) if quantize == "int8" else None
+    prepared = _Int8Prepared(wrapped, spec) if quantize == QuantMode.INT8 else None
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
     outcomes = []
     with progress_bar(progress) as bar:
@@ -148,7 +149,9 @@ class _Int8Prepared:
         return self.by_qmax[qmax]
 
 
-def check_targets(targets: str | list[str], quantize: str, layout: str = "nchw") -> list[str]:
+def check_targets(
+    targets: str | list[str], quantize: str | QuantMode, layout: str = "nchw"
+) -> list[str]:
     """The target names ``targets`` stands for. A target asked for *by name* that cannot take
     ``quantize``/``layout`` or lacks its toolchain is bad input and raises here; under ``all``
     such a target becomes a failed row instead (one target never stops the others)."""
@@ -288,8 +291,8 @@ def artifact_metadata(meta: CheckpointMeta, spec: ExportSpec, checkpoint) -> dic
         "palette": [list(c) for c in meta.palette],
         "input_size": list(spec.size),
         "layout": spec.layout.upper(),
-        "mean": "in-graph" if baked else list(meta.mean),
-        "std": "in-graph" if baked else list(meta.std),
+        "mean": IN_GRAPH if baked else list(meta.mean),
+        "std": IN_GRAPH if baked else list(meta.std),
         "input_dtype": "uint8" if baked else "float32",
         "output": "mask" if spec.output == "mask" else "logits",
         "output_dtype": "uint8" if spec.output == "mask" else "float32",
@@ -298,10 +301,3 @@ def artifact_metadata(meta: CheckpointMeta, spec: ExportSpec, checkpoint) -> dic
         "source_sha256": file_sha256(checkpoint),
         "edgeseg_version": edgeseg.__version__,
     }
-
-
-def write_sidecar(artifact: Path, data: dict) -> Path:
-    path = artifact.with_name(artifact.name + ".json")
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
-    return path

@@ -54,9 +54,11 @@ from edgeseg.benchmarks.base import (
     register_runner,
 )
 from edgeseg.benchmarks.options import RunRequest
-from edgeseg.contract import read_sidecar as read_contract
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
+from edgeseg.quantization import read_label
+from edgeseg.sidecar import quant_label, sidecar_path
+from edgeseg.sidecar import read_sidecar as read_contract
 
 FILES = f"/sdcard/Android/data/{PACKAGE}/files"  # the app's getExternalFilesDir(null)
 # edgeseg's --delegate → the app's delegate extra, per runtime (BENCH_MODE.md's table).
@@ -115,7 +117,7 @@ class App(Runner):
             status=status["status"],
             reason=status["reason"],
             file_bytes=artifact.stat().st_size,
-            quantization=meta.get("quantization"),
+            quantization=quant_label(meta),
         )
         result.extra = {
             "device": info.as_dict(),
@@ -212,8 +214,7 @@ def am_command(artifact: Path, request: RunRequest, stage: str, run_id: str, ima
 
 def push(adb: Adb, artifact: Path, stage: str, evalset: EvalSet | None) -> None:
     adb.shell(f"mkdir -p {shlex.quote(stage)}", timeout=30).check("mkdir")
-    sidecar = artifact.with_name(artifact.name + ".json")
-    for local in (artifact, sidecar):
+    for local in (artifact, sidecar_path(artifact)):
         adb.push(local, f"{stage}/{local.name}", timeout=300)
     if evalset is not None:
         adb.push(evalset.folder, f"{stage}/images", timeout=300)
@@ -320,7 +321,7 @@ def fill_from_bench(
     result.load_ms, result.first_ms = bench.get("load_ms"), bench.get("first_ms")
     peak = (bench.get("memory_after_runs") or {}).get("peak_rss_kb")
     result.peak_rss_mb = peak / 1024 if peak else None
-    result.quantization = bench.get("sidecar_quantization", result.quantization)
+    result.quantization = read_label(bench.get("sidecar_quantization", result.quantization))
     result.extra.update(
         pulled=str(folder),
         app_device=bench.get("device"),

@@ -38,8 +38,8 @@ from edgeseg.benchmarks.adb.parsers import ParseError, ToolTimings
 from edgeseg.benchmarks.adb.thermal import device_temp_c, wait_until_cool
 from edgeseg.benchmarks.base import BenchError, LatencyStats, Progress, Runner, RunResult
 from edgeseg.benchmarks.options import RunRequest
-from edgeseg.contract import read_sidecar
 from edgeseg.progress import progress_bar
+from edgeseg.sidecar import quant_label, read_sidecar
 from edgeseg.utils import atomic_path
 
 REMOTE_DIR = "/data/local/tmp/edgeseg"
@@ -94,7 +94,7 @@ class AdbRunner(Runner):
             self.name,
             request.device,
             file_bytes=artifact.stat().st_size,
-            quantization=meta.get("quantization"),
+            quantization=quant_label(meta),
         )
         fill_result(result, repeats)
         result.extra = {

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from edgeseg.benchmarks.bench import BenchReport
 from edgeseg.benchmarks.figures import figure_png, pyplot
+from edgeseg.quantization import QuantLabel, is_int8
 from edgeseg.utils import atomic_path
 
 
@@ -48,8 +49,8 @@ def plot_png(report: BenchReport) -> bytes:
 
 
 def _marker(r) -> str:
-    quant = r.quantization or "fp32"
-    return "s" if quant.startswith("int8") else "o" if quant == "fp32" else "^"
+    quant = r.quantization or QuantLabel.FP32
+    return "s" if is_int8(quant) else "o" if quant == QuantLabel.FP32 else "^"
 
 
 def write_plot(report: BenchReport, path: Path) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 from edgeseg.benchmarks.base import BenchError, register_runner
 from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo
 from edgeseg.benchmarks.runners.torchscript import torch_fn, torch_macs, zip_entries
+from edgeseg.quantization import QuantLabel
 
 
 @register_runner
@@ -49,7 +50,7 @@ class Pytorch(HostRunner):
             "input_dtype": "float32",
             "output": "logits",
             "output_dtype": "float32",
-            "quantization": "fp32",
+            "quantization": QuantLabel.FP32,
             "source_sha256": file_sha256(artifact),  # what its exports record: rows pair up
         }
         shape = (1, 3, h, w)

@@ -13,6 +13,7 @@ import numpy as np
 
 from edgeseg.benchmarks.base import BenchError, register_runner
 from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo, quant_of, read_magic
+from edgeseg.quantization import QuantLabel
 
 _QUANT_DTYPES = (np.int8, np.uint8, np.int16)
 
@@ -103,10 +104,10 @@ def _info(detail: dict) -> TensorInfo:
     return TensorInfo(shape, np.dtype(detail["dtype"]).name, quant_of(scale, zero))
 
 
-def _label(interpreter) -> str:
+def _label(interpreter) -> QuantLabel:
     """int8 when any constant (weight) tensor is quantised, else the input's float width."""
     for t in interpreter.get_tensor_details():
         if t["dtype"] in _QUANT_DTYPES and t["quantization"][0] and len(t["shape"]) >= 2:
-            return "int8"
+            return QuantLabel.INT8
     dtype = np.dtype(interpreter.get_input_details()[0]["dtype"])
-    return "fp16" if dtype == np.float16 else "fp32"
+    return QuantLabel.FP16 if dtype == np.float16 else QuantLabel.FP32

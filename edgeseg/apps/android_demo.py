@@ -26,7 +26,7 @@ from edgeseg.app_protocol import (  # noqa: F401  (re-exported: the app's side o
     AndroidDemoError,
     read_bench_result,
 )
-from edgeseg.contract import read_sidecar, sidecar_path
+from edgeseg.sidecar import read_sidecar, sidecar_path
 from edgeseg.utils import atomic_path
 
 MODELS_DIR = Path("app/src/main/assets/models")

@@ -29,6 +29,7 @@ from edgeseg.errors import ConfigError
 from edgeseg.evaluate import EvalResult, evaluate_checkpoint
 from edgeseg.export import ExportOutcome, check_targets, export_checkpoint
 from edgeseg.models import model_info, pretrained_cfgs
+from edgeseg.quantization import QUANT_MODES, QuantMode
 from edgeseg.train import TrainConfig, TrainResult, fit
 from edgeseg.utils import atomic_path, unknown_name_message
 
@@ -58,7 +59,7 @@ class QuickstartConfig:
     losses: tuple[str, ...] = DISTILL_LOSSES
     size: tuple[int, int] | None = (96, 128)  # None: the sample's own 120x160
     targets: str = "all"
-    quantize: tuple[str, ...] = ("none", "int8")
+    quantize: tuple[str | QuantMode, ...] = (QuantMode.NONE, QuantMode.INT8)
     runs: int = 20
     warmup: int = 3
     threads: int = 1
@@ -146,7 +147,6 @@ def check_config(cfg: QuickstartConfig) -> None:
     messages (unknown model, unknown target, a target asked for by name that cannot take a
     quantization mode or whose toolchain is missing)."""
     from edgeseg.converters import resolve_targets
-    from edgeseg.converters.base import QUANT_MODES
 
     model_info(cfg.teacher)
     model_info(cfg.student)

@@ -12,6 +12,7 @@ from rich.table import Table
 from edgeseg.apps.android_demo import add_exports
 from edgeseg.cli.options import JsonOpt, SizeOpt, make_console
 from edgeseg.export import ExportOutcome, export_checkpoint
+from edgeseg.quantization import QuantMode
 
 console = make_console()
 STATUS = {"passed": "✅ passed", "below": "❎ below", "failed": "❌ failed", "skipped": "– skipped"}
@@ -25,7 +26,9 @@ def export(
             help="torchscript | executorch | onnx | tflite | coreml | all (comma list allowed)"
         ),
     ] = "all",
-    quantize: Annotated[str, typer.Option(help="none | fp16 | int8")] = "none",
+    quantize: Annotated[
+        str, typer.Option(help=" | ".join(QuantMode.values()))
+    ] = QuantMode.NONE.value,
     calib_data: Annotated[
         Optional[str],
         typer.Option(help="Calibration dataset spec (default: the checkpoint's dataset)"),

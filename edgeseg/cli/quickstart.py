@@ -18,6 +18,7 @@ from edgeseg.apps.quickstart import (
 )
 from edgeseg.cli.export import outcome_table
 from edgeseg.cli.options import OutOpt, QuietOpt, WorkersOpt, make_console
+from edgeseg.quantization import QuantMode
 from edgeseg.utils import parse_size
 
 console = make_console()
@@ -29,7 +30,9 @@ def quickstart(
     epochs: Annotated[int, Opt(help="Teacher training epochs")] = 5,
     distill_epochs: Annotated[int, Opt(help="Student distillation epochs")] = 10,
     targets: Annotated[str, Opt(help="Export targets: all | comma list (onnx,tflite,…)")] = "all",
-    quantize: Annotated[str, Opt(help="Comma list of none | fp16 | int8")] = "none,int8",
+    quantize: Annotated[str, Opt(help=f"Comma list of {' | '.join(QuantMode.values())}")] = (
+        f"{QuantMode.NONE},{QuantMode.INT8}"
+    ),
     size: Annotated[str, Opt(help="Train/export/bench size HxW (sample: 120x160)")] = "96x128",
     runs: Annotated[int, Opt(help="Timed bench runs per artifact")] = 20,
     warmup: Annotated[int, Opt(help="Untimed bench warm-up runs")] = 3,

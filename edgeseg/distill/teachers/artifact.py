@@ -13,7 +13,6 @@ the graph) becomes one-hot logits: a hard teacher.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import torch.nn.functional as F
 
 from edgeseg.distill.teachers.base import Teacher, TeacherOptions, class_list, register_teacher
 from edgeseg.errors import DistillError
+from edgeseg.sidecar import IN_GRAPH, ContractError, read_sidecar
 
 HARD_LOGIT = 20.0  # one-hot logit of a mask-output teacher: softmax ≈ 1 on its class
 _PROBES: dict[str, Callable[[Path], list[int]]] = {}
@@ -152,19 +152,18 @@ def _layout(shape: list[int]) -> str:
 
 
 def _sidecar(path: Path) -> dict:
-    side = path.with_name(path.name + ".json")
-    if not side.is_file():
-        return {}
+    """The sidecar as far as it goes: a teacher fills what it lacks from its options and the
+    file's input shape, so a partial one is read without the full contract check."""
     try:
-        return json.loads(side.read_text())
-    except json.JSONDecodeError as exc:
-        raise DistillError(f"Sidecar {side} is not valid JSON ({exc}); fix or remove it") from exc
+        return read_sidecar(path, missing_ok=True, validate=False)
+    except ContractError as exc:
+        raise DistillError(str(exc)) from exc  # names the file and what is wrong
 
 
 def _normalisation(side: dict, options: TeacherOptions) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean/std in 0..1 pixel units; an "in-graph" sidecar means the graph takes 0..255."""
     mean, std = options.mean, options.std
-    if side.get("mean") == "in-graph" and mean is None:
+    if side.get("mean") == IN_GRAPH and mean is None:
         mean, std = (0.0, 0.0, 0.0), (1 / 255,) * 3
     mean = mean if mean is not None else side.get("mean", (0.0, 0.0, 0.0))
     std = std if std is not None else side.get("std", (1.0, 1.0, 1.0))

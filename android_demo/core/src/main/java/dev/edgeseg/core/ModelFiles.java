@@ -41,7 +41,7 @@ public final class ModelFiles {
     return runtime;
   }
 
-  /** {@code model.tflite} → {@code model.tflite.json} (what edgeseg.export.write_sidecar names). */
+  /** {@code model.tflite} → {@code model.tflite.json} (what edgeseg.sidecar.sidecar_path names). */
   public static String sidecarName(String file) {
     return file + ".json";
   }

@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * A validated sidecar ({@code <artifact>.json}, written by {@code edgeseg export}).
  *
- * <p>Validation follows {@code edgeseg.contract.parse_meta} rule for rule, so a sidecar the host
+ * <p>Validation follows {@code edgeseg.sidecar.parse_meta} rule for rule, so a sidecar the host
  * accepts the phone accepts too, and a bad one fails on both with a message naming the key.
  * Nothing about a model is hard-coded in the app: it is all read here.
  */

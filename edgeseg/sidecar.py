@@ -1,0 +1,356 @@
+"""The artifact sidecar: its schema and its whole life cycle (path, write, read, validation).
+
+Every artifact ``edgeseg export`` writes has a sidecar next to it, ``<artifact>.json``
+(``m.tflite`` → ``m.tflite.json``, :func:`sidecar_path`), that says how to feed the model and
+read its output. This module is its one owner: :func:`write_sidecar` (export, atomically),
+:func:`read_sidecar` (bench, the adb runners, ``edgeseg android-demo add``, artifact teachers),
+:func:`parse_meta` (the validation, into a :class:`Contract`). Nothing else builds the path or
+parses the file; :mod:`edgeseg.contract` holds the pixel-exact pre/postprocessing that uses a
+:class:`Contract`, and the Android app's ``ModelMetadata.java`` repeats :func:`parse_meta` rule
+for rule (``tests/android_demo`` holds both to the same cases).
+
+The keys edgeseg writes (:data:`KEYS`). Writer: ``artifact_metadata`` is
+``edgeseg.export.artifact_metadata`` (from the checkpoint and the export options); "export" is
+``edgeseg.export`` after the conversion; a converter's are ``ExportResult.metadata``. Validated:
+what :func:`parse_meta` checks; the others are information for people and reports.
+
+``classes``
+    Class names, in output-channel order. Writer: artifact_metadata. Readers: contract (number
+    of logits), phone app (legend), bench (mIoU per class), artifact teachers. Validated.
+``palette``
+    One ``[r, g, b]`` per class for overlays. Writer: artifact_metadata. Readers: phone app,
+    bench overlays. Validated.
+``input_size``
+    ``[height, width]`` the graph takes (static). Writer: artifact_metadata. Readers: everyone
+    that feeds the model; ``android-demo add`` puts it in the app's index. Validated.
+``layout``
+    ``NCHW`` or ``NHWC``, of the input and of logits. Writer: artifact_metadata. Readers:
+    contract, phone app, teachers. Validated.
+``mean`` / ``std``
+    Three floats in 0..1 pixel units (``(pixel/255 - mean) / std``), or ``"in-graph"`` when the
+    graph takes raw uint8 pixels. Writer: artifact_metadata. Readers: contract, phone app,
+    teachers (the only keys a hand-written partial teacher sidecar needs). Validated.
+``input_dtype``
+    ``float32``, ``uint8`` (in-graph normalisation) or ``int8``. Writer: artifact_metadata; a
+    converter overrides it for int8 I/O (TFLite ``quantized_io``). Readers: contract, phone
+    app, bench (checked against the runtime's tensor). Validated.
+``input_quantization`` / ``output_quantization``
+    ``{"scale", "zero_point"}`` of an integer input/output. Writer: a converter (TFLite int8
+    I/O). Readers: contract (quantise input, read logits), phone app. Validated when present.
+``output``
+    ``logits`` (scores, argmax by the reader) or ``mask`` (class ids, argmax in the graph).
+    Writer: artifact_metadata. Readers: contract, phone app, teachers. Validated.
+``output_dtype``
+    ``float32``/``uint8``/``int8`` for logits, ``uint8``/``int32``/``int64`` for masks. Writer:
+    artifact_metadata (a converter may override). Readers: contract, phone app. Validated.
+``quantization``
+    The honest :class:`~edgeseg.quantization.QuantLabel` (``fp32``, ``int8-mixed``, …).
+    Writer: artifact_metadata writes the requested mode, export replaces it with the
+    converter's label. Readers: bench rows (:func:`quant_label`), the adb runners, the phone
+    app (model switcher label), ``android-demo add`` (index label).
+``arch``
+    The architecture name. Writer: artifact_metadata. Readers: phone app and ``android-demo
+    add`` (labels).
+``source_checkpoint`` / ``source_sha256``
+    The checkpoint's file name and content hash. Writer: artifact_metadata. Reader: bench (rows
+    of one model at one size are compared by ``source_sha256``).
+``edgeseg_version``
+    The edgeseg that wrote it. Writer: artifact_metadata. Readers: people.
+``target``
+    The export target (``onnx``, ``tflite``, …). Writer: export. Readers: people, reports.
+``parity``
+    The parity check against the eager model (``ParityResult.as_dict``). Writer: export.
+    Readers: people, reports.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edgeseg.errors import EdgesegError
+from edgeseg.quantization import QuantLabel, read_label
+from edgeseg.utils import atomic_path
+
+SUFFIX = ".json"
+IN_GRAPH = "in-graph"
+LAYOUTS = ("NCHW", "NHWC")
+INPUT_DTYPES = ("float32", "uint8", "int8")
+LOGIT_DTYPES = ("float32", "uint8", "int8")
+MASK_DTYPES = ("uint8", "int32", "int64")
+DTYPE_RANGES = {"uint8": (0, 255), "int8": (-128, 127)}
+VALIDATED = (
+    "classes",
+    "palette",
+    "input_size",
+    "layout",
+    "mean",
+    "std",
+    "input_dtype",
+    "input_quantization",
+    "output",
+    "output_dtype",
+    "output_quantization",
+)
+INFORMATIONAL = (
+    "quantization",
+    "arch",
+    "source_checkpoint",
+    "source_sha256",
+    "edgeseg_version",
+    "target",
+    "parity",
+)
+KEYS = VALIDATED + INFORMATIONAL  # every key edgeseg writes (see the module docstring)
+
+
+class ContractError(EdgesegError):
+    """A sidecar, image or tensor that does not fit the model contract."""
+
+
+@dataclass(frozen=True)
+class Quant:
+    """Affine quantisation: ``real = (q - zero_point) * scale``."""
+
+    scale: float
+    zero_point: int
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A validated sidecar: everything needed to feed the artifact and read its output."""
+
+    classes: tuple[str, ...]
+    palette: tuple[tuple[int, int, int], ...]
+    size: tuple[int, int]  # (H, W)
+    layout: str
+    mean: tuple[float, ...] | None  # None: normalisation is in the graph
+    std: tuple[float, ...] | None
+    input_dtype: str
+    input_quant: Quant | None
+    output: str
+    output_dtype: str
+    output_quant: Quant | None
+    source: str = "sidecar"
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        h, w = self.size
+        return (1, 3, h, w) if self.layout == "NCHW" else (1, h, w, 3)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        h, w = self.size
+        if self.output == "mask":
+            return (1, h, w)
+        c = len(self.classes)
+        return (1, c, h, w) if self.layout == "NCHW" else (1, h, w, c)
+
+    def fits_output(self, shape: Sequence[int]) -> bool:
+        """Whether ``shape`` is this output's; a mask's size-1 axes carry nothing
+        (``[1, H, W]``, ``[H, W]``, ``[1, H, W, 1]`` all fit)."""
+        if self.output == "mask":
+            return [d for d in shape if d != 1] == [d for d in self.size if d != 1]
+        return tuple(int(d) for d in shape) == self.output_shape
+
+    def check_input(self, shape: Sequence[int], dtype: str) -> None:
+        """Raise unless the model's real input tensor is what the sidecar describes."""
+        if tuple(int(d) for d in shape) != self.input_shape or dtype != self.input_dtype:
+            raise ContractError(
+                f"{self.source}: the model's input is {_shape(shape)} {dtype} but the sidecar "
+                f"describes {_shape(self.input_shape)} {self.input_dtype} (input_size, layout, "
+                "input_dtype); re-export the model or fix the sidecar"
+            )
+
+    def check_output(self, shape: Sequence[int], dtype: str) -> None:
+        """Raise unless the model's real output tensor is what the sidecar describes."""
+        ok = dtype == self.output_dtype and self.fits_output(shape)
+        if not ok:
+            raise ContractError(
+                f"{self.source}: the model's output is {_shape(shape)} {dtype} but the sidecar "
+                f"describes {_shape(self.output_shape)} {self.output_dtype} ({self.output}, "
+                "classes, input_size, layout); re-export the model or fix the sidecar"
+            )
+
+
+def sidecar_path(artifact: str | Path) -> Path:
+    """``m.tflite`` → ``m.tflite.json``: the one place that names a sidecar."""
+    artifact = Path(artifact)
+    return artifact.with_name(artifact.name + SUFFIX)
+
+
+def write_sidecar(artifact: str | Path, data: Mapping[str, Any]) -> Path:
+    """Write ``data`` as ``artifact``'s sidecar, atomically (a failed write leaves the old
+    sidecar, or none, never half a file). ``data`` must validate and use only documented
+    :data:`KEYS`: edgeseg never writes a sidecar its own readers (or the phone app) refuse."""
+    path = sidecar_path(artifact)
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise ContractError(f"{path.name}: undocumented sidecar keys {unknown}; add them to KEYS")
+    parse_meta(data, path.name)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(dict(data), indent=2) + "\n")
+    return path
+
+
+def read_sidecar(
+    artifact: str | Path, missing_ok: bool = False, validate: bool = True
+) -> dict[str, Any]:
+    """The artifact's validated sidecar dict; absent, unreadable or invalid → ContractError.
+
+    ``missing_ok``: a foreign model (no sidecar at all) gives ``{}`` instead; a sidecar that is
+    present is still validated, since feeding a model from a broken one gives wrong numbers.
+    ``validate=False`` reads a *partial* sidecar (still a JSON object) without checking it: an
+    artifact teacher takes each key it finds and the rest from its options or the file's own
+    input shape, so a hand-written ``{"mean": …, "std": …}`` for a third-party model is enough
+    there, where bench and the app need the whole contract."""
+    path = sidecar_path(artifact)
+    if not path.is_file() and missing_ok:
+        return {}
+    if not path.is_file():
+        raise ContractError(
+            f"{Path(artifact).name} has no sidecar {path.name}: export with edgeseg export "
+            "(it writes one) or write one as android_demo/README.md describes"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"{path}: invalid JSON ({exc}); re-export the model") from exc
+    if validate:
+        parse_meta(data, path.name)
+    elif not isinstance(data, dict):
+        raise ContractError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def quant_label(meta: Mapping[str, Any]) -> QuantLabel | str | None:
+    """The sidecar's ``quantization``: a :class:`QuantLabel`, or the string a foreign sidecar
+    wrote (kept, not refused: see :func:`edgeseg.quantization.read_label`); None when absent."""
+    return read_label(meta.get("quantization"))
+
+
+def parse_meta(meta: Mapping[str, Any], source: str = "sidecar") -> Contract:
+    """Validate a sidecar dict; any problem is one :class:`ContractError` naming the key."""
+    if isinstance(meta, Contract):
+        return meta
+    if not isinstance(meta, Mapping):
+        raise ContractError(f"{source}: expected a JSON object, got {type(meta).__name__}")
+    classes = _str_list(meta, "classes", source)
+    palette = _palette(meta, len(classes), source)
+    size = _size(meta, source)
+    layout = _choice(meta, "layout", LAYOUTS, source)
+    input_dtype = _choice(meta, "input_dtype", INPUT_DTYPES, source)
+    mean, std = _norm(meta, "mean", source), _norm(meta, "std", source)
+    if (mean is None) != (std is None):
+        raise ContractError(f"{source}: mean and std must both be lists or both '{IN_GRAPH}'")
+    if std is not None and any(s == 0 for s in std):
+        raise ContractError(f"{source}: std has a zero: {list(std)}")
+    input_quant = _quant(meta, "input", source)
+    if mean is None and input_dtype != "uint8":
+        raise ContractError(f"{source}: mean/std '{IN_GRAPH}' needs input_dtype uint8")
+    if mean is not None and input_dtype != "float32" and input_quant is None:
+        raise ContractError(
+            f"{source}: input_dtype {input_dtype} with mean/std needs input_quantization "
+            "{scale, zero_point}"
+        )
+    output = _choice(meta, "output", ("logits", "mask"), source)
+    dtypes = LOGIT_DTYPES if output == "logits" else MASK_DTYPES
+    output_dtype = _choice(meta, "output_dtype", dtypes, source)
+    return Contract(
+        classes,
+        palette,
+        size,
+        layout,
+        mean,
+        std,
+        input_dtype,
+        input_quant,
+        output,
+        output_dtype,
+        _quant(meta, "output", source),
+        source,
+    )
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "[" + ", ".join(str(int(d)) for d in shape) + "]"
+
+
+def _get(meta: Mapping[str, Any], key: str, source: str) -> Any:
+    if key not in meta:
+        raise ContractError(f"{source}: missing key '{key}'; re-export the model with edgeseg")
+    return meta[key]
+
+
+def _choice(meta: Mapping[str, Any], key: str, valid: Sequence[str], source: str) -> str:
+    value = _get(meta, key, source)
+    if value not in valid:
+        raise ContractError(f"{source}: {key} must be one of {', '.join(valid)}, got {value!r}")
+    return value
+
+
+def _str_list(meta: Mapping[str, Any], key: str, source: str) -> tuple[str, ...]:
+    value = _get(meta, key, source)
+    if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+        raise ContractError(f"{source}: {key} must be a non-empty list of names")
+    return tuple(value)
+
+
+def _palette(meta: Mapping[str, Any], n: int, source: str) -> tuple[tuple[int, int, int], ...]:
+    value = _get(meta, "palette", source)
+    ok = isinstance(value, list) and len(value) >= n
+    ok = ok and all(
+        isinstance(c, list) and len(c) == 3 and all(_is_int(v) and 0 <= v <= 255 for v in c)
+        for c in value
+    )
+    if not ok:
+        raise ContractError(f"{source}: palette must hold one [r, g, b] (0-255) per class ({n})")
+    return tuple((int(c[0]), int(c[1]), int(c[2])) for c in value)
+
+
+def _size(meta: Mapping[str, Any], source: str) -> tuple[int, int]:
+    value = _get(meta, "input_size", source)
+    if not (isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value)):
+        raise ContractError(f"{source}: input_size must be [height, width], got {value!r}")
+    if min(value) <= 0:
+        raise ContractError(f"{source}: input_size must be positive, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def _norm(meta: Mapping[str, Any], key: str, source: str) -> tuple[float, ...] | None:
+    value = _get(meta, key, source)
+    if value == IN_GRAPH:
+        return None
+    if not (isinstance(value, list) and len(value) == 3 and all(_is_number(v) for v in value)):
+        raise ContractError(f"{source}: {key} must be 3 numbers or '{IN_GRAPH}', got {value!r}")
+    return tuple(float(v) for v in value)
+
+
+def _quant(meta: Mapping[str, Any], kind: str, source: str) -> Quant | None:
+    value = meta.get(f"{kind}_quantization")
+    if value is None:
+        return None
+    scale = value.get("scale") if isinstance(value, Mapping) else None
+    zero = value.get("zero_point") if isinstance(value, Mapping) else None
+    if not (_is_number(scale) and math.isfinite(scale) and scale > 0 and _is_int(zero)):
+        raise ContractError(
+            f"{source}: {kind}_quantization must be {{scale > 0, zero_point integer}}, "
+            f"got {value!r}"
+        )
+    dtype = meta.get(f"{kind}_dtype")
+    lo, hi = DTYPE_RANGES.get(dtype, (-(2**31), 2**31 - 1))
+    if not lo <= zero <= hi:
+        raise ContractError(f"{source}: {kind}_quantization.zero_point {zero} is outside {dtype}")
+    return Quant(float(scale), int(zero))
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
