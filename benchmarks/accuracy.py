@@ -17,8 +17,8 @@ import numpy as np
 
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.benchmarks.feed import Feed
-from edgeseg.benchmarks.runners.host import Session
 from edgeseg.contract import Contract, overlay, postprocess, preprocess, resize_mask
+from edgeseg.runtimes import Session
 from edgeseg.utils import atomic_path
 
 Report = Callable[[str, int, int], None]  # (phase, done, total)

@@ -19,8 +19,8 @@ from typing import Any
 
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.benchmarks.foreign import known_note
-from edgeseg.benchmarks.runners.host import Session, TensorInfo
 from edgeseg.contract import IN_GRAPH, Contract, parse_meta, read_sidecar
+from edgeseg.runtimes import Session, TensorInfo
 
 
 @dataclass

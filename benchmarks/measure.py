@@ -15,13 +15,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from edgeseg.benchmarks.base import BenchError, BenchSpec, RunResult
+from edgeseg.benchmarks.base import BenchError, BenchSpec, LatencyStats, RunResult
 from edgeseg.benchmarks.feed import Feed, FeedOptions, resolve_feed
-from edgeseg.benchmarks.runners.host import HostRunner, Session, time_session
 from edgeseg.contract import preprocess
+from edgeseg.runtimes import Session
+
+if TYPE_CHECKING:
+    from edgeseg.benchmarks.runners.host import HostRunner
 
 Report = Callable[[str, int, int], None]
 
@@ -126,6 +130,26 @@ def _mapped_miou(ious: list[float], lut: np.ndarray, n: int) -> float | None:
     mapped = sorted({int(c) for c in lut if c < n})
     valid = [ious[c] for c in mapped if ious[c] == ious[c]]
     return sum(valid) / len(valid) if valid and len(mapped) < n else None
+
+
+def time_session(
+    session: Session, x: np.ndarray, warmup: int, runs: int
+) -> tuple[LatencyStats, LatencyStats]:
+    """``warmup`` untimed calls, then ``runs`` timed ones: wall time and this thread's CPU time.
+
+    Both in milliseconds. With one runtime thread the work runs on the calling thread, so its CPU
+    time is the inference's cost even when other processes share the cores (wall time then
+    includes waiting for a core); with more threads it only counts the calling thread's share.
+    """
+    for _ in range(warmup):
+        session(x)
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        session(x)
+        cpu.append((time.thread_time() - started_cpu) * 1000.0)
+        wall.append((time.perf_counter() - started) * 1000.0)
+    return LatencyStats.from_samples(wall), LatencyStats.from_samples(cpu)
 
 
 def example_input(feed: Feed, session: Session) -> np.ndarray:

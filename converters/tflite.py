@@ -8,7 +8,7 @@ float32 input and output, labelled ``fp16-weights``. INT8 uses litert-torch's
 ``PT2EQuantizer`` (symmetric, static) through torchao's ``prepare_pt2e``/``convert_pt2e``,
 calibrated on real images. The label is ``int8`` only when every compute op reads int8 tensors;
 otherwise ``int8-mixed`` with the float ops in the notes. Parity runs the file in
-``ai_edge_litert``'s Interpreter.
+``ai_edge_litert``'s Interpreter (:mod:`edgeseg.runtimes.tflite`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,
-    RunFn,
     census_lines,
     op_list,
     register_converter,
@@ -41,6 +40,7 @@ _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 class Tflite(Converter):
     name = "tflite"
     suffix = ".tflite"
+    runtime = "tflite"
     quant_modes = ("none", "fp16", "int8")
     layouts = ("nchw", "nhwc")
     requires = ("litert_torch", "ai_edge_litert")
@@ -78,21 +78,6 @@ class Tflite(Converter):
         """Per op type: how many read int8 and how many float (delegates kept out of the view)."""
         return census_lines(op_dtypes(result.path))
 
-    def load(self, path: Path) -> RunFn:
-        interpreter = _interpreter(path)
-        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-
-        def run(x: torch.Tensor) -> torch.Tensor:
-            interpreter.set_tensor(inp["index"], _to_input(x.numpy(), inp))
-            interpreter.invoke()
-            y = interpreter.get_tensor(out["index"]).copy()
-            scale, zero = out["quantization"]
-            if scale and np.issubdtype(y.dtype, np.integer) and y.ndim == 4:  # int8 logits
-                y = (y.astype(np.float32) - zero) * scale
-            return torch.from_numpy(y)
-
-        return run
-
 
 def _channel_last(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
     """NHWC input (and NHWC logits; a mask has no channels) via litert-torch's own wrapper."""
@@ -116,15 +101,6 @@ def _describe(path: Path, spec: ExportSpec) -> tuple[str, list[str], dict]:
     io_fields = quantized_io(path)
     notes += [f"quantized I/O: {io_fields}"] if io_fields else []
     return ("int8-mixed" if float_ops else "int8"), notes, io_fields
-
-
-def _to_input(x: np.ndarray, detail: dict) -> np.ndarray:
-    """Quantize a float input when the graph takes int8 (fully quantized I/O)."""
-    scale, zero = detail["quantization"]
-    if detail["dtype"] != x.dtype and scale:
-        info = np.iinfo(detail["dtype"])
-        x = np.clip(np.round(x.astype(np.float32) / scale) + zero, info.min, info.max)
-    return np.ascontiguousarray(x.astype(detail["dtype"]))
 
 
 def quantized_io(path: Path) -> dict:

@@ -8,13 +8,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from edgeseg.converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
+from edgeseg.converters.base import Converter, ExportResult, ExportSpec, register_converter
 
 
 @register_converter
 class TorchScript(Converter):
     name = "torchscript"
     suffix = ".pt"
+    runtime = "torchscript"
     quant_modes = ("none",)
 
     def quant_hint(self, quantize: str) -> str:
@@ -34,15 +35,6 @@ class TorchScript(Converter):
         torch.jit.save(frozen, str(out_path), _extra_files=extra)
         seconds = time.perf_counter() - started
         return ExportResult(self.name, "fp32", out_path, out_path.stat().st_size, seconds)
-
-    def load(self, path: Path) -> RunFn:
-        module = torch.jit.load(str(path), map_location="cpu").eval()
-
-        def run(x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return module(x)
-
-        return run
 
 
 def _json(data: dict) -> str:

@@ -15,7 +15,6 @@ from edgeseg.benchmarks.base import BenchError, BenchSpec, get_runner
 from edgeseg.benchmarks.bench import BenchOptions, run_bench
 from edgeseg.benchmarks.feed import FeedOptions
 from edgeseg.benchmarks.measure import MeasureJob, measure
-from edgeseg.benchmarks.runners.tflite import Tflite
 from edgeseg.contract import postprocess, preprocess
 
 SPEC = BenchSpec(warmup=0, runs=2)
@@ -83,7 +82,7 @@ def test_voc_set_labelled_by_the_model_scores_100(models, camvid_dir, tmp_path) 
     )
     Image.fromarray(image).save(voc / "JPEGImages" / "a.jpg", quality=100)
     image = np.asarray(Image.open(voc / "JPEGImages" / "a.jpg").convert("RGB"))
-    session = Tflite().load(coral, 1)
+    session = get_runner("tflite").load(coral, 1)
     from edgeseg.benchmarks.feed import resolve_feed
 
     contract = resolve_feed(coral, session, FeedOptions()).contract
