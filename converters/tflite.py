@@ -32,6 +32,7 @@ from edgeseg.converters.base import (
     register_converter,
 )
 from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
+from edgeseg.runtimes.tflite import interpreter_for
 
 _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 
@@ -105,7 +106,7 @@ def _describe(path: Path, spec: ExportSpec) -> tuple[str, list[str], dict]:
 
 def quantized_io(path: Path) -> dict:
     """Sidecar fields for int8 I/O: ``{"input_dtype": "int8", "input_quantization": {…}}``."""
-    interpreter = _interpreter(path)
+    interpreter = interpreter_for(path, 1, delegates=True)
     fields: dict = {}
     for kind, d in (
         ("input", interpreter.get_input_details()[0]),
@@ -116,20 +117,6 @@ def quantized_io(path: Path) -> dict:
             fields[f"{kind}_dtype"] = np.dtype(d["dtype"]).name
             fields[f"{kind}_quantization"] = {"scale": float(scale), "zero_point": int(zero)}
     return fields
-
-
-def _interpreter(path: Path, delegates: bool = True):
-    """One-thread Interpreter; ``delegates=False`` keeps the ops visible (no XNNPACK rewrite)."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    resolver = (
-        OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    )
-    interpreter = Interpreter(
-        model_path=str(path), num_threads=1, experimental_op_resolver_type=resolver
-    )
-    interpreter.allocate_tensors()
-    return interpreter
 
 
 def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
@@ -150,7 +137,7 @@ def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
 
 def op_dtypes(path: Path) -> dict[str, tuple[int, int]]:
     """``{"CONV_2D": (n_int8, n_float), …}``: compute ops by whether their first input is int."""
-    interpreter = _interpreter(path, delegates=False)
+    interpreter = interpreter_for(path, 1, delegates=False)  # ops visible: no XNNPACK rewrite
     dtypes = {t["index"]: t["dtype"] for t in interpreter.get_tensor_details()}
     counts: dict[str, list[int]] = {}
     for op in interpreter._get_ops_details():  # the only per-op view the Interpreter offers

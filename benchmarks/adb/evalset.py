@@ -107,8 +107,12 @@ def host_masks(artifact: Path, meta: Mapping[str, Any], images: Sequence[np.ndar
     parity and teachers open it) and through the same contract."""
     from edgeseg import runtimes
 
-    session = runtimes.load(artifact, threads=1)  # a missing library: the pip command to run
-    return [postprocess(session.run(preprocess(image, meta)), meta) for image in images]
+    torch_threads = torch.get_num_threads()  # a torch runtime sets it process-wide
+    try:
+        session = runtimes.load(artifact, threads=1)  # a missing library: the pip command
+        return [postprocess(session.run(preprocess(image, meta)), meta) for image in images]
+    finally:
+        torch.set_num_threads(torch_threads)
 
 
 def agreement(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> float:
