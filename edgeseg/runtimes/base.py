@@ -79,6 +79,7 @@ class Runtime:
     of a file it refuses), and implement :meth:`check_file` and :meth:`open`."""
 
     name: ClassVar[str] = ""
+    format_name: ClassVar[str] = ""  # the format as ``edgeseg export --target`` says it (or name)
     formats: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
     preload: ClassVar[tuple[str, ...]] = ()  # what :meth:`import_library` imports (or requires)

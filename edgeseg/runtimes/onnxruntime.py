@@ -28,6 +28,7 @@ _DTYPES = {
 @register_runtime
 class Onnxruntime(Runtime):
     name = "onnxruntime"
+    format_name = "onnx"
     formats = (".onnx",)
     requires = ("onnxruntime",)
     install_hint = "pip install 'edgeseg[onnx]'"

@@ -18,6 +18,7 @@ from edgeseg.runtimes.torchscript import torch_fn, zip_entries
 @register_runtime
 class Pytorch(Runtime):
     name = "pytorch"
+    format_name = "edgeseg checkpoint"
     formats = (".pt", ".pth")
     requires = ("torch",)
     preload = ("torch", "edgeseg.checkpoint", "edgeseg.models")

@@ -52,7 +52,9 @@ def test_every_converter_names_a_runtime_that_opens_its_suffix() -> None:
     for name in converter_names():
         converter = get_converter(name)
         assert not hasattr(converter, "load"), name
-        assert converter.suffix in runtimes.get_runtime(converter.runtime).formats, name
+        runtime = runtimes.get_runtime(converter.runtime)
+        assert converter.suffix in runtime.formats, name
+        assert (runtime.format_name or runtime.name) == name  # how errors name the format
 
 
 def test_suffix_then_content(sample_checkpoint, tiny, tmp_path) -> None:

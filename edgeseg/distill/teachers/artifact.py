@@ -51,7 +51,8 @@ def _open(path: Path) -> runtimes.Session:
     except (runtimes.RuntimeNotInstalled, runtimes.RuntimeUnavailable):
         raise  # how to install it, not a fault of the file
     except runtimes.ArtifactLoadError as exc:
-        raise DistillError(f"Teacher {path} is not a model {runtime.name} can load: {exc}") from exc
+        kind = runtime.format_name or runtime.name
+        raise DistillError(f"Teacher {path} is not a model {kind} can load: {exc}") from exc
 
 
 class ArtifactTeacher(Teacher):
