@@ -61,16 +61,22 @@ class Session:
         """Like :meth:`run`, for callers that compare with a float model (parity, teachers): a
         float input is quantized when the graph takes int8/uint8 with a scale, and quantized
         4-D logits come back dequantized (a mask of class ids is returned as it is)."""
-        quant, dtype = self.input.quant, np.dtype(self.input.dtype)
-        if quant and x.dtype != dtype and np.issubdtype(dtype, np.integer):
-            info = np.iinfo(dtype)
-            q = np.round(x.astype(np.float32) / np.float32(quant.scale)) + quant.zero_point
-            x = np.clip(q, info.min, info.max).astype(dtype)
-        y = np.asarray(self.fn(np.ascontiguousarray(x)))
+        y = np.asarray(self.fn(quantize_input(x, self.input)))
         out = self.output
         if out and out.quant and np.issubdtype(y.dtype, np.integer) and y.ndim == 4:
             y = (y.astype(np.float32) - out.quant.zero_point) * np.float32(out.quant.scale)
         return y
+
+
+def quantize_input(x: np.ndarray, info: TensorInfo) -> np.ndarray:
+    """A float input as a graph that takes int8/uint8 with a scale wants it (anything else as it
+    is): ``clip(round(x / scale) + zero_point)``, what ``edgeseg.contract.preprocess`` does."""
+    dtype = np.dtype(info.dtype)
+    if info.quant and x.dtype != dtype and np.issubdtype(dtype, np.integer):
+        limits = np.iinfo(dtype)
+        q = np.round(x.astype(np.float32) / np.float32(info.quant.scale)) + info.quant.zero_point
+        x = np.clip(q, limits.min, limits.max).astype(dtype)
+    return np.ascontiguousarray(x)
 
 
 class Runtime:
