@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.benchmarks.feed import Feed
 from edgeseg.contract import Contract, overlay, postprocess, preprocess, resize_mask
+from edgeseg.runtimes import Session
 from edgeseg.utils import atomic_path
-
-if TYPE_CHECKING:  # annotations only: the runners import the harness, which imports this
-    from edgeseg.benchmarks.runners.host import Session
 
 Report = Callable[[str, int, int], None]  # (phase, done, total)
 

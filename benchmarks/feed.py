@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.benchmarks.foreign import known_note
 from edgeseg.benchmarks.options import FeedOptions
 from edgeseg.quantization import QuantLabel, read_label
+from edgeseg.runtimes import Session, TensorInfo
 from edgeseg.sidecar import IN_GRAPH, Contract, parse_meta, quant_label, read_sidecar
-
-if TYPE_CHECKING:  # annotations only: the runners import the harness, which imports this
-    from edgeseg.benchmarks.runners.host import Session, TensorInfo
 
 
 @dataclass

@@ -23,9 +23,10 @@ from edgeseg.benchmarks.base import BenchError, LatencyStats, Progress, RunResul
 from edgeseg.benchmarks.feed import Feed, resolve_feed
 from edgeseg.benchmarks.options import RunRequest
 from edgeseg.contract import preprocess
+from edgeseg.runtimes import Session
 
 if TYPE_CHECKING:  # the runners import the harness, which imports this module
-    from edgeseg.benchmarks.runners.host import HostRunner, Session
+    from edgeseg.benchmarks.runners.host import HostRunner
 
 
 def measure(

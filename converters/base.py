@@ -3,13 +3,15 @@
 A target is one module that subclasses :class:`Converter` and registers itself with
 ``@register_converter``; ``edgeseg.export`` loops over the registry and never asks which format
 it holds. A converter writes exactly one file (to the path it is given: the caller makes the write
-atomic) and can load that file back in its own runtime for the parity check.
+atomic) and names the runtime that runs it (``runtime``, a name in :mod:`edgeseg.runtimes`):
+converters only convert; opening the file, for the parity check or anything else, is the runtime
+layer's job.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,12 +26,6 @@ from edgeseg.utils import class_registrar, unknown_name_message
 INPUT_DTYPES = ("float", "uint8")
 OUTPUT_KINDS = ("logits", "mask")
 LAYOUTS = ("nchw", "nhwc")
-
-RunFn = Callable[[torch.Tensor], torch.Tensor]
-
-
-class RuntimeUnavailable(ExportError):
-    """The artifact was written but its runtime cannot run here (e.g. Core ML off macOS)."""
 
 
 @dataclass
@@ -81,12 +77,14 @@ class ExportResult:
 class Converter:
     """Base class of every export target.
 
-    Subclasses set ``name`` (= module name), ``suffix``, ``quant_modes``, ``requires`` (modules
-    that must import) and ``install_hint``; they implement ``convert`` and ``load``.
+    Subclasses set ``name`` (= module name), ``suffix``, ``runtime`` (the
+    :mod:`edgeseg.runtimes` module that runs their files), ``quant_modes``, ``requires`` (modules
+    that must import) and ``install_hint``; they implement ``convert``.
     """
 
     name: ClassVar[str] = ""
     suffix: ClassVar[str] = ""
+    runtime: ClassVar[str] = ""  # edgeseg.runtimes name: what runs the artifact (parity, bench)
     directory: ClassVar[bool] = False  # the artifact is a folder (.mlpackage), not a file
     quant_modes: ClassVar[tuple[QuantMode, ...]] = (QuantMode.NONE,)
     layouts: ClassVar[tuple[str, ...]] = ("nchw",)  # I/O layouts the artifact can take
@@ -131,10 +129,6 @@ class Converter:
     def convert(
         self, model: nn.Module, example: torch.Tensor, out_path: Path, spec: ExportSpec
     ) -> ExportResult:
-        raise NotImplementedError
-
-    def load(self, path: Path) -> RunFn:
-        """Load ``path`` in the target's own runtime: a function from one input to one output."""
         raise NotImplementedError
 
     def explain(self, result: ExportResult) -> list[str]:

@@ -21,8 +21,6 @@ from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,
-    RunFn,
-    RuntimeUnavailable,
     census_lines,
     op_list,
     register_converter,
@@ -35,6 +33,7 @@ from edgeseg.quantization import QuantLabel, QuantMode
 class Coreml(Converter):
     name = "coreml"
     suffix = ".mlpackage"
+    runtime = "coreml"
     directory = True
     quant_modes = (QuantMode.NONE, QuantMode.FP16, QuantMode.INT8)
     requires = ("coremltools",)
@@ -59,20 +58,6 @@ class Coreml(Converter):
         seconds = time.perf_counter() - started
         details = _explain(mlmodel)
         return ExportResult(self.name, label, out_path, size, seconds, notes, details=details)
-
-    def load(self, path: Path) -> RunFn:
-        if not _has_runtime():
-            raise RuntimeUnavailable("Core ML runs only on macOS: parity not checked here")
-        import coremltools as ct
-
-        mlmodel = ct.models.MLModel(str(path))
-        name = mlmodel.get_spec().description.input[0].name
-
-        def run(x: torch.Tensor) -> torch.Tensor:
-            outputs = mlmodel.predict({name: x.numpy()})
-            return torch.from_numpy(next(iter(outputs.values())))
-
-        return run
 
 
 def _convert(model: nn.Module, example: torch.Tensor, fp16: bool = False):
@@ -118,14 +103,6 @@ def _explain(mlmodel) -> list[str]:
         f"{sum(q_ops.values())}"
     )
     return lines
-
-
-def _has_runtime() -> bool:
-    try:
-        from coremltools import libcoremlpython  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _quantize_weights(mlmodel, per_channel: bool):

@@ -6,9 +6,9 @@ INT8 is static, symmetric and per-channel (``XNNPACKQuantizer`` with
 FP16 exports a half-precision copy of the model between two casts, so XNNPACK runs every
 delegated op in fp16 while the program still takes and returns float32 (the casts stay outside
 the delegate). Files are ``<arch>_xnnpack_fp32.pte`` / ``_fp16.pte`` / ``_q8.pte``; parity
-runs them in ``executorch.runtime``. The label is ``int8`` only when the whole graph was delegated
-and every compute op's output is re-quantized; otherwise ``int8-mixed`` with the float ops in the
-notes.
+runs them in ``executorch.runtime`` (:mod:`edgeseg.runtimes.executorch`). The label is ``int8``
+only when the whole graph was delegated and every compute op's output is re-quantized; otherwise
+``int8-mixed`` with the float ops in the notes.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,
-    RunFn,
     op_list,
     register_converter,
     variant_tag,
@@ -50,6 +49,7 @@ _FILE_TAGS = {QuantMode.NONE: "fp32", QuantMode.FP16: "fp16", QuantMode.INT8: "q
 class Executorch(Converter):
     name = "executorch"
     suffix = ".pte"
+    runtime = "executorch"
     quant_modes = (QuantMode.NONE, QuantMode.FP16, QuantMode.INT8)
     requires = ("executorch", "torchao")
     install_hint = "pip install 'edgeseg[executorch]'"
@@ -87,16 +87,6 @@ class Executorch(Converter):
         seconds = time.perf_counter() - started
         size = out_path.stat().st_size
         return ExportResult(self.name, label, out_path, size, seconds, notes, details=details)
-
-    def load(self, path: Path) -> RunFn:
-        from executorch.runtime import Runtime
-
-        method = Runtime.get().load_program(Path(path)).load_method("forward")
-
-        def run(x: torch.Tensor) -> torch.Tensor:
-            return method.execute([x.contiguous()])[0]
-
-        return run
 
 
 class HalfPrecision(nn.Module):

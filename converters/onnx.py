@@ -28,7 +28,6 @@ from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,
-    RunFn,
     census_lines,
     op_list,
     register_converter,
@@ -64,6 +63,7 @@ _PLUMBING = {
 class Onnx(Converter):
     name = "onnx"
     suffix = ".onnx"
+    runtime = "onnxruntime"
     quant_modes = (QuantMode.NONE, QuantMode.FP16, QuantMode.INT8)
     # onnxruntime's u8s8 kernels on x86 without VNNI (AVX2, AVX-512F) add pairs of u8×s8
     # products in int16 (vpmaddubsw), which saturates once both weights of a pair pass ±64 next
@@ -111,19 +111,6 @@ class Onnx(Converter):
         """Per op type onnxruntime executes: how many run in int8, how many in float (an int8
         export has taken this census already; a float one is counted here)."""
         return result.details or kernel_counts(result.path).lines()
-
-    def load(self, path: Path) -> RunFn:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        name = session.get_inputs()[0].name
-
-        def run(x: torch.Tensor) -> torch.Tensor:
-            return torch.from_numpy(session.run(None, {name: x.numpy()})[0])
-
-        return run
 
 
 def _export(model: nn.Module, example: torch.Tensor, path: Path) -> str:

@@ -1,5 +1,10 @@
 """Parity: run an exported artifact in its own runtime and compare it with the fp32 eager model.
 
+The artifact is opened by :func:`edgeseg.runtimes.load` with the converter's ``runtime``: the same
+:class:`~edgeseg.runtimes.Session` ``edgeseg bench`` and the artifact teachers get, so parity
+checks the file exactly as it will be run. A runtime that does not exist here (Core ML off
+macOS) makes the check ``skipped``, not failed.
+
 Reported: argmax agreement (share of pixels with the same class), max |Δlogit| when the artifact
 returns logits, and the mIoU of both on the labels when the images have them. Status: ``passed``
 (agreement at or above the threshold for the quantization), ``below`` (exported, but under it) or
@@ -9,13 +14,15 @@ returns logits, and the mIoU of both on the labels when the images have them. St
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from edgeseg.converters.base import RunFn
+from edgeseg import runtimes
 from edgeseg.metrics import ConfusionMatrix
 from edgeseg.quantization import QuantMode
+from edgeseg.runtimes import RuntimeUnavailable, Session
 
 # Minimum argmax agreement per requested quantization. Measured on LR-ASPP MobileNetV3-Small
 # trained 25 epochs on `sample` (val mIoU 0.646), 120x160, 16 val images, 32 calibration images:
@@ -55,16 +62,40 @@ class ParityData:
     num_classes: int
 
 
-@torch.no_grad()
-def check_parity(
-    run: RunFn,
+def parity_of(
+    path: Path,
+    runtime: str,
     eager: nn.Module,
     data: ParityData,
     uint8_input: bool,
     quantize: QuantMode,
     layout: str = "nchw",
 ) -> ParityResult:
-    """Compare ``run`` (artifact) with ``eager`` (fp32 model on normalised input) image by image.
+    """Open ``path`` in ``runtime`` (one thread) and :func:`check_parity` it; ``skipped`` when the
+    runtime cannot run on this platform. An artifact the runtime refuses raises
+    :class:`~edgeseg.runtimes.ArtifactLoadError` (the export reports the target as failed)."""
+    torch_threads = torch.get_num_threads()  # a torch runtime sets it process-wide
+    try:
+        try:
+            session = runtimes.load(path, threads=1, runtime=runtime)
+        except RuntimeUnavailable as exc:
+            return ParityResult("skipped", reason=f"{exc}: parity not checked here")
+        return check_parity(session, eager, data, uint8_input, quantize, layout)
+    finally:
+        torch.set_num_threads(torch_threads)
+
+
+@torch.no_grad()
+def check_parity(
+    session: Session,
+    eager: nn.Module,
+    data: ParityData,
+    uint8_input: bool,
+    quantize: str,
+    layout: str = "nchw",
+) -> ParityResult:
+    """Compare ``session`` (artifact) with ``eager`` (fp32 model on normalised input) image by
+    image; float inputs are quantized and int8 logits dequantized as the file's tensors say.
 
     ``layout="nhwc"``: the artifact is fed ``[1, H, W, 3]`` and its logits ``[1, H, W, C]`` are
     moved back to channel-first before comparing (a mask is ``[N, H, W]`` either way).
@@ -80,7 +111,7 @@ def check_parity(
         x = source[i : i + 1].clone()
         if layout == "nhwc":
             x = x.permute(0, 2, 3, 1).contiguous()
-        out = torch.as_tensor(run(x))
+        out = torch.from_numpy(session.run_float(x.numpy()))
         if layout == "nhwc" and out.dim() == 4:
             out = out.permute(0, 3, 1, 2)
         if out.dim() == 3:  # a baked-in argmax mask

@@ -8,7 +8,7 @@ float32 input and output, labelled ``fp16-weights``. INT8 uses litert-torch's
 ``PT2EQuantizer`` (symmetric, static) through torchao's ``prepare_pt2e``/``convert_pt2e``,
 calibrated on real images. The label is ``int8`` only when every compute op reads int8 tensors;
 otherwise ``int8-mixed`` with the float ops in the notes. Parity runs the file in
-``ai_edge_litert``'s Interpreter.
+``ai_edge_litert``'s Interpreter (:mod:`edgeseg.runtimes.tflite`).
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from edgeseg.converters.base import (
     Converter,
     ExportResult,
     ExportSpec,
-    RunFn,
     census_lines,
     op_list,
     register_converter,
 )
 from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 from edgeseg.quantization import QuantLabel, QuantMode
+from edgeseg.runtimes.tflite import interpreter_for
 
 _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 
@@ -42,6 +42,7 @@ _PLUMBING = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE", "RESHAPE", "CAST", "PAD"}
 class Tflite(Converter):
     name = "tflite"
     suffix = ".tflite"
+    runtime = "tflite"
     quant_modes = (QuantMode.NONE, QuantMode.FP16, QuantMode.INT8)
     layouts = ("nchw", "nhwc")
     requires = ("litert_torch", "ai_edge_litert")
@@ -79,21 +80,6 @@ class Tflite(Converter):
         """Per op type: how many read int8 and how many float (delegates kept out of the view)."""
         return census_lines(op_dtypes(result.path))
 
-    def load(self, path: Path) -> RunFn:
-        interpreter = _interpreter(path)
-        inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-
-        def run(x: torch.Tensor) -> torch.Tensor:
-            interpreter.set_tensor(inp["index"], _to_input(x.numpy(), inp))
-            interpreter.invoke()
-            y = interpreter.get_tensor(out["index"]).copy()
-            scale, zero = out["quantization"]
-            if scale and np.issubdtype(y.dtype, np.integer) and y.ndim == 4:  # int8 logits
-                y = (y.astype(np.float32) - zero) * scale
-            return torch.from_numpy(y)
-
-        return run
-
 
 def _channel_last(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
     """NHWC input (and NHWC logits; a mask has no channels) via litert-torch's own wrapper."""
@@ -119,18 +105,9 @@ def _describe(path: Path, spec: ExportSpec) -> tuple[QuantLabel, list[str], dict
     return (QuantLabel.INT8_MIXED if float_ops else QuantLabel.INT8), notes, io_fields
 
 
-def _to_input(x: np.ndarray, detail: dict) -> np.ndarray:
-    """Quantize a float input when the graph takes int8 (fully quantized I/O)."""
-    scale, zero = detail["quantization"]
-    if detail["dtype"] != x.dtype and scale:
-        info = np.iinfo(detail["dtype"])
-        x = np.clip(np.round(x.astype(np.float32) / scale) + zero, info.min, info.max)
-    return np.ascontiguousarray(x.astype(detail["dtype"]))
-
-
 def quantized_io(path: Path) -> dict:
     """Sidecar fields for int8 I/O: ``{"input_dtype": "int8", "input_quantization": {…}}``."""
-    interpreter = _interpreter(path)
+    interpreter = interpreter_for(path, 1, delegates=True)
     fields: dict = {}
     for kind, d in (
         ("input", interpreter.get_input_details()[0]),
@@ -141,20 +118,6 @@ def quantized_io(path: Path) -> dict:
             fields[f"{kind}_dtype"] = np.dtype(d["dtype"]).name
             fields[f"{kind}_quantization"] = {"scale": float(scale), "zero_point": int(zero)}
     return fields
-
-
-def _interpreter(path: Path, delegates: bool = True):
-    """One-thread Interpreter; ``delegates=False`` keeps the ops visible (no XNNPACK rewrite)."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    resolver = (
-        OpResolverType.AUTO if delegates else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    )
-    interpreter = Interpreter(
-        model_path=str(path), num_threads=1, experimental_op_resolver_type=resolver
-    )
-    interpreter.allocate_tensors()
-    return interpreter
 
 
 def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
@@ -175,7 +138,7 @@ def _quantize_pt2e(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
 
 def op_dtypes(path: Path) -> dict[str, tuple[int, int]]:
     """``{"CONV_2D": (n_int8, n_float), …}``: compute ops by whether their first input is int."""
-    interpreter = _interpreter(path, delegates=False)
+    interpreter = interpreter_for(path, 1, delegates=False)  # ops visible: no XNNPACK rewrite
     dtypes = {t["index"]: t["dtype"] for t in interpreter.get_tensor_details()}
     counts: dict[str, list[int]] = {}
     for op in interpreter._get_ops_details():  # the only per-op view the Interpreter offers

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from edgeseg.converters.base import Converter, ExportResult, ExportSpec, RunFn, register_converter
+from edgeseg.converters.base import Converter, ExportResult, ExportSpec, register_converter
 from edgeseg.quantization import QuantLabel, QuantMode
 
 
@@ -16,6 +16,7 @@ from edgeseg.quantization import QuantLabel, QuantMode
 class TorchScript(Converter):
     name = "torchscript"
     suffix = ".pt"
+    runtime = "torchscript"
     quant_modes = (QuantMode.NONE,)
 
     def quant_hint(self, quantize: str) -> str:
@@ -35,15 +36,6 @@ class TorchScript(Converter):
         torch.jit.save(frozen, str(out_path), _extra_files=extra)
         seconds = time.perf_counter() - started
         return ExportResult(self.name, QuantLabel.FP32, out_path, out_path.stat().st_size, seconds)
-
-    def load(self, path: Path) -> RunFn:
-        module = torch.jit.load(str(path), map_location="cpu").eval()
-
-        def run(x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return module(x)
-
-        return run
 
 
 def _json(data: dict) -> str:

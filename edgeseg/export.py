@@ -26,9 +26,8 @@ from torch import nn
 import edgeseg
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
 from edgeseg.converters import ExportResult, ExportSpec, get_converter, resolve_targets
-from edgeseg.converters.base import RuntimeUnavailable
 from edgeseg.converters.int8prep import prepare_for_int8
-from edgeseg.converters.parity import ParityData, ParityResult, check_parity
+from edgeseg.converters.parity import ParityData, ParityResult, parity_of
 from edgeseg.converters.wrappers import example_input, wrap_model
 from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
@@ -204,11 +203,11 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
 
 
 def _parity(converter, path: Path, eager, parity: ParityData, spec: ExportSpec) -> ParityResult:
-    try:
-        run = converter.load(path)
-    except RuntimeUnavailable as exc:
-        return ParityResult("skipped", reason=str(exc))
-    return check_parity(run, eager, parity, spec.input_dtype == "uint8", spec.quantize, spec.layout)
+    """The file as its runtime (``converter.runtime``) runs it, against the eager model."""
+    uint8_input = spec.input_dtype == "uint8"
+    return parity_of(
+        path, converter.runtime, eager, parity, uint8_input, spec.quantize, spec.layout
+    )
 
 
 @contextlib.contextmanager

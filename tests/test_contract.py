@@ -48,14 +48,15 @@ def test_in_graph_input_is_the_resized_pixels() -> None:
 
 
 def test_int8_input_matches_the_tflite_converters_quantisation() -> None:
-    """edgeseg.converters.tflite._to_input quantises float inputs for int8 graphs the same way."""
-    tflite = pytest.importorskip("edgeseg.converters.tflite")
+    """edgeseg.runtimes.base.quantize_input quantises float inputs for int8 graphs the same way."""
+    from edgeseg.runtimes.base import TensorInfo, quantize_input
+
     q = {"scale": 0.0187, "zero_point": -3}
     meta = {**base_meta((64, 80)), "input_dtype": "int8", "input_quantization": q}
     x = contract.preprocess(synthetic_image(), meta)
     floats = contract.preprocess(synthetic_image(), base_meta((64, 80)))
-    detail = {"dtype": np.int8, "quantization": (q["scale"], q["zero_point"])}
-    assert x.dtype == np.int8 and np.array_equal(x, tflite._to_input(floats, detail))
+    detail = TensorInfo(x.shape, "int8", Quant(q["scale"], q["zero_point"]))
+    assert x.dtype == np.int8 and np.array_equal(x, quantize_input(floats, detail))
     back = contract.dequantize(x, Quant(**q))
     inside = (x > -128) & (x < 127)  # away from clipping, one step of error at most
     assert np.abs(back - floats)[inside].max() <= q["scale"] / 2 + 1e-6

@@ -103,20 +103,16 @@ def match_masks(rows: list[dict[str, Any]], evalset: EvalSet, size: tuple[int, i
 
 
 def host_masks(artifact: Path, meta: Mapping[str, Any], images: Sequence[np.ndarray]):
-    """The same artifact on the host, through its converter's runtime and the same contract."""
-    from edgeseg.converters import converter_names, get_converter
+    """The same artifact on the host, in its runtime (:func:`edgeseg.runtimes.load`, as bench,
+    parity and teachers open it) and through the same contract."""
+    from edgeseg import runtimes
 
-    suffix = artifact.suffix.lower()
-    found = [get_converter(n) for n in converter_names() if get_converter(n).suffix == suffix]
-    if not found:
-        raise BenchError(f"{artifact.name}: no host runtime for '{suffix}' files")
-    run = found[0].load(artifact)  # an ImportError names the runtime to install
-    out = []
-    with torch.no_grad():
-        for image in images:
-            y = run(torch.from_numpy(preprocess(image, meta)))
-            out.append(postprocess(y.numpy() if hasattr(y, "numpy") else np.asarray(y), meta))
-    return out
+    torch_threads = torch.get_num_threads()  # a torch runtime sets it process-wide
+    try:
+        session = runtimes.load(artifact, threads=1)  # a missing library: the pip command
+        return [postprocess(session.run(preprocess(image, meta)), meta) for image in images]
+    finally:
+        torch.set_num_threads(torch_threads)
 
 
 def agreement(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> float:

@@ -1,87 +1,82 @@
-"""What every host runner shares: a loaded :class:`Session`, its tensors, and how it is run.
+"""Host runners: one per runtime of :mod:`edgeseg.runtimes`, all the same class.
 
-A host runner checks a file's bytes (:meth:`HostRunner.check_file`), loads it in its runtime with
-a thread count (:meth:`HostRunner.load`) and hands back a :class:`Session`: a callable from one
-numpy input to one numpy output, plus the input/output tensor descriptions the runtime reports
-(how foreign models without a sidecar get fed) and any metadata the file carries inside itself.
+A host runner is a runtime as the bench sees it: it checks a file's bytes
+(:meth:`HostRunner.check_file`) and opens it with a thread count (:meth:`HostRunner.load`),
+both through :mod:`edgeseg.runtimes`, the one code path the export parity check and the artifact
+teachers use too, and gets a :class:`~edgeseg.runtimes.Session` back. The runtime's errors become
+bench errors: a failed row, or a skipped one for a runtime this platform does not have.
 :meth:`HostRunner.run` (the Runner protocol, what ``edgeseg bench`` calls) measures in a child
-process (:mod:`edgeseg.benchmarks.harness`); the measurement itself (timing, accuracy, RSS) is
-:mod:`edgeseg.benchmarks.measure`'s, run there: runners only know their runtime.
+process (:mod:`edgeseg.benchmarks.harness`). What is a measurement rather than a runtime (MACs:
+:mod:`edgeseg.benchmarks.runners.macs`; timing, accuracy, RSS: :mod:`edgeseg.benchmarks.measure`)
+stays in the bench.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import contextlib
+import functools
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import numpy as np
-
-from edgeseg.benchmarks.base import BenchError, Progress, Runner, RunResult
+from edgeseg import runtimes
+from edgeseg.benchmarks.base import BenchError, Progress, Runner, RunnerUnavailable, RunResult
 from edgeseg.benchmarks.harness import run_isolated
 from edgeseg.benchmarks.options import RunRequest
-from edgeseg.contract import Quant
+from edgeseg.benchmarks.runners.macs import COUNTERS
+from edgeseg.runtimes import Session
 
 
-@dataclass(frozen=True)
-class TensorInfo:
-    """One tensor as the runtime reports it; ``shape`` holds -1 for a dynamic axis."""
-
-    shape: tuple[int, ...]
-    dtype: str  # numpy dtype name
-    quant: Quant | None = None
-
-    @property
-    def static(self) -> bool:
-        return all(d > 0 for d in self.shape)
-
-
-@dataclass
-class Session:
-    """A loaded artifact. ``output`` may be None when the runtime only knows it after a run."""
-
-    fn: Callable[[np.ndarray], np.ndarray]
-    input: TensorInfo
-    output: TensorInfo | None = None
-    meta: dict[str, Any] | None = None  # metadata embedded in the file itself, if any
-    quantization: str | None = None  # what the tensors say, for files without metadata
-    notes: list[str] = field(default_factory=list)
-    handle: Any = None  # the runtime's own object, for MAC counting
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.fn(x)
+@contextlib.contextmanager
+def bench_errors() -> Iterator[None]:
+    """A runtime's refusal as the bench's: unavailable → a skipped row, anything else → failed."""
+    try:
+        yield
+    except runtimes.RuntimeUnavailable as exc:
+        raise RunnerUnavailable(str(exc)) from exc
+    except runtimes.ArtifactLoadError as exc:
+        raise BenchError(str(exc)) from exc
 
 
 class HostRunner(Runner):
-    """Base of the runners that run an artifact in this machine's Python runtime."""
+    """Base of the runners that run an artifact in this machine's Python runtime: ``runtime``
+    names the :mod:`edgeseg.runtimes` runtime that opens its files (empty: a subclass opens
+    them itself, as a test runner does)."""
 
     where: ClassVar[str] = "host"
-    requires: ClassVar[tuple[str, ...]] = ()
-    preload: ClassVar[tuple[str, ...]] = ()  # imported before the load timer (default: requires)
-    install_hint: ClassVar[str] = ""
-    macs_method: ClassVar[str] = ""  # how :meth:`count_macs` counts, said in the report
+    runtime: ClassVar[str] = ""
+
+    @property
+    def macs_method(self) -> str:
+        """How :meth:`count_macs` counts, said in the report (empty: it cannot)."""
+        counter = COUNTERS.get(self.runtime)
+        return counter.method if counter else ""
 
     def check_available(self) -> None:
-        for module in self.requires:
-            if importlib.util.find_spec(module) is None:
-                raise BenchError(
-                    f"the {self.name} runner needs '{module}', which is not installed: "
-                    f"{self.install_hint or 'pip install ' + module}"
-                )
+        if self.runtime:
+            with bench_errors():
+                runtimes.get_runtime(self.runtime).check_available()
 
     def import_runtime(self) -> None:
         """Import the runtime up front: load time is the model's, not Python's import time."""
-        for module in self.preload or self.requires:
-            importlib.import_module(module)
+        if self.runtime:
+            runtimes.get_runtime(self.runtime).import_library()
+
+    def check_file(self, artifact: Path) -> None:
+        if self.runtime:
+            with bench_errors():
+                runtimes.get_runtime(self.runtime).check_file(artifact)
 
     def load(self, artifact: Path, threads: int) -> Session:
-        raise NotImplementedError
+        if not self.runtime:
+            raise NotImplementedError
+        with bench_errors():
+            return runtimes.load(artifact, threads, runtime=self.runtime)
 
     def count_macs(self, artifact: Path, session: Session) -> int | None:
         """Multiply-accumulates of one inference, or None when this format cannot tell."""
-        return None
+        counter = COUNTERS.get(self.runtime)
+        return counter.count(artifact, session) if counter else None
 
     def run(
         self, artifact: Path, request: RunRequest, progress: Progress | None = None
@@ -96,15 +91,21 @@ class HostRunner(Runner):
             )
         return run_isolated(self, artifact, request, progress)
 
+    def __reduce__(self):
+        """The harness sends the runner to its child by pickle; a runtime's runner class is made
+        at import time, so it travels as its runtime's name and is made again there."""
+        if not self.runtime or type(self) is not host_runner_class(self.runtime):
+            return super().__reduce__()
+        return (_runner_of, (self.runtime,))
 
-def read_magic(artifact: Path, size: int = 16) -> bytes:
-    """The first ``size`` bytes, or a :class:`BenchError` naming the file."""
-    if not artifact.is_file():
-        raise BenchError(f"{artifact}: no such file")
-    with artifact.open("rb") as f:
-        return f.read(size)
+
+@functools.cache
+def host_runner_class(runtime: str) -> type[HostRunner]:
+    """A :class:`HostRunner` for ``runtime``, with its name and file suffixes."""
+    found = runtimes.get_runtime(runtime)
+    attrs = {"name": found.name, "formats": found.formats, "runtime": found.name}
+    return type(f"{type(found).__name__}Runner", (HostRunner,), attrs)
 
 
-def quant_of(scale: float, zero_point: int) -> Quant | None:
-    """A runtime's (scale, zero point) pair as :class:`Quant`; scale 0 means not quantised."""
-    return Quant(float(scale), int(zero_point)) if scale else None
+def _runner_of(runtime: str) -> HostRunner:
+    return host_runner_class(runtime)()

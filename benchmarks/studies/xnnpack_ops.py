@@ -19,10 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 from benchmarks.studies.export_speed import cpu_flags
+from edgeseg import runtimes
 from edgeseg.converters import ExportSpec, get_converter
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -50,7 +52,7 @@ def block(kind: str, c: int) -> nn.Module:
     return nn.Sequential(*blocks[kind]()).eval()
 
 
-def time_cpu(run, x: torch.Tensor, runs: int) -> float:
+def time_cpu(run, x: np.ndarray, runs: int) -> float:
     for _ in range(3):
         run(x)
     samples = []
@@ -72,8 +74,9 @@ def measure(kind: str, shape: tuple[int, int, int], runs: int, tmp: Path) -> dic
             spec = ExportSpec(quantize=quantize, size=shape[1:], calibration=calibration)
             path = tmp / f"{kind.replace(' ', '_')}_{quantize}{converter.suffix}"
             converter.convert(model, example, path, spec)
+            session = runtimes.load(path, threads=1, runtime=converter.runtime)
             row[f"{target}_{'fp32' if quantize == 'none' else 'int8'}_ms"] = round(
-                time_cpu(converter.load(path), example, runs), 2
+                time_cpu(session.run_float, example.numpy(), runs), 2
             )
         row[f"{target}_int8_speedup"] = round(
             row[f"{target}_fp32_ms"] / row[f"{target}_int8_ms"], 2

@@ -21,7 +21,6 @@ from edgeseg.benchmarks.options import (
     RunRequest,
     TimingOptions,
 )
-from edgeseg.benchmarks.runners.tflite import Tflite
 from edgeseg.contract import postprocess, preprocess
 
 SPEC = TimingOptions(warmup=0, runs=2)
@@ -91,7 +90,7 @@ def test_voc_set_labelled_by_the_model_scores_100(models, camvid_dir, tmp_path) 
     )
     Image.fromarray(image).save(voc / "JPEGImages" / "a.jpg", quality=100)
     image = np.asarray(Image.open(voc / "JPEGImages" / "a.jpg").convert("RGB"))
-    session = Tflite().load(coral, 1)
+    session = get_runner("tflite").load(coral, 1)
     from edgeseg.benchmarks.feed import resolve_feed
 
     contract = resolve_feed(coral, session, FeedOptions()).contract

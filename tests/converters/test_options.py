@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from edgeseg import contract
 from edgeseg.converters.parity import THRESHOLDS
@@ -30,9 +29,9 @@ def _tflite_tensors(path) -> tuple[list[dict], dict, dict]:
 
 
 def outcome_run(path, x: np.ndarray) -> np.ndarray:
-    from edgeseg.converters.tflite import Tflite
+    from edgeseg import runtimes
 
-    return Tflite().load(path)(torch.from_numpy(x)).numpy()
+    return runtimes.load(path, runtime="tflite").run_float(x)
 
 
 def test_executorch_fp16_is_delegated_with_float32_io(checkpoint, tmp_path) -> None:

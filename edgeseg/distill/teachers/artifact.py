@@ -1,10 +1,11 @@
 """Artifact teacher: an exported model file run in its real runtime (.tflite, .onnx, .pte).
 
-The runtime is the export target's own loader (``converters``' ``Converter.load``, found by file
-suffix), so a teacher runs exactly as the parity check ran it. How to feed the file comes, in
-order, from the options (``--teacher-mean``, …), the ``<artifact>.json`` sidecar that
-``edgeseg export`` writes (``edgeseg.export.artifact_metadata``) and the file's own input shape
-(NHWC when the last axis is 3). Example: Google's VOC DeepLabV3,
+The file is opened by :func:`edgeseg.runtimes.load`, the one code path the export parity check
+and ``edgeseg bench`` use too, so a teacher runs exactly as the parity check ran it, behind the
+same header checks. How to feed the file comes, in order, from the options (``--teacher-mean``,
+…), the ``<artifact>.json`` sidecar that ``edgeseg export`` writes
+(``edgeseg.export.artifact_metadata``) and the input tensor the runtime reports (NHWC when the
+last axis is 3). Example: Google's VOC DeepLabV3,
 ``deeplabv3_257_mv_gpu.tflite`` — 257×257 NHWC, ``(x - 127.5) / 127.5`` (``--teacher-mean
 0.5,0.5,0.5 --teacher-std 0.5,0.5,0.5``), 21 VOC scores (``--teacher-classes voc``).
 Artifacts take one image at a time (static batch 1); a ``mask`` output (class ids, argmax in
@@ -13,82 +14,53 @@ the graph) becomes one-hot logits: a hard teacher.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from edgeseg import runtimes
 from edgeseg.distill.teachers.base import Teacher, TeacherOptions, class_list, register_teacher
 from edgeseg.errors import DistillError
 from edgeseg.sidecar import IN_GRAPH, ContractError, read_sidecar
 
 HARD_LOGIT = 20.0  # one-hot logit of a mask-output teacher: softmax ≈ 1 on its class
-_PROBES: dict[str, Callable[[Path], list[int]]] = {}
+# The runtimes that read any file of their format (edgeseg's or not) and report its input tensor
+# from the graph: what a teacher is fed from. Left out: the edgeseg checkpoint (the checkpoint
+# teacher's), TorchScript (its input size only comes from edgeseg's embedded metadata) and
+# Core ML (a folder, and macOS only).
+TEACHER_RUNTIMES = ("tflite", "onnxruntime", "executorch")
 
 
-def input_shape_probe(suffix: str) -> Callable[[Callable[[Path], list[int]]], Callable]:
-    """Register how to read a file's static input shape (for size and layout)."""
-
-    def decorate(fn: Callable[[Path], list[int]]) -> Callable[[Path], list[int]]:
-        _PROBES[suffix] = fn
-        return fn
-
-    return decorate
+def teacher_suffixes() -> list[str]:
+    """The file suffixes an artifact teacher takes: those of :data:`TEACHER_RUNTIMES`."""
+    return sorted({s for n in TEACHER_RUNTIMES for s in runtimes.get_runtime(n).formats})
 
 
-@input_shape_probe(".tflite")
-def _tflite_shape(path: Path) -> list[int]:
-    from ai_edge_litert.interpreter import Interpreter
-
-    return [int(v) for v in Interpreter(model_path=str(path)).get_input_details()[0]["shape"]]
-
-
-@input_shape_probe(".onnx")
-def _onnx_shape(path: Path) -> list[int]:
-    import onnxruntime as ort
-
-    shape = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_inputs()[0]
-    return [v if isinstance(v, int) else -1 for v in shape.shape]
-
-
-@input_shape_probe(".pte")
-def _pte_shape(path: Path) -> list[int]:
-    from executorch.runtime import Runtime
-
-    meta = Runtime.get().load_program(path).metadata("forward")
-    return [int(v) for v in meta.input_tensor_meta(0).sizes()]
-
-
-def _runtime_for(path: Path):
-    from edgeseg.converters import converter_names, get_converter
-
-    for name in converter_names():
-        converter = get_converter(name)
-        if converter.suffix == path.suffix and path.suffix in _PROBES:
-            return converter
-    raise DistillError(
-        f"Teacher file {path} has suffix '{path.suffix}'; artifact teachers are "
-        f"{', '.join(sorted(_PROBES))} files"
-    )
+def _open(path: Path) -> runtimes.Session:
+    """The file in its runtime, one thread; a file it refuses is a one-line DistillError."""
+    if path.suffix.lower() not in teacher_suffixes():
+        raise DistillError(
+            f"Teacher file {path} has suffix '{path.suffix}'; artifact teachers are "
+            f"{', '.join(teacher_suffixes())} files"
+        )
+    runtime = runtimes.runtime_for(path)
+    try:
+        return runtimes.load(path, threads=1, runtime=runtime.name)
+    except (runtimes.RuntimeNotInstalled, runtimes.RuntimeUnavailable):
+        raise  # how to install it, not a fault of the file
+    except runtimes.ArtifactLoadError as exc:
+        kind = runtime.format_name or runtime.name
+        raise DistillError(f"Teacher {path} is not a model {kind} can load: {exc}") from exc
 
 
 class ArtifactTeacher(Teacher):
     kind = "artifact"
 
     def __init__(self, path: Path, options: TeacherOptions) -> None:
-        converter = _runtime_for(path)
-        converter.check_available()
-        try:
-            self.run = converter.load(path)
-            shape = _PROBES[path.suffix](path)
-        except Exception as exc:  # the runtime's own words, on one line
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-            raise DistillError(
-                f"Teacher {path} is not a model {converter.name} can load ({reason}); "
-                "pass an exported model file"
-            ) from exc
+        self.session = _open(path)
+        shape = list(self.session.input.shape)
         side = _sidecar(path)
         self.layout = (options.layout or side.get("layout") or _layout(shape)).upper()
         spatial = shape[1:3] if self.layout == "NHWC" else shape[2:4]
@@ -121,8 +93,7 @@ class ArtifactTeacher(Teacher):
         x = (x - self.mean) / self.std
         if self.layout == "NHWC":
             x = x.permute(0, 2, 3, 1)
-        y = self.run(x.contiguous().cpu())
-        y = y if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+        y = torch.from_numpy(np.asarray(self.session.run_float(x.contiguous().cpu().numpy())))
         self.hard = y.ndim == 3 or not torch.is_floating_point(y)
         if self.hard:  # class ids (argmax in the graph): one-hot logits
             ids = y.reshape(y.shape[0], *y.shape[-2:]).long()
@@ -174,7 +145,7 @@ def _normalisation(side: dict, options: TeacherOptions) -> tuple[torch.Tensor, t
 
 
 def _accepts(spec: str) -> bool:
-    return Path(spec).suffix in _PROBES and Path(spec).is_file()
+    return Path(spec).suffix.lower() in teacher_suffixes() and Path(spec).is_file()
 
 
 @register_teacher("artifact", accepts=_accepts)

@@ -53,7 +53,9 @@ def test_bench_calls_runner_run_for_host_and_phone_rows(
 ) -> None:
     """The registered runners' own ``run`` makes every row: once per artifact × device."""
     from edgeseg.benchmarks.adb.runners import AdbOnnxruntime
-    from edgeseg.benchmarks.runners.onnxruntime import Onnxruntime
+    from edgeseg.benchmarks.runners.host import host_runner_class
+
+    Onnxruntime = host_runner_class("onnxruntime")  # the class the registry holds
 
     calls: list[tuple[str, str, str]] = []
 

@@ -1,43 +1,42 @@
 """PyTorch eager: an edgeseg checkpoint (``torch.save`` of weights + metadata), the baseline.
 
-Every exported format is compared against this row: same weights, no conversion. The model is
-fed exactly as its export would be (float32 NCHW, the checkpoint's mean/std and input size).
+Every exported format is compared against this one: same weights, no conversion. The model is
+fed exactly as its export would be (float32 NCHW, the checkpoint's mean/std and input size), and
+the session's metadata is the sidecar its exports carry, ``source_sha256`` included, so bench
+rows of one checkpoint pair up.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from edgeseg.benchmarks.base import BenchError, register_runner
-from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo
-from edgeseg.benchmarks.runners.torchscript import torch_fn, torch_macs, zip_entries
 from edgeseg.quantization import QuantLabel
+from edgeseg.runtimes.base import Runtime, Session, TensorInfo, register_runtime
+from edgeseg.runtimes.errors import ArtifactLoadError
+from edgeseg.runtimes.torchscript import torch_fn, zip_entries
 
 
-@register_runner
-class Pytorch(HostRunner):
+@register_runtime
+class Pytorch(Runtime):
     name = "pytorch"
+    format_name = "edgeseg checkpoint"
     formats = (".pt", ".pth")
     requires = ("torch",)
     preload = ("torch", "edgeseg.checkpoint", "edgeseg.models")
-    macs_method = "torch FLOP counter on one forward / 2"
+    hint = "pass a checkpoint written by edgeseg train"
 
-    def check_file(self, artifact: Path) -> None:
-        entries = zip_entries(artifact)
+    def check_file(self, path: Path) -> None:
+        entries = zip_entries(path)
         if any("/code/" in n for n in entries) or not any(n.endswith("data.pkl") for n in entries):
-            raise BenchError(f"{artifact.name} is not a torch.save checkpoint")
+            raise ArtifactLoadError(f"{path.name} is not a torch.save checkpoint")
 
-    def load(self, artifact: Path, threads: int) -> Session:
+    def open(self, path: Path, threads: int) -> Session:
         import torch
 
         from edgeseg.checkpoint import file_sha256, load_model
-        from edgeseg.errors import EdgesegError
 
         torch.set_num_threads(threads)
-        try:
-            model, meta = load_model(artifact)
-        except EdgesegError as exc:
-            raise BenchError(str(exc)) from exc
+        model, meta = load_model(path)  # a CheckpointError says what is wrong, in one line
         h, w = (int(v) for v in meta.input_size)
         sidecar = {
             "arch": meta.arch,
@@ -51,10 +50,7 @@ class Pytorch(HostRunner):
             "output": "logits",
             "output_dtype": "float32",
             "quantization": QuantLabel.FP32,
-            "source_sha256": file_sha256(artifact),  # what its exports record: rows pair up
+            "source_sha256": file_sha256(path),  # what its exports record: rows pair up
         }
         shape = (1, 3, h, w)
         return Session(torch_fn(model), TensorInfo(shape, "float32"), meta=sidecar, handle=model)
-
-    def count_macs(self, artifact: Path, session: Session) -> int | None:
-        return torch_macs(session.handle, session.input)

@@ -2,8 +2,9 @@
 
 ExecuTorch's ``load_program`` on bytes that are not a program aborts the whole process (SIGABRT,
 exit 134) instead of raising, so :meth:`Executorch.check_file` looks at the flatbuffer header
-and the extended header first; ``edgeseg bench`` also runs every artifact in a child process,
-so a file that passes this check and still aborts costs one failed row, not the run.
+and the extended header first, on every load, whoever asks (export parity, a teacher, bench).
+``edgeseg bench`` also runs every artifact in a child process, so a file that passes this check
+and still aborts costs one failed row, not the run.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeseg.benchmarks.base import BenchError, register_runner
-from edgeseg.benchmarks.runners.host import HostRunner, Session, TensorInfo, read_magic
+from edgeseg.runtimes.base import Runtime, Session, TensorInfo, register_runtime
+from edgeseg.runtimes.errors import ArtifactLoadError, read_magic
 
 _IDENT = re.compile(rb"ET\d\d")
 # ScalarType: the pybindings report it as an int (6) or an enum (ScalarType.Float)
@@ -36,41 +37,46 @@ _DTYPES = {
 }
 
 
-@register_runner
-class Executorch(HostRunner):
+@register_runtime
+class Executorch(Runtime):
     name = "executorch"
     formats = (".pte",)
     requires = ("executorch",)
     preload = ("torch", "executorch.runtime", "executorch.extension.pybindings.portable_lib")
     install_hint = "pip install 'edgeseg[executorch]'"
+    hint = (
+        "pass a .pte written by edgeseg export --target executorch or ExecuTorch's to_executorch()"
+    )
 
-    def check_file(self, artifact: Path) -> None:
-        head = read_magic(artifact, 32)
-        size = artifact.stat().st_size
-        why = _header_problem(head, size)
+    def check_file(self, path: Path) -> None:
+        head = read_magic(path, 32)
+        why = header_problem(head, path.stat().st_size)
         if why:
-            raise BenchError(
-                f"{artifact.name} is not an ExecuTorch program ({why}); pass a .pte written by "
-                "edgeseg export --target executorch or ExecuTorch's to_executorch()"
+            raise ArtifactLoadError(
+                f"{path.name} is not an ExecuTorch program ({why}); {self.hint}"
             )
 
-    def load(self, artifact: Path, threads: int) -> Session:
-        from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
-        from executorch.runtime import Runtime
+    def open(self, path: Path, threads: int) -> Session:
+        import torch
+        from executorch.extension.pybindings.portable_lib import (
+            _threadpool_get_thread_count,
+            _unsafe_reset_threadpool,
+        )
+        from executorch.runtime import Runtime as EtRuntime
 
-        _unsafe_reset_threadpool(threads)  # before loading: XNNPACK sizes its pool at init
-        program = Runtime.get().load_program(artifact)
+        if _threadpool_get_thread_count() != threads:
+            _unsafe_reset_threadpool(threads)  # before loading: XNNPACK sizes its pool at init
+        program = EtRuntime.get().load_program(path)
         meta = program.metadata("forward")
         if meta.num_inputs() != 1:
-            raise BenchError(
-                f"{artifact.name} takes {meta.num_inputs()} inputs; edgeseg benches "
-                "one-image models (one input)"
+            raise ArtifactLoadError(
+                f"{path.name} takes {meta.num_inputs()} inputs; edgeseg runs one-image models "
+                "(one input)"
             )
         method = program.load_method("forward")
-        import torch
 
         def run(x: np.ndarray) -> np.ndarray:
-            return method.execute([torch.from_numpy(x)])[0].numpy()
+            return method.execute([torch.from_numpy(np.ascontiguousarray(x))])[0].numpy()
 
         out = meta.output_tensor_meta(0) if meta.num_outputs() else None
         return Session(
@@ -78,7 +84,7 @@ class Executorch(HostRunner):
         )
 
 
-def _header_problem(head: bytes, size: int) -> str:
+def header_problem(head: bytes, size: int) -> str:
     """Why these first bytes cannot start a .pte (empty when they can)."""
     if len(head) < 16:
         return f"{size} bytes, too short"

@@ -1,0 +1,187 @@
+"""What every runtime shares: a loaded :class:`Session`, its tensors, the :class:`Runtime` base
+class, its registry and the one entry point, :func:`load`.
+
+Why one entry point: the export parity check, the artifact teacher, ``edgeseg bench`` and the adb
+reference pass used to open files each their own way, so a fix to one (threads, a header check
+that keeps a native runtime from aborting the process) missed the others. Now each kind of file
+is opened by exactly one :meth:`Runtime.load`, which always looks at the bytes first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from edgeseg.contract import Quant
+from edgeseg.errors import EdgesegError
+from edgeseg.runtimes.errors import ArtifactLoadError, RuntimeNotInstalled, first_line
+from edgeseg.utils import class_registrar, unknown_name_message
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One tensor as the runtime reports it; ``shape`` holds -1 for a dynamic axis."""
+
+    shape: tuple[int, ...]
+    dtype: str  # numpy dtype name
+    quant: Quant | None = None
+
+    @property
+    def static(self) -> bool:
+        return all(d > 0 for d in self.shape)
+
+
+@dataclass
+class Session:
+    """A loaded artifact. ``output`` may be None when the runtime only knows it after a run."""
+
+    fn: Callable[[np.ndarray], np.ndarray]
+    input: TensorInfo
+    output: TensorInfo | None = None
+    meta: dict[str, Any] | None = None  # metadata embedded in the file itself, if any
+    quantization: str | None = None  # what the tensors say, for files without metadata
+    notes: list[str] = field(default_factory=list)
+    handle: Any = None  # the runtime's own object, for MAC counting
+    runtime: str = ""  # the name of the runtime that opened it (set by :meth:`Runtime.load`)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.fn(x)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """One input (the tensor the file takes) → one output, as the runtime returns it."""
+        return self.fn(x)
+
+    def run_float(self, x: np.ndarray) -> np.ndarray:
+        """Like :meth:`run`, for callers that compare with a float model (parity, teachers): a
+        float input is quantized when the graph takes int8/uint8 with a scale, and quantized
+        4-D logits come back dequantized (a mask of class ids is returned as it is)."""
+        y = np.asarray(self.fn(quantize_input(x, self.input)))
+        out = self.output
+        if out and out.quant and np.issubdtype(y.dtype, np.integer) and y.ndim == 4:
+            y = (y.astype(np.float32) - out.quant.zero_point) * np.float32(out.quant.scale)
+        return y
+
+
+def quantize_input(x: np.ndarray, info: TensorInfo) -> np.ndarray:
+    """A float input as a graph that takes int8/uint8 with a scale wants it (anything else as it
+    is): ``clip(round(x / scale) + zero_point)``, what ``edgeseg.contract.preprocess`` does."""
+    dtype = np.dtype(info.dtype)
+    if info.quant and x.dtype != dtype and np.issubdtype(dtype, np.integer):
+        limits = np.iinfo(dtype)
+        q = np.round(x.astype(np.float32) / np.float32(info.quant.scale)) + info.quant.zero_point
+        x = np.clip(q, limits.min, limits.max).astype(dtype)
+    return np.ascontiguousarray(x)
+
+
+class Runtime:
+    """Base of every runtime. Subclasses set ``name`` (= module name), ``formats`` (suffixes),
+    ``requires`` (modules that must import), ``install_hint`` and ``hint`` (what to pass instead
+    of a file it refuses), and implement :meth:`check_file` and :meth:`open`."""
+
+    name: ClassVar[str] = ""
+    format_name: ClassVar[str] = ""  # the format as ``edgeseg export --target`` says it (or name)
+    formats: ClassVar[tuple[str, ...]] = ()
+    requires: ClassVar[tuple[str, ...]] = ()
+    preload: ClassVar[tuple[str, ...]] = ()  # what :meth:`import_library` imports (or requires)
+    install_hint: ClassVar[str] = ""
+    hint: ClassVar[str] = "pass a file written by edgeseg export"
+
+    def check_available(self) -> None:
+        """Raise :class:`RuntimeNotInstalled` naming the missing module and how to install it."""
+        for module in self.requires:
+            if importlib.util.find_spec(module) is None:
+                raise RuntimeNotInstalled(
+                    f"the {self.name} runtime needs '{module}', which is not installed: "
+                    f"{self.install_hint or 'pip install ' + module}"
+                )
+
+    def import_library(self) -> None:
+        """Import the library up front (bench: load time is the model's, not Python's)."""
+        for module in self.preload or self.requires:
+            importlib.import_module(module)
+
+    def check_file(self, path: Path) -> None:
+        """Raise :class:`ArtifactLoadError` unless ``path`` looks like this runtime's format: a
+        cheap look at its bytes, before a native loader that might abort on garbage sees it."""
+        if not path.exists():
+            raise ArtifactLoadError(f"{path}: no such file")
+
+    def open(self, path: Path, threads: int) -> Session:
+        raise NotImplementedError
+
+    def load(self, path: Path, threads: int = 1) -> Session:
+        """:meth:`check_file`, then :meth:`open`; the runtime's own errors become one
+        :class:`ArtifactLoadError` naming the file, the runtime and what to do."""
+        path = Path(path)
+        self.check_file(path)
+        try:
+            session = self.open(path, threads)
+        except ArtifactLoadError:
+            raise
+        except EdgesegError as exc:  # already one line that says what to do
+            raise ArtifactLoadError(str(exc)) from exc
+        except Exception as exc:
+            raise self.refuse(path, first_line(exc)) from exc
+        session.runtime = self.name
+        return session
+
+    def refuse(self, path: Path, why: str) -> ArtifactLoadError:
+        return ArtifactLoadError(
+            f"{path.name} is not a file {self.name} can run ({why}); {self.hint}"
+        )
+
+
+_RUNTIMES: dict[str, type[Runtime]] = {}
+
+register_runtime = class_registrar(_RUNTIMES, "Runtime")
+"""Class decorator: register a runtime under its ``name`` (a second use is an error)."""
+
+
+def runtime_names() -> list[str]:
+    return list(_RUNTIMES)
+
+
+def get_runtime(name: str) -> Runtime:
+    if name not in _RUNTIMES:
+        raise ArtifactLoadError(unknown_name_message("runtime", name, _RUNTIMES))
+    return _RUNTIMES[name]()
+
+
+def runtime_for(path: str | Path) -> Runtime:
+    """The runtime that opens ``path``: by suffix, then by content (:meth:`Runtime.check_file`)
+    when several share it (``.pt``: an edgeseg checkpoint or TorchScript)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    found = [cls() for cls in _RUNTIMES.values() if suffix in cls.formats]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        known = sorted({s for cls in _RUNTIMES.values() for s in cls.formats})
+        raise ArtifactLoadError(
+            f"{path}: no runtime opens '{suffix or path.name}' files (known: {', '.join(known)})"
+        )
+    reasons = []
+    for runtime in found:
+        try:
+            runtime.check_file(path)
+            return runtime
+        except ArtifactLoadError as exc:
+            reasons.append(f"{runtime.name}: {exc}")
+    raise ArtifactLoadError(f"{path}: no runtime recognises it ({'; '.join(reasons)})")
+
+
+def load(path: str | Path, threads: int = 1, runtime: str | None = None) -> Session:
+    """Open ``path`` in ``runtime`` (default: :func:`runtime_for`) with ``threads`` threads.
+
+    ``threads`` is the runtime's own setting; for the torch runtimes it is torch's process-wide
+    thread count, which a caller that goes on computing in torch may want to restore.
+    """
+    found = get_runtime(runtime) if runtime else runtime_for(path)
+    found.check_available()
+    return found.load(Path(path), threads)

@@ -1,0 +1,39 @@
+"""The runtime layer's typed errors, and the cheap byte-level look every runtime starts with.
+
+Callers tell three cases apart: a file that cannot be opened (:class:`ArtifactLoadError`, a
+failed export parity check or bench row), a library that is not installed
+(:class:`RuntimeNotInstalled`, with the pip command) and a runtime that does not exist on this
+platform at all (:class:`RuntimeUnavailable`: Core ML off macOS, a *skipped* parity check or row).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgeseg.errors import EdgesegError
+
+
+class ArtifactLoadError(EdgesegError):
+    """An artifact its runtime cannot open or run here; the message names the file, the runtime
+    and what to do."""
+
+
+class RuntimeNotInstalled(ArtifactLoadError):
+    """The runtime's library is not installed; the message says how to install it."""
+
+
+class RuntimeUnavailable(ArtifactLoadError):
+    """The runtime cannot run on this platform at all (Core ML off macOS): skip, do not fail."""
+
+
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """A runtime's own words, one line: what goes between the brackets of a refusal."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:limit]
+
+
+def read_magic(path: Path, size: int = 16) -> bytes:
+    """The first ``size`` bytes, or an :class:`ArtifactLoadError` naming the file."""
+    if not path.is_file():
+        raise ArtifactLoadError(f"{path}: no such file")
+    with path.open("rb") as f:
+        return f.read(size)

@@ -1,0 +1,83 @@
+"""ONNX Runtime: CPU execution provider, ``intra_op_num_threads`` = the thread count.
+
+Metadata comes from the file itself when edgeseg wrote it (``metadata_props``, one JSON value per
+sidecar key). A protobuf has no magic bytes: onnxruntime itself decides whether a file is ONNX,
+and its refusal becomes an :class:`~edgeseg.runtimes.errors.ArtifactLoadError`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from edgeseg.runtimes.base import Runtime, Session, TensorInfo, register_runtime
+from edgeseg.runtimes.errors import ArtifactLoadError
+
+_DTYPES = {
+    "tensor(float)": "float32",
+    "tensor(uint8)": "uint8",
+    "tensor(int8)": "int8",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(float16)": "float16",
+}
+
+
+@register_runtime
+class Onnxruntime(Runtime):
+    name = "onnxruntime"
+    format_name = "onnx"
+    formats = (".onnx",)
+    requires = ("onnxruntime",)
+    install_hint = "pip install 'edgeseg[onnx]'"
+    hint = "pass an .onnx written by edgeseg export --target onnx or torch.onnx.export"
+
+    def check_file(self, path: Path) -> None:
+        if not path.is_file():
+            raise ArtifactLoadError(f"{path}: no such file")
+
+    def open(self, path: Path, threads: int) -> Session:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        inputs, output = session.get_inputs(), session.get_outputs()[0]
+        if len(inputs) != 1:
+            raise ArtifactLoadError(
+                f"{path.name} has {len(inputs)} inputs; edgeseg runs one-image models (one input)"
+            )
+        name = inputs[0].name
+
+        def run(x: np.ndarray) -> np.ndarray:
+            return session.run([output.name], {name: x})[0]
+
+        meta = _embedded(session.get_modelmeta().custom_metadata_map)
+        return Session(run, _info(inputs[0]), _info(output), meta=meta, handle=session)
+
+
+def _info(arg) -> TensorInfo:
+    shape = tuple(d if isinstance(d, int) else -1 for d in arg.shape)
+    dtype = _DTYPES.get(arg.type)
+    if dtype is None:
+        raise ArtifactLoadError(
+            f"ONNX tensor '{arg.name}' has type {arg.type}, which edgeseg cannot feed"
+        )
+    return TensorInfo(shape, dtype)
+
+
+def _embedded(props: dict[str, str]) -> dict | None:
+    """edgeseg's export writes each sidecar key as a JSON value (strings as they are)."""
+    if "classes" not in props:
+        return None
+    meta = {}
+    for key, value in props.items():
+        try:
+            meta[key] = json.loads(value)
+        except json.JSONDecodeError:
+            meta[key] = value
+    return meta
