@@ -34,7 +34,7 @@ lint: setup layers
 # wheel, so the wheel is built and unpacked, and lint-imports reads that tree.
 LAYERS := build/layers
 layers: setup
-	rm -rf $(LAYERS) && mkdir -p $(LAYERS)
+	rm -rf $(LAYERS) build/lib build/bdist.* && mkdir -p $(LAYERS)  # a stale build/lib would ship deleted modules
 	$(PY) -m pip wheel --quiet --no-index --no-deps --no-build-isolation -w $(LAYERS) .
 	cd $(LAYERS) && $(abspath $(PY)) -m zipfile -e edgeseg-*.whl . && $(abspath $(VENV))/bin/lint-imports ../../pyproject.toml
 

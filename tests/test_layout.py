@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -28,16 +29,27 @@ NOT_SHIPPED = ("benchmarks/studies", "benchmarks/results")
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """Built from a copy of the sources: setuptools reuses an in-tree ``build/lib``, which would
+    still hold modules deleted since the last build."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    for folder in MAPPED.values():
+        shutil.copytree(REPO / folder, source / folder, ignore=_not_source)
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-index", "--no-deps"]
-        + ["--no-build-isolation", "-w", str(out), str(REPO)],
+        + ["--no-build-isolation", "-w", str(out), str(source)],
         check=True,
         capture_output=True,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
     (path,) = out.glob("edgeseg-*.whl")
     return path
+
+
+def _not_source(folder: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in ("__pycache__", "results") or n.endswith(".pyc")}
 
 
 @pytest.fixture(scope="module")
