@@ -35,6 +35,7 @@ from edgeseg.converters.base import (
 from edgeseg.converters.onnx_int8graph import describe, rewrite_for_qdq
 from edgeseg.errors import ExportError
 from edgeseg.quantization import QuantLabel, QuantMode
+from edgeseg.runtimes.onnxruntime import inference_session
 
 OPSET = 18
 INPUT_NAME, OUTPUT_NAME = "image", "output"
@@ -214,14 +215,11 @@ def kernel_counts(path: Path) -> KernelCensus:
     counts as int8 when its data input is an integer tensor.
     """
     import onnx
-    import onnxruntime as ort
 
     with tempfile.TemporaryDirectory(prefix="edgeseg-onnx-") as tmp:
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        options.optimized_model_filepath = str(Path(tmp) / "executed.onnx")
-        ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        graph = onnx.load(options.optimized_model_filepath).graph
+        executed = Path(tmp) / "executed.onnx"
+        inference_session(path, optimized_to=executed)
+        graph = onnx.load(str(executed)).graph
     integer = {v.name: v.type.tensor_type.elem_type in _INT_TYPES for v in graph.input}
     integer |= {t.name: t.data_type in _INT_TYPES for t in graph.initializer}
     tail_nodes = output_tail(graph)

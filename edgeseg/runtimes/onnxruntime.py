@@ -39,13 +39,7 @@ class Onnxruntime(Runtime):
             raise ArtifactLoadError(f"{path}: no such file")
 
     def open(self, path: Path, threads: int) -> Session:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = inference_session(path, threads)
         inputs, output = session.get_inputs(), session.get_outputs()[0]
         if len(inputs) != 1:
             raise ArtifactLoadError(
@@ -58,6 +52,22 @@ class Onnxruntime(Runtime):
 
         meta = _embedded(session.get_modelmeta().custom_metadata_map)
         return Session(run, _info(inputs[0]), _info(output), meta=meta, handle=session)
+
+
+def inference_session(path: Path, threads: int = 1, optimized_to: Path | None = None):
+    """onnxruntime's CPU session, as every edgeseg caller opens it; ``optimized_to``: also write
+    the graph onnxruntime will execute (extended optimisations: QDQ fusion, no host-only layout
+    changes) there — what the ONNX converter's int8 census reads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    if optimized_to is not None:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = str(optimized_to)
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def _info(arg) -> TensorInfo:
