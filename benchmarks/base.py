@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from edgeseg.errors import EdgesegError
-from edgeseg.utils import class_registrar, unknown_name_message
+from edgeseg.utils import class_registrar, pick_by_content, unknown_name_message
 
 if TYPE_CHECKING:  # options.py builds on this module (its errors)
     from edgeseg.benchmarks.options import RunRequest
@@ -152,19 +152,5 @@ def runner_for(artifact: Path, where: str = "host") -> Runner:
         for c in _RUNNERS.values()
         if c.where == where and suffix in c.formats and getattr(c, "by_suffix", True)
     ]
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        known = sorted({s for c in _RUNNERS.values() if c.where == where for s in c.formats})
-        raise BenchError(
-            f"{artifact}: no {where} runner for '{suffix or artifact.name}' files "
-            f"(known: {', '.join(known)})"
-        )
-    reasons = []
-    for runner in found:
-        try:
-            runner.check_file(artifact)
-            return runner
-        except BenchError as exc:
-            reasons.append(f"{runner.name}: {exc}")
-    raise BenchError(f"{artifact}: no {where} runner recognises it ({'; '.join(reasons)})")
+    known = (s for c in _RUNNERS.values() if c.where == where for s in c.formats)
+    return pick_by_content(artifact, found, known, (f"{where} runner", "for"), BenchError)

@@ -39,6 +39,33 @@ def class_registrar(table: dict[str, type], kind: str) -> Callable[[type], type]
     return register
 
 
+def pick_by_content(
+    path: Path, found: list, known: Iterable[str], what: tuple[str, str], error: type[Exception]
+):
+    """The one of ``found`` (registered classes' instances that claim ``path``'s suffix) whose
+    ``check_file`` accepts the file's bytes: a suffix two formats share (``.pt``: an edgeseg
+    checkpoint or TorchScript) is told apart by content, never guessed. ``known`` is every
+    suffix there is, for the error when nothing claims it; ``what`` names the picker and its verb
+    there (``("runtime", "opens")``). Runtimes and bench runners both pick this way, so they
+    cannot disagree about a file."""
+    if len(found) == 1:
+        return found[0]
+    suffix = path.suffix.lower()
+    if not found:
+        raise error(
+            f"{path}: no {what[0]} {what[1]} '{suffix or path.name}' files "
+            f"(known: {', '.join(sorted(set(known)))})"
+        )
+    reasons = []
+    for candidate in found:
+        try:
+            candidate.check_file(path)
+            return candidate
+        except error as exc:
+            reasons.append(f"{candidate.name}: {exc}")
+    raise error(f"{path}: no {what[0]} recognises it ({'; '.join(reasons)})")
+
+
 def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     """Parse 'HxW' (or a single 'S' for a square) into (height, width)."""
     if text is None or isinstance(text, tuple):

@@ -21,7 +21,7 @@ import numpy as np
 from edgeseg.contract import Quant
 from edgeseg.errors import EdgesegError
 from edgeseg.runtimes.errors import ArtifactLoadError, RuntimeNotInstalled, first_line
-from edgeseg.utils import class_registrar, unknown_name_message
+from edgeseg.utils import class_registrar, pick_by_content, unknown_name_message
 
 
 @dataclass(frozen=True)
@@ -157,23 +157,9 @@ def runtime_for(path: str | Path) -> Runtime:
     """The runtime that opens ``path``: by suffix, then by content (:meth:`Runtime.check_file`)
     when several share it (``.pt``: an edgeseg checkpoint or TorchScript)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    found = [cls() for cls in _RUNTIMES.values() if suffix in cls.formats]
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        known = sorted({s for cls in _RUNTIMES.values() for s in cls.formats})
-        raise ArtifactLoadError(
-            f"{path}: no runtime opens '{suffix or path.name}' files (known: {', '.join(known)})"
-        )
-    reasons = []
-    for runtime in found:
-        try:
-            runtime.check_file(path)
-            return runtime
-        except ArtifactLoadError as exc:
-            reasons.append(f"{runtime.name}: {exc}")
-    raise ArtifactLoadError(f"{path}: no runtime recognises it ({'; '.join(reasons)})")
+    found = [cls() for cls in _RUNTIMES.values() if path.suffix.lower() in cls.formats]
+    known = (s for cls in _RUNTIMES.values() for s in cls.formats)
+    return pick_by_content(path, found, known, ("runtime", "opens"), ArtifactLoadError)
 
 
 def load(path: str | Path, threads: int = 1, runtime: str | None = None) -> Session:
