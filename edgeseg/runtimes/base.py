@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from edgeseg.contract import Quant
+from edgeseg.contract import Quant, dequantize, quantize
 from edgeseg.errors import EdgesegError
 from edgeseg.runtimes.errors import ArtifactLoadError, RuntimeNotInstalled, first_line
 from edgeseg.utils import class_registrar, pick_by_content, unknown_name_message
@@ -64,18 +64,15 @@ class Session:
         y = np.asarray(self.fn(quantize_input(x, self.input)))
         out = self.output
         if out and out.quant and np.issubdtype(y.dtype, np.integer) and y.ndim == 4:
-            y = (y.astype(np.float32) - out.quant.zero_point) * np.float32(out.quant.scale)
+            y = dequantize(y, out.quant)
         return y
 
 
 def quantize_input(x: np.ndarray, info: TensorInfo) -> np.ndarray:
     """A float input as a graph that takes int8/uint8 with a scale wants it (anything else as it
-    is): ``clip(round(x / scale) + zero_point)``, what ``edgeseg.contract.preprocess`` does."""
-    dtype = np.dtype(info.dtype)
-    if info.quant and x.dtype != dtype and np.issubdtype(dtype, np.integer):
-        limits = np.iinfo(dtype)
-        q = np.round(x.astype(np.float32) / np.float32(info.quant.scale)) + info.quant.zero_point
-        x = np.clip(q, limits.min, limits.max).astype(dtype)
+    is), with :func:`edgeseg.contract.quantize`: what ``preprocess`` and the phone app do."""
+    if info.quant and x.dtype.name != info.dtype and info.dtype in ("int8", "uint8"):
+        x = quantize(x, info.quant, info.dtype)
     return np.ascontiguousarray(x)
 
 
