@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.benchmarks.feed import Feed
 from edgeseg.contract import Contract, overlay, postprocess, preprocess, resize_mask
 from edgeseg.runtimes import Session
-from edgeseg.utils import atomic_path
 
 Report = Callable[[str, int, int], None]  # (phase, done, total)
 

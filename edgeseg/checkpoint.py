@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 import edgeseg
+from edgeseg.atomic import atomic_path
 from edgeseg.errors import CheckpointError
-from edgeseg.utils import atomic_path
 
 FORMAT = "edgeseg-checkpoint"
 FORMAT_VERSION = 1

@@ -15,12 +15,13 @@ import numpy as np
 import torch
 from PIL import Image
 
+from edgeseg.atomic import atomic_path
 from edgeseg.checkpoint import CheckpointMeta, load_model
 from edgeseg.data import build_dataloader, build_dataset, eval_transforms
 from edgeseg.errors import DataError
 from edgeseg.metrics import SegMetrics
 from edgeseg.train.loop import evaluate
-from edgeseg.utils import atomic_path, parse_size
+from edgeseg.utils import parse_size
 from edgeseg.visualize import save_comparison
 
 

@@ -11,12 +11,8 @@ work, as an :class:`~edgeseg.errors.EdgesegError`.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
-import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +20,7 @@ import torch
 from torch import nn
 
 import edgeseg
+from edgeseg.atomic import atomic_path
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
 from edgeseg.converters import ExportResult, ExportSpec, get_converter, resolve_targets
 from edgeseg.converters.int8prep import prepare_for_int8
@@ -35,7 +32,7 @@ from edgeseg.errors import EdgesegError, ExportError
 from edgeseg.progress import progress_bar
 from edgeseg.quantization import QuantMode
 from edgeseg.sidecar import IN_GRAPH, write_sidecar
-from edgeseg.utils import atomic_path, parse_size
+from edgeseg.utils import parse_size
 
 MIN_SIDE = 32  # output stride of every backbone: below it the deepest map is under 1 px
 
@@ -182,7 +179,7 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
         converter.check_layout(spec.layout)
         converter.check_available()
         target = out_dir / converter.filename(arch, spec)
-        with atomic_artifact(target, converter.directory) as tmp:
+        with atomic_path(target, directory=converter.directory) as tmp:
             cpu_started = time.process_time()
             result = converter.convert(wrapped, example_input(spec), tmp, spec)
             result.cpu_seconds = time.process_time() - cpu_started
@@ -208,29 +205,6 @@ def _parity(converter, path: Path, eager, parity: ParityData, spec: ExportSpec) 
     return parity_of(
         path, converter.runtime, eager, parity, uint8_input, spec.quantize, spec.layout
     )
-
-
-@contextlib.contextmanager
-def atomic_artifact(target: Path, directory: bool) -> Iterator[Path]:
-    """``atomic_path`` for files; for folder artifacts, build aside and swap in on success."""
-    if not directory:
-        with atomic_path(target) as tmp:
-            yield tmp
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    stem = f".{target.stem}.{os.getpid()}"  # tools check the suffix: keep it last
-    tmp = target.with_name(f"{stem}.tmp{target.suffix}")
-    old = target.with_name(f"{stem}.old{target.suffix}")
-    try:
-        yield tmp
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-    finally:
-        for leftover in (tmp, old):
-            shutil.rmtree(leftover, ignore_errors=True)
-            if leftover.is_file():
-                leftover.unlink()
 
 
 def _size(path: Path) -> int:

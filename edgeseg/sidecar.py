@@ -72,9 +72,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgeseg.atomic import atomic_path
 from edgeseg.errors import EdgesegError
 from edgeseg.quantization import QuantLabel, read_label
-from edgeseg.utils import atomic_path
 
 SUFFIX = ".json"
 IN_GRAPH = "in-graph"

@@ -1,12 +1,10 @@
-"""Small helpers shared across edgeseg: name suggestions, size strings, atomic writes."""
+"""Small helpers shared across edgeseg: name suggestions, size strings (atomic writes:
+:mod:`edgeseg.atomic`)."""
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from edgeseg.errors import ConfigError
@@ -95,22 +93,3 @@ def parse_triple(text: str | None, flag: str) -> tuple[float, float, float] | No
     if len(values) != 3:
         raise ConfigError(f"{flag} '{text}': give 3 numbers r,g,b in 0-1 units (or one for all)")
     return values  # type: ignore[return-value]
-
-
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; rename it onto ``target`` only on success.
-
-    A crash or an exception leaves neither a partial file nor a clobbered good one behind.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from edgeseg.utils import atomic_path
+from edgeseg.atomic import atomic_path
 
 IGNORE_COLOR = (0, 0, 0)
 

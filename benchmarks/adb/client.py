@@ -15,13 +15,12 @@ import re
 import shlex
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.base import BenchError
-from edgeseg.utils import atomic_path
 
 INSTALL_HINT = (
     "install adb (Debian/Ubuntu: `apt-get install adb`; elsewhere Android SDK platform-tools, "
@@ -166,18 +165,11 @@ class Adb:
     def pull_dir(self, remote: str, local: Path, timeout: float | None = None) -> Path:
         """Copy a device folder to ``local`` (replaced whole; a failed pull leaves nothing)."""
         local = Path(local)
-        local.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{local.name}.", dir=local.parent))
-        try:
-            proc = self._run(["pull", remote, str(staging / "pulled")], timeout)
+        with atomic_path(local, directory=True) as staging:
+            proc = self._run(["pull", remote, str(staging)], timeout)
             self._raise_if_adb_failed(proc, "pull")
-            if proc.returncode != 0 or not (staging / "pulled").is_dir():
+            if proc.returncode != 0 or not staging.is_dir():
                 raise AdbError(f"adb pull {remote} failed on {self.serial}: {_last_line(proc)}")
-            if local.exists():
-                shutil.rmtree(local)
-            os.replace(staging / "pulled", local)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         return local
 
     def install(self, apk: Path, timeout: float | None = None) -> None:

@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import ClassVar
 
+from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.adb.binaries import Tool, find_tool
 from edgeseg.benchmarks.adb.client import Adb, ShellResult, adb_path, state_error
 from edgeseg.benchmarks.adb.devices import device_info
@@ -40,7 +41,6 @@ from edgeseg.benchmarks.base import BenchError, LatencyStats, Progress, Runner, 
 from edgeseg.benchmarks.options import RunRequest
 from edgeseg.progress import progress_bar
 from edgeseg.sidecar import quant_label, read_sidecar
-from edgeseg.utils import atomic_path
 
 REMOTE_DIR = "/data/local/tmp/edgeseg"
 TOOL_TIMEOUT_S = 900.0

@@ -7,10 +7,10 @@ import base64
 import html
 from pathlib import Path
 
+from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.bench import BenchReport
 from edgeseg.benchmarks.report.plot import plot_png
 from edgeseg.benchmarks.report.records import CSV_COLUMNS, flat_row, report_dict
-from edgeseg.utils import atomic_path
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}

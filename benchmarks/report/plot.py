@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.bench import BenchReport
 from edgeseg.benchmarks.figures import figure_png, pyplot
 from edgeseg.quantization import QuantLabel, is_int8
-from edgeseg.utils import atomic_path
 
 
 def plot_png(report: BenchReport) -> bytes:

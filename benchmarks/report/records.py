@@ -44,8 +44,8 @@ import csv
 import json
 from pathlib import Path
 
+from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.bench import BenchReport
-from edgeseg.utils import atomic_path
 
 SCHEMA = "edgeseg-bench/1"
 CSV_COLUMNS = (

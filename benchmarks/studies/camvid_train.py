@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.studies import recipe
+from edgeseg.atomic import atomic_path
 from edgeseg.errors import EdgesegError
 from edgeseg.evaluate import evaluate_checkpoint
 from edgeseg.train import TrainConfig
-from edgeseg.utils import atomic_path
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"

@@ -30,6 +30,7 @@ import torch
 
 from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec
+from edgeseg.atomic import atomic_path
 from edgeseg.checkpoint import CheckpointMeta, save_checkpoint
 from edgeseg.data.camvid import CAMVID_CLASSES
 from edgeseg.data.classes import voc_colormap
@@ -38,7 +39,7 @@ from edgeseg.errors import EdgesegError
 from edgeseg.models import create_model
 from edgeseg.train import TrainConfig
 from edgeseg.train.objective import has_aux_head
-from edgeseg.utils import atomic_path, parse_size
+from edgeseg.utils import parse_size
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET = 1.15

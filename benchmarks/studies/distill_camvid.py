@@ -29,6 +29,7 @@ import torch
 
 from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec
+from edgeseg.atomic import atomic_path
 from edgeseg.checkpoint import load_checkpoint
 from edgeseg.data import build_dataloader, build_dataset, eval_transforms
 from edgeseg.distill.classmap import resolve_class_map
@@ -38,7 +39,7 @@ from edgeseg.distill.teachers import TeacherOptions, build_teacher, parse_teache
 from edgeseg.errors import EdgesegError
 from edgeseg.metrics import ConfusionMatrix
 from edgeseg.train import TrainConfig
-from edgeseg.utils import atomic_path, parse_size
+from edgeseg.utils import parse_size
 
 REPO = Path(__file__).resolve().parents[2]
 NOTES = "<!-- notes -->"

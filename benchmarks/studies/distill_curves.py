@@ -18,8 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.figures import figure_png, pyplot
-from edgeseg.utils import atomic_path
 
 LAST = 5  # epochs in the "last-5 mean": less noisy than the best epoch picked on val
 

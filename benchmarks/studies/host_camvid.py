@@ -27,8 +27,9 @@ from typing import Any
 
 from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec
+from edgeseg.atomic import atomic_path
 from edgeseg.export import export_checkpoint
-from edgeseg.utils import atomic_path, parse_size
+from edgeseg.utils import parse_size
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"

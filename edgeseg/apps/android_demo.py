@@ -26,8 +26,8 @@ from edgeseg.app_protocol import (  # noqa: F401  (re-exported: the app's side o
     AndroidDemoError,
     read_bench_result,
 )
+from edgeseg.atomic import atomic_path
 from edgeseg.sidecar import read_sidecar, sidecar_path
-from edgeseg.utils import atomic_path
 
 MODELS_DIR = Path("app/src/main/assets/models")
 INDEX = "index.json"

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edgeseg.atomic import atomic_path
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.run import distill
 from edgeseg.errors import ConfigError
@@ -31,7 +32,7 @@ from edgeseg.export import ExportOutcome, check_targets, export_checkpoint
 from edgeseg.models import model_info, pretrained_cfgs
 from edgeseg.quantization import QUANT_MODES, QuantMode
 from edgeseg.train import TrainConfig, TrainResult, fit
-from edgeseg.utils import atomic_path, unknown_name_message
+from edgeseg.utils import unknown_name_message
 
 if TYPE_CHECKING:  # the bench engine is imported when needed (startup time)
     from edgeseg.benchmarks.options import TimingOptions

@@ -20,11 +20,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from edgeseg.atomic import atomic_path
 from edgeseg.data.transforms import Compose, Resize, ToTensor
 from edgeseg.distill.classmap import ClassMap
 from edgeseg.distill.teachers import Teacher, TeacherOutput, teach
 from edgeseg.progress import progress_bar
-from edgeseg.utils import atomic_path
 
 SHARD = 256
 

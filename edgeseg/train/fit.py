@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from edgeseg.atomic import atomic_path
 from edgeseg.checkpoint import CheckpointMeta, load_checkpoint, save_checkpoint
 from edgeseg.data import (
     IMAGENET_MEAN,
@@ -41,7 +42,6 @@ from edgeseg.train.distributed import Dist
 from edgeseg.train.loop import evaluate, set_backbone_frozen, set_bn_momentum, train_one_epoch
 from edgeseg.train.objective import Objective, SupervisedObjective, has_aux_head
 from edgeseg.train.optim import build_optimizer, build_scheduler
-from edgeseg.utils import atomic_path
 
 
 @dataclass

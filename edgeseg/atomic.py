@@ -1,0 +1,250 @@
+"""The one way edgeseg writes a file or a folder: atomically, and without leaving debris.
+
+Every writer (checkpoints, sidecars, exported artifacts, reports, the teacher cache, overlays,
+the app's model index) goes through :func:`atomic_path`, so the three promises below hold for
+all of them at once:
+
+1. **No partial target.** The content is written to a hidden temp next to the target and renamed
+   onto it only on success; a failure keeps the old target as it was.
+2. **No temp left by an exception or a polite signal.** The temp is removed on any exception.
+   While a write is open, SIGTERM and SIGHUP (and SIGINT where Python does not already raise
+   :class:`KeyboardInterrupt`) raise :class:`Terminated` — a ``SystemExit`` with the shell's
+   code 128+signal — so ``finally`` blocks run and the process still ends as a signalled one
+   would. The previous handlers come back when the outermost write ends.
+3. **Debris of a ``kill -9`` is recognised later.** A temp's name carries its writer's identity
+   (host, boot, PID and the PID's start time): ``.NAME.edgeseg.PID-START.HOST-BOOT.RAND.tmp``
+   (folders keep the target's suffix last: tools such as Core ML check it). Before each write,
+   the folder's temps whose writer is gone (no such PID, a zombie, a reused PID, an earlier boot)
+   are removed with one line on stderr; a live writer's temp, another host's temp (on a shared
+   file system its PID means nothing here) and every other file are never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+_TAG = "edgeseg"
+_NAME_MAX = 255
+_TEMP = re.compile(
+    rf"^\.(?P<name>.+)\.{_TAG}\.(?P<pid>\d+)-(?P<start>\d+)\.(?P<host>[0-9a-f]{{8}})"
+    r"-(?P<boot>[0-9a-f]{8})\.[0-9a-f]{8}\.(?P<role>tmp|old)(?P<ext>\.[^.]*)?$"
+)
+
+
+class Terminated(SystemExit):
+    """SIGTERM/SIGHUP/SIGINT during a write, as an exception: cleanup runs on the way out, and
+    the exit code is 128+signal (143 for SIGTERM), as if the signal had ended the process."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """(state, start time in clock ticks since boot) of ``pid`` on Linux; None elsewhere/gone."""
+    text = _read(f"/proc/{pid}/stat")
+    if not text or ")" not in text:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return (fields[0], fields[19]) if len(fields) > 19 else None
+
+
+_HOST = _short_hash(socket.gethostname())
+_BOOT = _short_hash(_read("/proc/sys/kernel/random/boot_id") or "unknown")
+
+
+def _identity() -> str:
+    """This process's part of a temp name: who writes it, so a later run can ask if it lives."""
+    stat = _proc_stat(os.getpid())
+    return f"{os.getpid()}-{stat[1] if stat else 0}.{_HOST}-{_BOOT}"
+
+
+def temp_name(target: Path, role: str = "tmp", directory: bool = False) -> Path:
+    """A fresh hidden name next to ``target`` that :func:`sweep_stale` can attribute."""
+    ext = target.suffix if directory and re.fullmatch(r"\.[^.]*", target.suffix) else ""
+    tail = f".{_TAG}.{_identity()}.{secrets.token_hex(4)}.{role}{ext}"
+    room = _NAME_MAX - len(os.fsencode(tail)) - 1
+    name = os.fsencode(target.name)[:room].decode(errors="ignore") or "x"
+    return target.with_name(f".{name}{tail}")
+
+
+def is_temp(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is an edgeseg temp (live or stale) by its name."""
+    return _TEMP.match(Path(path).name) is not None
+
+
+def _writer_gone(match: re.Match) -> bool:
+    if match["host"] != _HOST:
+        return False  # another machine's writer: its PID cannot be checked from here
+    if match["boot"] != _BOOT:
+        return True  # written before this machine last booted
+    pid = int(match["pid"])
+    if pid <= 0:
+        return True
+    if os.name == "nt":
+        return False  # os.kill(pid, 0) would terminate the process there
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, another user's
+    stat = _proc_stat(pid)
+    if stat is None:
+        return False
+    state, start = stat
+    return state == "Z" or (match["start"] != "0" and start != match["start"])
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
+def sweep_stale(folder: str | os.PathLike) -> int:
+    """Remove ``folder``'s edgeseg temps whose writer is gone; say so in one line on stderr.
+
+    A folder swap interrupted between its two renames left the old target aside as an ``old``
+    temp with no target: it is put back instead of removed. Returns how many were cleaned.
+    """
+    folder = Path(folder)
+    try:
+        entries = [e.name for e in os.scandir(folder) if f".{_TAG}." in e.name]
+    except OSError:
+        return 0
+    cleaned, restored = 0, []
+    for name in entries:
+        match = _TEMP.match(name)
+        if match is None or not _writer_gone(match):
+            continue
+        path = folder / name
+        original = folder / match["name"]
+        try:
+            if match["role"] == "old" and not original.exists() and not original.is_symlink():
+                path.rename(original)
+                restored.append(original.name)
+            else:
+                _remove(path)
+        except OSError:
+            continue  # another sweeper was first, or it is not ours to remove after all
+        cleaned += 1
+    if cleaned:
+        plural = "s" if cleaned != 1 else ""
+        note = f" (put back {', '.join(restored)})" if restored else ""
+        print(
+            f"removed {cleaned} stale temp file{plural} left by an interrupted run in "
+            f"{folder}{note}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return cleaned
+
+
+_lock = threading.Lock()
+_depth = 0
+_saved: dict[int, object] = {}
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+def _signals_to_install() -> list[int]:
+    """Signals whose current action would kill the process without running ``finally``: the
+    default action (SIG_DFL). Ignored signals, Python's own SIGINT handler (it raises
+    KeyboardInterrupt already) and an application's handlers are left as they are."""
+    names = ("SIGTERM", "SIGHUP", "SIGINT")
+    found = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    return [s for s in found if signal.getsignal(s) is signal.SIG_DFL]
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """While the outermost write is open, polite signals raise :class:`Terminated`."""
+    global _depth
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; its own writes install them
+        return
+    with _lock:
+        _depth += 1
+        if _depth == 1:
+            for signum in _signals_to_install():
+                _saved[signum] = signal.signal(signum, _raise_terminated)
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                for signum, previous in _saved.items():
+                    if signal.getsignal(signum) is _raise_terminated:
+                        signal.signal(signum, previous)  # type: ignore[arg-type]
+                _saved.clear()
+
+
+def _swap_folder(tmp: Path, target: Path) -> None:
+    """Put the folder ``tmp`` in place of ``target``; if the second rename fails, the old target
+    goes back, and a crash between the two leaves an ``old`` temp that the next sweep restores."""
+    if not (target.exists() or target.is_symlink()):
+        tmp.rename(target)
+        return
+    old = temp_name(target, "old", directory=True)
+    target.rename(old)
+    try:
+        tmp.rename(target)
+    except BaseException:
+        old.rename(target)
+        raise
+    _remove(old)
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike, directory: bool = False) -> Iterator[Path]:
+    """Yield a temp path next to ``target``; rename it onto ``target`` only on success.
+
+    For a file the temp exists (empty, mode 0600) when yielded; for ``directory=True`` (an
+    artifact that is a folder, such as ``.mlpackage``) it does not, and the writer creates it.
+    Stale temps of earlier interrupted runs in the same folder are swept first.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(target.parent)
+    owner = os.getpid()  # a forked child unwinding this frame must not remove the parent's temp
+    with _signals_raise():
+        tmp = temp_name(target, directory=directory)
+        try:
+            if not directory:
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            yield tmp
+            if directory:
+                _swap_folder(tmp, target)
+            else:
+                os.replace(tmp, target)
+        finally:
+            if os.getpid() == owner:
+                _remove(tmp)
