@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from edgeseg.atomic import scratch_dir
 from edgeseg.converters.base import (
     Converter,
     ExportResult,
@@ -83,7 +83,7 @@ class Onnx(Converter):
         notes: list[str] = []
         details: list[str] = []
         label = QuantLabel.FP32
-        with tempfile.TemporaryDirectory(prefix="edgeseg-onnx-") as tmp:
+        with scratch_dir("edgeseg-onnx") as tmp:
             fp32 = Path(tmp) / "fp32.onnx"
             notes.append(_export(model, example, fp32))
             source = fp32
@@ -216,7 +216,7 @@ def kernel_counts(path: Path) -> KernelCensus:
     """
     import onnx
 
-    with tempfile.TemporaryDirectory(prefix="edgeseg-onnx-") as tmp:
+    with scratch_dir("edgeseg-onnx") as tmp:
         executed = Path(tmp) / "executed.onnx"
         inference_session(path, optimized_to=executed)
         graph = onnx.load(str(executed)).graph

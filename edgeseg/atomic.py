@@ -16,7 +16,11 @@ all of them at once:
    (folders keep the target's suffix last: tools such as Core ML check it). Before each write,
    the folder's temps whose writer is gone (no such PID, a zombie, a reused PID, an earlier boot)
    are removed with one line on stderr; a live writer's temp, another host's temp (on a shared
-   file system its PID means nothing here) and every other file are never touched.
+   file system its PID means nothing here), another user's and every other file are never
+   touched.
+
+Work folders in the system temp dir (:func:`scratch_dir`) follow the same rules, so an export
+killed mid-way does not leave its intermediate models in ``/tmp`` for good either.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,8 +138,14 @@ def sweep_stale(folder: str | os.PathLike) -> int:
     temp with no target: it is put back instead of removed. Returns how many were cleaned.
     """
     folder = Path(folder)
+    uid = os.getuid() if hasattr(os, "getuid") else None
     try:
-        entries = [e.name for e in os.scandir(folder) if f".{_TAG}." in e.name]
+        entries = [
+            e.name
+            for e in os.scandir(folder)
+            if f".{_TAG}." in e.name
+            and (uid is None or e.stat(follow_symlinks=False).st_uid == uid)
+        ]
     except OSError:
         return 0
     cleaned, restored = 0, []
@@ -248,3 +259,20 @@ def atomic_path(target: str | os.PathLike, directory: bool = False) -> Iterator[
         finally:
             if os.getpid() == owner:
                 _remove(tmp)
+
+
+@contextlib.contextmanager
+def scratch_dir(what: str) -> Iterator[Path]:
+    """A private work folder in the system temp dir, removed on exit, on any exception and on a
+    polite signal; named like a temp, so a later run sweeps it after a ``kill -9``."""
+    base = Path(tempfile.gettempdir())
+    sweep_stale(base)
+    owner = os.getpid()
+    with _signals_raise():
+        path = temp_name(base / what)
+        try:
+            path.mkdir(mode=0o700)
+            yield path
+        finally:
+            if os.getpid() == owner:
+                _remove(path)

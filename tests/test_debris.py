@@ -8,13 +8,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
-from edgeseg.atomic import atomic_path, is_temp, temp_name
+from edgeseg.atomic import atomic_path, is_temp, scratch_dir, temp_name
 from edgeseg.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,6 +44,13 @@ CHILD = textwrap.dedent(
         meta = CheckpointMeta("lraspp_mobilenet_v3_small", 2, ["a", "b"], [[0, 0, 0]] * 2,
                               [0.5] * 3, [0.5] * 3, [64, 64])
         save_checkpoint(target, torch.nn.Linear(512, 512), meta)
+    elif kind == "scratch":
+        import tempfile
+        from edgeseg.atomic import scratch_dir
+        tempfile.tempdir = str(target)
+        with scratch_dir("edgeseg-onnx") as tmp:
+            (tmp / "fp32.onnx").write_bytes(b"\\1" * (1 << 20))
+            ready()
     else:
         from edgeseg.atomic import atomic_path
         with atomic_path(target, directory=kind == "dir") as tmp:
@@ -228,6 +236,23 @@ def test_an_interrupted_folder_swap_is_put_back(capsys, tmp_path) -> None:
         tmp.write_text("{}")
     assert (target / "old.bin").read_bytes() == b"old" and temps(tmp_path) == []
     assert "put back model.mlpackage" in capsys.readouterr().err
+
+
+def test_scratch_folders_in_the_temp_dir_are_swept_too(capsys, monkeypatch, tmp_path) -> None:
+    """Intermediate files (the ONNX converter's fp32 model) live in the system temp dir: a
+    ``kill -9`` leaves them; the next scratch folder removes them; SIGTERM leaves nothing."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    writer = start_writer(tmp_path, "scratch")
+    writer.kill()
+    writer.wait()
+    (left,) = temps(tmp_path)
+    assert (left / "fp32.onnx").is_file()
+    with scratch_dir("edgeseg-onnx") as work:
+        assert temps(tmp_path) == [work]
+    assert list(tmp_path.iterdir()) == [] and len(stale_line(capsys.readouterr().err)) == 1
+    writer = start_writer(tmp_path, "scratch")
+    writer.terminate()
+    assert writer.wait(timeout=60) == 143 and list(tmp_path.iterdir()) == []
 
 
 EXPORT = "import sys; from edgeseg.cli import main; sys.exit(main(sys.argv[1:]))"

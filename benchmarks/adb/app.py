@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeseg.app_protocol import BENCH_ACTIVITY, PACKAGE, read_bench_result
+from edgeseg.atomic import scratch_dir
 from edgeseg.benchmarks.adb.client import Adb, adb_path
 from edgeseg.benchmarks.adb.devices import DeviceInfo, device_info
 from edgeseg.benchmarks.adb.evalset import EvalSet, build_eval_set, fill_accuracy
@@ -93,7 +94,7 @@ class App(Runner):
         require_installed(adb, info)
         run_id = f"edgeseg-{uuid.uuid4().hex[:10]}"
         stage, out_dir = f"{FILES}/edgeseg/{run_id}", f"{FILES}/bench/{run_id}"
-        with tempfile.TemporaryDirectory(prefix="edgeseg-app-") as tmp:
+        with scratch_dir("edgeseg-app") as tmp:
             evalset = None
             data = request.accuracy.data
             if data:
