@@ -128,6 +128,7 @@ def test_kill9_leaves_a_temp_that_the_next_write_removes(capsys, tmp_path, kind)
         (signal.SIGINT, "dfl", (130,)),  # SIGINT at its default action: the write raises
         (signal.SIGHUP, "python", (129,)),
     ],
+    ids=["SIGTERM", "SIGINT", "SIGINT-default-action", "SIGHUP"],
 )
 def test_polite_signal_removes_the_temp_and_keeps_the_target(tmp_path, signum, sigint, codes):
     target = tmp_path / "best.pt"
@@ -255,7 +256,10 @@ def test_scratch_folders_in_the_temp_dir_are_swept_too(capsys, monkeypatch, tmp_
     assert writer.wait(timeout=60) == 143 and list(tmp_path.iterdir()) == []
 
 
-EXPORT = "import sys; from edgeseg.cli import main; sys.exit(main(sys.argv[1:]))"
+EXPORT = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from edgeseg.cli import main; sys.exit(main(sys.argv[1:]))"
+)
 
 
 def export_args(checkpoint: Path, out: Path) -> list[str]:
@@ -292,9 +296,14 @@ def test_cli_export_killed_by_sigkill_is_cleaned_by_the_next_export(
     assert str(out) in line
 
 
-def test_cli_export_terminated_leaves_nothing(sample_checkpoint, tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "codes"),
+    [(signal.SIGTERM, (143,)), (signal.SIGINT, (1, 130))],  # Ctrl-C: click says "Aborted!"
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_cli_export_interrupted_leaves_nothing(sample_checkpoint, tmp_path, signum, codes) -> None:
     out = tmp_path / "exports"
     child = start_cli_export(sample_checkpoint, out)
-    child.terminate()
-    assert child.wait(timeout=120) == 143, child.stderr.read()[-2000:]
+    child.send_signal(signum)
+    assert child.wait(timeout=120) in codes, child.stderr.read()[-2000:]
     assert list(out.iterdir()) == []
