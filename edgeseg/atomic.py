@@ -131,6 +131,16 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _mine(entry: os.DirEntry) -> bool:
+    """Owned by this user (a sweep never touches another user's files, e.g. in /tmp)."""
+    if not hasattr(os, "getuid"):
+        return True
+    try:
+        return entry.stat(follow_symlinks=False).st_uid == os.getuid()
+    except OSError:
+        return False  # gone already
+
+
 def sweep_stale(folder: str | os.PathLike) -> int:
     """Remove ``folder``'s edgeseg temps whose writer is gone; say so in one line on stderr.
 
@@ -138,14 +148,8 @@ def sweep_stale(folder: str | os.PathLike) -> int:
     temp with no target: it is put back instead of removed. Returns how many were cleaned.
     """
     folder = Path(folder)
-    uid = os.getuid() if hasattr(os, "getuid") else None
     try:
-        entries = [
-            e.name
-            for e in os.scandir(folder)
-            if f".{_TAG}." in e.name
-            and (uid is None or e.stat(follow_symlinks=False).st_uid == uid)
-        ]
+        entries = [e.name for e in os.scandir(folder) if f".{_TAG}." in e.name and _mine(e)]
     except OSError:
         return 0
     cleaned, restored = 0, []
@@ -156,7 +160,8 @@ def sweep_stale(folder: str | os.PathLike) -> int:
         path = folder / name
         original = folder / match["name"]
         try:
-            if match["role"] == "old" and not original.exists() and not original.is_symlink():
+            whole = original.suffix == (match["ext"] or "")  # not a name cut to fit NAME_MAX
+            if match["role"] == "old" and whole and not os.path.lexists(original):
                 path.rename(original)
                 restored.append(original.name)
             else:
