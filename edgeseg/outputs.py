@@ -36,6 +36,8 @@ def check_output_dir(path: str | os.PathLike, option: str, *, probe: bool = True
     just be read when it already exists (a teacher cache) — a missing one is still probed,
     since it must be created."""
     target = Path(path)
+    if target.is_symlink() and not target.exists():  # mkdir would fail on it (a file replaces it)
+        _fail(option, target, "is a broken symbolic link", "remove it or pass another path")
     if target.exists() and not target.is_dir():
         _fail(option, target, "is an existing file, not a folder", "pass a folder path")
     if not target.exists() or probe:
@@ -60,8 +62,6 @@ def check_output_file(path: str | os.PathLike, option: str) -> Path:
 def _check_writable(option: str, target: Path, start: Path) -> None:
     """The nearest existing ancestor of ``start`` (itself included) is a folder we can write
     (``target``, the path as given, is what the message names)."""
-    if os.path.islink(target) and not target.exists():
-        _fail(option, target, "is a broken symbolic link", "remove it or pass another path")
     folder = start
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
@@ -76,15 +76,14 @@ def _check_writable(option: str, target: Path, start: Path) -> None:
         fd, probe = tempfile.mkstemp(prefix=".edgeseg-probe-", dir=folder)
     except OSError as exc:
         _fail(option, target, f"cannot be written: {folder} {_why(exc)}", _cure(exc))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(b"\0")  # a full tmpfs still makes the file; the first byte fails
-            handle.flush()
-            os.fsync(handle.fileno())
+    try:  # a full disk still makes the (empty) file; its first byte, or the sync, fails
+        os.write(fd, b"\0")
+        os.fsync(fd)
     except OSError as exc:
         _fail(option, target, f"cannot be written: {folder} {_why(exc)}", _cure(exc))
     finally:
-        with contextlib.suppress(OSError):  # the failed write may have left it half made
+        os.close(fd)
+        with contextlib.suppress(OSError):
             os.unlink(probe)
 
 

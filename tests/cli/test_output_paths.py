@@ -58,11 +58,13 @@ def full_disk(tmp_path_factory) -> Iterator[Path]:
         yield where
 
 
-def _tree(root: Path) -> dict[str, bytes | None]:
-    """Every path under ``root`` with its bytes (None for folders): the before/after picture."""
-    return {
-        str(p.relative_to(root)): None if p.is_dir() else p.read_bytes() for p in root.rglob("*")
-    }
+def _tree(root: Path) -> dict[str, object]:
+    """Every path under ``root`` with its bytes (None for folders, the target for links)."""
+
+    def what(p: Path) -> object:
+        return os.readlink(p) if p.is_symlink() else None if p.is_dir() else p.read_bytes()
+
+    return {str(p.relative_to(root)): what(p) for p in root.rglob("*")}
 
 
 BAD = ["existing-file", "under-a-file", "read-only", "full-disk"]
@@ -170,3 +172,20 @@ def test_bench_report_path_that_is_a_folder(capsys, no_measuring, tmp_path) -> N
         tmp_path,
     )
     assert "is a folder" in err and no_measuring == []
+
+
+def test_broken_symlink_as_out(capsys, tmp_path) -> None:
+    link = tmp_path / "run"
+    link.symlink_to(tmp_path / "gone")
+    args = [*_commands(CHECKPOINT)["train"], "--out", str(link)]
+    err = _assert_refused(capsys, args, "--out", str(link), tmp_path)
+    assert "broken symbolic link" in err
+
+
+def test_a_good_out_passes_the_check_and_leaves_nothing(capsys, tmp_path) -> None:
+    """The check creates nothing, not even its probe: the next error is the missing checkpoint."""
+    good = tmp_path / "new" / "eval"
+    code = main(["eval", str(tmp_path / "missing.pt"), "--quiet", "--out", str(good)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "missing.pt" in err and "--out" not in err, err
+    assert list(tmp_path.iterdir()) == []
