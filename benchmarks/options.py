@@ -14,8 +14,10 @@ before a dataset is read, a child process started or a phone touched:
 - :class:`RunRequest`: what :meth:`~edgeseg.benchmarks.base.Runner.run` receives for one
   artifact on one device: the groups above, the device, and what the bench derives (the
   dataset's classes, whether to count MACs);
+- :class:`ReportOptions`: the files the report is written to (``--json/--csv/--plot/--report``),
+  checked writable when made, so a bad path fails before a single artifact is measured;
 - :class:`BenchOptions`: the run as a whole (devices, runner name, roofline, progress bar) plus
-  the four groups; :meth:`BenchOptions.request` makes each device's :class:`RunRequest`.
+  the groups above; :meth:`BenchOptions.request` makes each device's :class:`RunRequest`.
 
 A value out of range raises :class:`BenchOptionError` (a BenchError and a ConfigError) whose one
 line names the option in the command line's spelling (``--threads``; so too the options only the
@@ -33,6 +35,7 @@ from typing import Any
 
 from edgeseg.benchmarks.base import BenchError
 from edgeseg.errors import ConfigError
+from edgeseg.outputs import check_output_dir, check_output_file
 
 MAX_THREADS = 256  # far above any CPU edgeseg targets; 100000 kills runtimes (SIGSEGV)
 PHONE_IMAGES = 16  # pictures the app runner pushes when ``images`` is not given
@@ -116,6 +119,8 @@ class AccuracyOptions:
             self.overlays,
             "needs a folder to write them to (overlay_dir)",
         )
+        if self.overlay_dir is not None:
+            check_output_dir(self.overlay_dir, "--report overlays")
 
     @property
     def phone_images(self) -> int:
@@ -182,6 +187,27 @@ class PhoneOptions:
         )
 
 
+@dataclass(frozen=True)
+class ReportOptions:
+    """Where the finished report goes; each path is checked writable before anything runs."""
+
+    json: str | None = None  # the JSON report
+    csv: str | None = None
+    plot: str | None = None  # accuracy-vs-latency PNG
+    html: str | None = None  # self-contained HTML report
+
+    def __post_init__(self) -> None:
+        for name, flag in (
+            ("json", "--json"),
+            ("csv", "--csv"),
+            ("plot", "--plot"),
+            ("html", "--report"),
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, str(check_output_file(value, flag)))
+
+
 def _groups(owner: Any) -> None:
     """The option groups of ``owner`` must be the option classes (a dict would skip checks)."""
     for name, kind in (
@@ -225,6 +251,7 @@ class BenchOptions:
     runner: str | None = None  # tflite | executorch | onnxruntime | app | any host runner
     roofline: bool = False  # measure the peak GEMM; count MACs
     progress: bool = True
+    reports: ReportOptions = field(default_factory=ReportOptions)
 
     def __post_init__(self) -> None:
         devices = (self.devices,) if isinstance(self.devices, str) else tuple(self.devices)
@@ -233,6 +260,8 @@ class BenchOptions:
         object.__setattr__(self, "devices", devices)
         _require(self.runner is None or _text(self.runner), "--runner", self.runner, "is empty")
         _groups(self)
+        if not isinstance(self.reports, ReportOptions):
+            raise BenchOptionError(f"reports is a {type(self.reports).__name__}, not ReportOptions")
 
     def request(self, device: str, data_classes: tuple[str, ...] = ()) -> RunRequest:
         """The request every artifact on ``device`` is run with."""

@@ -38,3 +38,8 @@ class ExportError(EdgesegError):
 
 class DistillError(EdgesegError):
     """A teacher, class map or distillation loss that cannot work (wrong file, class mismatch)."""
+
+
+class OutputPathError(ConfigError):
+    """An output path that cannot be written (a file where a folder is wanted, a folder under a
+    file, a read-only or full filesystem), found before any work starts."""

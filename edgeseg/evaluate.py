@@ -20,6 +20,7 @@ from edgeseg.checkpoint import CheckpointMeta, load_model
 from edgeseg.data import build_dataloader, build_dataset, eval_transforms
 from edgeseg.errors import DataError
 from edgeseg.metrics import SegMetrics
+from edgeseg.outputs import check_output_dir
 from edgeseg.train.loop import evaluate
 from edgeseg.utils import parse_size
 from edgeseg.visualize import save_comparison
@@ -50,6 +51,8 @@ def evaluate_checkpoint(
     progress: bool = True,
 ) -> EvalResult:
     """Load ``checkpoint``, evaluate on ``data`` (default: the dataset it was trained on)."""
+    if out is not None:  # eval.json and overlays go there: refused before the model is run
+        out = check_output_dir(out, "--out")
     model, meta = load_model(checkpoint)
     spec = data or meta.dataset
     if not spec:
@@ -77,7 +80,6 @@ def evaluate_checkpoint(
     )
     result = EvalResult(metrics, meta, spec, split, hw, time.perf_counter() - started)
     if out is not None:
-        out = Path(out)
         if visualize > 0:
             result.images = _save_overlays(model, meta, spec, split, hw, visualize, out, device)
         result.report = _write_report(result, out / "eval.json", checkpoint)

@@ -29,6 +29,7 @@ from edgeseg.converters.wrappers import example_input, wrap_model
 from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
 from edgeseg.errors import EdgesegError, ExportError
+from edgeseg.outputs import check_output_dir
 from edgeseg.progress import progress_bar
 from edgeseg.quantization import QuantMode
 from edgeseg.sidecar import IN_GRAPH, write_sidecar
@@ -87,6 +88,8 @@ def export_checkpoint(
     """Export ``checkpoint`` to each of ``targets`` ("all", a name, or a list/comma list);
     ``progress`` shows a bar over the targets (each takes seconds to a minute)."""
     names = check_targets(targets, quantize, layout)
+    out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
+    check_output_dir(out_dir, "--out")  # before the model is loaded, calibrated or converted
     model, meta = load_model(checkpoint)
     hw = parse_size(size) or (int(meta.input_size[0]), int(meta.input_size[1]))
     spec = ExportSpec(
@@ -112,7 +115,6 @@ def export_checkpoint(
     spec.metadata = artifact_metadata(meta, spec, checkpoint)
     wrapped = wrap_model(model, spec, meta.mean, meta.std)
     prepared = _Int8Prepared(wrapped, spec) if quantize == QuantMode.INT8 else None
-    out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
     outcomes = []
     with progress_bar(progress) as bar:
         task = bar.add_task(f"export {quantize}", total=len(names), info="")

@@ -30,6 +30,7 @@ from edgeseg.errors import ConfigError
 from edgeseg.evaluate import EvalResult, evaluate_checkpoint
 from edgeseg.export import ExportOutcome, check_targets, export_checkpoint
 from edgeseg.models import model_info, pretrained_cfgs
+from edgeseg.outputs import check_output_dir
 from edgeseg.quantization import QUANT_MODES, QuantMode
 from edgeseg.train import TrainConfig, TrainResult, fit
 from edgeseg.utils import unknown_name_message
@@ -80,6 +81,7 @@ class QuickstartConfig:
             if not ok:
                 raise ConfigError(message)
         self.timing()  # --runs/--warmup/--threads out of range: refused before training
+        check_output_dir(self.out, "--out")
 
     def timing(self) -> TimingOptions:
         """The bench's timing options; they check their own bounds (a ConfigError)."""

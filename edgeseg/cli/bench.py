@@ -53,6 +53,7 @@ def bench(
         BenchOptions,
         FeedOptions,
         PhoneOptions,
+        ReportOptions,
         TimingOptions,
     )
     from edgeseg.benchmarks.report import (
@@ -65,6 +66,9 @@ def bench(
     )
 
     overlay_dir = report.with_name(report.stem + "_overlays") if report and data else None
+    reports = ReportOptions(  # every output path is checked writable first
+        *(str(p) if p else None for p in (json_out, csv_out, plot, report))
+    )
     options = BenchOptions(  # every value is checked here, before anything runs
         timing=TimingOptions(warmup=warmup, runs=runs, threads=threads, timeout_s=timeout),
         accuracy=AccuracyOptions(
@@ -81,6 +85,7 @@ def bench(
         runner=runner,
         roofline=roofline,
         progress=not quiet,
+        reports=reports,
     )
     result = run_bench([str(a) for a in artifacts], options)
     console.print(bench_table(result))
@@ -96,10 +101,10 @@ def bench(
     if data:
         console.print("mIoU: labels resized (nearest) to each artifact's input size")
     for path, write in (
-        (json_out, write_json),
-        (csv_out, write_csv),
-        (plot, write_plot),
-        (report, write_html),
+        (reports.json, write_json),
+        (reports.csv, write_csv),
+        (reports.plot, write_plot),
+        (reports.html, write_html),
     ):
         if path:
-            console.print(f"wrote {write(result, path)}")
+            console.print(f"wrote {write(result, Path(path))}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeseg.errors import ConfigError
+from edgeseg.outputs import check_output_dir
 from edgeseg.train.config import TrainConfig
 
 DEFAULT_LOSSES = ("ce", "kd")  # (1 - α)·CE + α·KL·T², α = 0.9, T = 4 (Queen's lab)
@@ -42,6 +43,8 @@ class DistillConfig(TrainConfig):
             raise ConfigError("--pseudo-threshold must be in [0, 1)")
         if self.teacher_layout and self.teacher_layout.upper() not in ("NCHW", "NHWC"):
             raise ConfigError("--teacher-layout must be NCHW or NHWC")
+        if self.teacher_cache:  # an existing cache may be only read: probed when made
+            check_output_dir(self.teacher_cache, "--teacher-cache", probe=False)
 
     def as_recipe(self) -> dict[str, Any]:
         recipe = super().as_recipe()

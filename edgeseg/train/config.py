@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeseg.errors import ConfigError
+from edgeseg.outputs import check_output_dir
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine", "poly")
@@ -71,6 +72,7 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        check_output_dir(self.out, "--out")  # before any data is read or epoch run
 
     def as_recipe(self) -> dict[str, Any]:
         """JSON-safe record of the recipe for the checkpoint's metadata."""
