@@ -54,6 +54,13 @@ class ExportOutcome:
     def ok(self) -> bool:
         return self.result is not None
 
+    @property
+    def failed(self) -> bool:
+        """Not exported for a reason other than "this target does not apply here" (a target
+        under ``all`` that cannot take the quantization/layout or lacks its toolchain is a
+        ``skipped`` row, like a Core ML parity check on Linux): the CLI exits 3."""
+        return self.result is None and self.parity.status != "skipped"
+
     def as_dict(self) -> dict:
         r = self.result
         extra = {} if self.explain is None else {"explain": self.explain}
@@ -181,6 +188,11 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
         converter.check_quantize(spec.quantize)
         converter.check_layout(spec.layout)
         converter.check_available()
+    except EdgesegError as exc:  # only under "all" (by name it raised in check_targets)
+        return ExportOutcome(
+            name, spec.quantize, None, ParityResult("skipped", reason=_one_line(exc))
+        )
+    try:
         target = out_dir / converter.filename(arch, spec)
         with atomic_artifact(target, converter.directory) as tmp:
             cpu_started = time.process_time()
