@@ -161,3 +161,15 @@ def test_export_target_without_toolchain_under_all_is_a_skip(
     assert "edgeseg_no_such_module" in rows["notoolchain"]["parity"]["reason"]
     assert main([*args, "--target", "notoolchain"]) == ExitCode.BAD_INPUT
     capsys.readouterr()
+
+
+def test_interrupt_exits_130(monkeypatch, capsys) -> None:
+    import edgeseg.cli.train
+
+    def interrupted(cfg):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(edgeseg.cli.train, "fit", interrupted)
+    code = main(["train", "lraspp_mobilenet_v3_small", "--data", "sample", "--quiet"])
+    capsys.readouterr()
+    assert code == ExitCode.INTERRUPTED == 130
