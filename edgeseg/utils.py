@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import math
+import numbers
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -88,15 +89,17 @@ def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     return values[0], values[1]
 
 
-def check_size(hw: tuple[int, int] | None, flag: str = "--size") -> tuple[int, int] | None:
+def check_size(hw: str | tuple[int, int] | None, flag: str = "--size") -> tuple[int, int] | None:
     """``hw`` if both sides are whole numbers in [MIN_SIDE, MAX_SIDE], else a ConfigError naming
     ``flag`` and the range: a model trained below the backbones' stride cannot be exported, and
     one above the maximum fails with an out-of-memory error after minutes. Every option object
     that takes an input size checks it here, before any work."""
+    if isinstance(hw, str):
+        hw = parse_size(hw)
     if hw is None:
         return None
     h, w = hw
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (h, w)):
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (h, w)):
         raise ConfigError(f"{flag} {h}x{w}: give whole numbers, {SIZE_RANGE}")
     if min(h, w) < MIN_SIDE:
         raise ConfigError(
@@ -105,7 +108,7 @@ def check_size(hw: tuple[int, int] | None, flag: str = "--size") -> tuple[int, i
         )
     if max(h, w) > MAX_SIDE:
         raise ConfigError(f"{flag} {h}x{w} is too large: {SIZE_RANGE}")
-    return h, w
+    return int(h), int(w)
 
 
 def check_range(
