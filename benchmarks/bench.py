@@ -45,6 +45,11 @@ class BenchReport:
     created: str = ""
     host: dict = field(default_factory=dict)
 
+    @property
+    def failed(self) -> list[RunResult]:
+        """Rows that failed (a skipped row, e.g. Core ML off macOS, is not a failure)."""
+        return [r for r in self.results if r.status == "failed"]
+
 
 def run_bench(paths: list[str | Path], options: BenchOptions) -> BenchReport:
     """Benchmark ``paths`` (artifacts or folders of them) as ``options`` say."""

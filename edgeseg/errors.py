@@ -3,9 +3,33 @@
 Every problem a user can cause (a bad path, a wrong file, an unknown name) is raised as a subclass
 of :class:`EdgesegError` with a one-line message that says what is wrong, which file, and what to
 do. The CLI prints that line and exits with code 2; only ``--debug`` shows a traceback.
+
+:class:`ExitCode` is the one definition of what every command's exit status means, so a script
+can tell "my input was wrong" from "an artifact failed" from "edgeseg has a bug" — and
+``--debug`` only adds the traceback, it never changes the code.
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What ``edgeseg COMMAND`` exits with (documented in README.md and ``edgeseg --help``)."""
+
+    OK = 0  # everything asked was done or measured (a skip, e.g. Core ML on Linux, is no failure)
+    INTERNAL = 1  # an unexpected exception: a bug in edgeseg or a library it calls
+    BAD_INPUT = 2  # an EdgesegError or a usage error: fix the command line or the files
+    FAILED = 3  # the command ran, but an artifact failed (a failed bench row or export target)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+
+    @classmethod
+    def epilog(cls) -> str:
+        """One line per code, for ``edgeseg --help``."""
+        return (
+            "Exit codes: 0 done (skips are not failures), 1 internal error, 2 bad input, "
+            "3 some artifact or export target failed, 130 interrupted."
+        )
 
 
 class EdgesegError(Exception):

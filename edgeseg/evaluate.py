@@ -22,7 +22,7 @@ from edgeseg.errors import DataError
 from edgeseg.metrics import SegMetrics
 from edgeseg.outputs import check_output_dir
 from edgeseg.train.loop import evaluate
-from edgeseg.utils import parse_size
+from edgeseg.utils import check_range, check_size, parse_size
 from edgeseg.visualize import save_comparison
 
 
@@ -38,6 +38,23 @@ class EvalResult:
     report: Path | None = None
 
 
+def check_eval_options(
+    size: str | tuple[int, int] | None,
+    batch_size: int,
+    workers: int,
+    visualize: int,
+    limit: int | None,
+) -> tuple[int, int] | None:
+    """Every numeric option of ``edgeseg eval`` in its range, before the checkpoint is read
+    (``--visualize -1`` used to be accepted and ignored); returns the parsed ``--size``."""
+    check_range("--batch-size", batch_size, 1, whole=True)
+    check_range("--workers", workers, 0, whole=True)
+    check_range("--visualize", visualize, 0, whole=True)
+    if limit is not None:
+        check_range("limit", limit, 1, whole=True)
+    return check_size(parse_size(size))
+
+
 def evaluate_checkpoint(
     checkpoint: str | Path,
     data: str | None = None,
@@ -51,13 +68,14 @@ def evaluate_checkpoint(
     progress: bool = True,
 ) -> EvalResult:
     """Load ``checkpoint``, evaluate on ``data`` (default: the dataset it was trained on)."""
+    asked = check_eval_options(size, batch_size, workers, visualize, limit)
     if out is not None:  # eval.json and overlays go there: refused before the model is run
         out = check_output_dir(out, "--out")
     model, meta = load_model(checkpoint)
     spec = data or meta.dataset
     if not spec:
         raise DataError(f"{checkpoint} records no dataset; pass --data SPEC")
-    hw = parse_size(size) or (meta.input_size[0], meta.input_size[1])
+    hw = asked or (meta.input_size[0], meta.input_size[1])
     dataset = build_dataset(spec, split, eval_transforms(hw, mean=meta.mean, std=meta.std))
     classes = list(dataset.info.classes)
     if dataset.info.labeled and len(classes) != meta.num_classes:

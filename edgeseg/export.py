@@ -33,9 +33,7 @@ from edgeseg.outputs import check_output_dir
 from edgeseg.progress import progress_bar
 from edgeseg.quantization import QuantMode
 from edgeseg.sidecar import IN_GRAPH, write_sidecar
-from edgeseg.utils import parse_size
-
-MIN_SIDE = 32  # output stride of every backbone: below it the deepest map is under 1 px
+from edgeseg.utils import SIZE_RANGE, check_range, check_size, parse_size
 
 
 @dataclass
@@ -51,6 +49,13 @@ class ExportOutcome:
     @property
     def ok(self) -> bool:
         return self.result is not None
+
+    @property
+    def failed(self) -> bool:
+        """Not exported for a reason other than "this target does not apply here" (a target
+        under ``all`` that cannot take the quantization/layout or lacks its toolchain is a
+        ``skipped`` row, like a Core ML parity check on Linux): the CLI exits 3."""
+        return self.result is None and self.parity.status != "skipped"
 
     def as_dict(self) -> dict:
         r = self.result
@@ -87,11 +92,14 @@ def export_checkpoint(
 ) -> list[ExportOutcome]:
     """Export ``checkpoint`` to each of ``targets`` ("all", a name, or a list/comma list);
     ``progress`` shows a bar over the targets (each takes seconds to a minute)."""
+    asked = check_size(parse_size(size))  # numbers first: before the checkpoint is read
+    check_range("--calib-images", calib_images, 1, whole=True)
+    check_range("--parity-images", parity_images, 0, whole=True)
     names = check_targets(targets, quantize, layout)
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
     check_output_dir(out_dir, "--out")  # before the model is loaded, calibrated or converted
     model, meta = load_model(checkpoint)
-    hw = parse_size(size) or (int(meta.input_size[0]), int(meta.input_size[1]))
+    hw = asked or (int(meta.input_size[0]), int(meta.input_size[1]))
     spec = ExportSpec(
         quantize, hw, input_dtype, output, per_channel, layout, calib_data, calib_images
     )
@@ -99,8 +107,6 @@ def export_checkpoint(
     data = calib_data or meta.dataset
     if not data:
         raise ExportError(f"{checkpoint} records no dataset; pass --calib-data SPEC")
-    if calib_images <= 0 or parity_images < 0:
-        raise ExportError("--calib-images must be > 0 and parity images >= 0")
     if quantize == QuantMode.INT8:
         calib = load_images(data, "train", hw, calib_images, meta)
         spec.calibration = [x.unsqueeze(0) for x in _model_inputs(calib, spec)]
@@ -180,6 +186,11 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
         converter.check_quantize(spec.quantize)
         converter.check_layout(spec.layout)
         converter.check_available()
+    except EdgesegError as exc:  # only under "all" (by name it raised in check_targets)
+        return ExportOutcome(
+            name, spec.quantize, None, ParityResult("skipped", reason=_one_line(exc))
+        )
+    try:
         target = out_dir / converter.filename(arch, spec)
         with atomic_path(target, directory=converter.directory) as tmp:
             cpu_started = time.process_time()
@@ -224,18 +235,19 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _check_size(model: nn.Module, hw: tuple[int, int], checkpoint) -> None:
-    if min(hw) < MIN_SIDE:
-        raise ExportError(
-            f"--size {hw[0]}x{hw[1]} is too small for {Path(checkpoint).name}: the backbones "
-            f"downsample 32x, use at least {MIN_SIDE}x{MIN_SIDE}"
-        )
+    """The size the artifact is made at — ``--size`` or the checkpoint's own (a checkpoint
+    trained at 1x1 before sizes were bounded) — in range, and one the model can run at."""
+    try:
+        check_size(hw)
+    except EdgesegError as exc:
+        raise ExportError(f"{exc} ({Path(checkpoint).name})") from None
     try:
         with torch.no_grad():
             model(torch.zeros(1, 3, *hw))
     except RuntimeError as exc:
         raise ExportError(
             f"{Path(checkpoint).name} cannot run at {hw[0]}x{hw[1]} "
-            f"({_one_line(exc)[:120]}); pass a larger --size"
+            f"({_one_line(exc)[:120]}); pass another --size ({SIZE_RANGE}, multiples of 32)"
         ) from exc
 
 

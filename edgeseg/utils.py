@@ -1,13 +1,19 @@
-"""Small helpers shared across edgeseg: name suggestions, size strings (atomic writes:
-:mod:`edgeseg.atomic`)."""
+"""Small helpers shared across edgeseg: name suggestions, size strings, numeric option bounds
+(atomic writes: :mod:`edgeseg.atomic`)."""
 
 from __future__ import annotations
 
 import difflib
+import math
+import numbers
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from edgeseg.errors import ConfigError
+
+MIN_SIDE = 32  # output stride of every backbone: below it the deepest map is under 1 px
+MAX_SIDE = 4096  # 4K: far above any phone camera preview; 20000x20000 exhausts memory
+SIZE_RANGE = f"each side {MIN_SIDE}-{MAX_SIDE}"
 
 
 def unknown_name_message(kind: str, name: str, choices: Iterable[str]) -> str:
@@ -78,6 +84,60 @@ def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     if len(values) != 2 or min(values) <= 0:
         raise ConfigError(f"Bad size '{text}': use HxW with positive integers, e.g. 360x480")
     return values[0], values[1]
+
+
+def check_size(hw: str | tuple[int, int] | None, flag: str = "--size") -> tuple[int, int] | None:
+    """``hw`` if both sides are whole numbers in [MIN_SIDE, MAX_SIDE], else a ConfigError naming
+    ``flag`` and the range: a model trained below the backbones' stride cannot be exported, and
+    one above the maximum fails with an out-of-memory error after minutes. Every option object
+    that takes an input size checks it here, before any work."""
+    if isinstance(hw, str):
+        hw = parse_size(hw)
+    if hw is None:
+        return None
+    h, w = hw
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (h, w)):
+        raise ConfigError(f"{flag} {h}x{w}: give whole numbers, {SIZE_RANGE}")
+    if min(h, w) < MIN_SIDE:
+        raise ConfigError(
+            f"{flag} {h}x{w} is too small: {SIZE_RANGE} (the backbones downsample 32x), "
+            f"e.g. {MIN_SIDE}x{MIN_SIDE}"
+        )
+    if max(h, w) > MAX_SIDE:
+        raise ConfigError(f"{flag} {h}x{w} is too large: {SIZE_RANGE}")
+    return int(h), int(w)
+
+
+def check_range(
+    flag: str,
+    value: float | None,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    whole: bool = False,
+) -> None:
+    """Raise a ConfigError ``'FLAG VALUE is out of range: RANGE'`` unless ``value`` is a finite
+    number (a whole one with ``whole``) in [low, high] — (low, high] with ``low_open``. The
+    message states the valid range, so the one line says what to type instead."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = number and math.isfinite(value) and (not whole or float(value).is_integer())
+    if ok:
+        ok = (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        raise ConfigError(
+            f"{flag} {value!r} is out of range: {range_text(low, high, low_open, whole)}"
+        )
+
+
+def range_text(low: float, high: float, low_open: bool = False, whole: bool = False) -> str:
+    """'a whole number ≥ 0', 'a number > 0', 'a number in [0, 1]' …"""
+    kind = "a whole number" if whole else "a number"
+    if math.isinf(high):
+        return f"{kind} {'>' if low_open else '≥'} {low:g}"
+    if math.isinf(low):
+        return f"{kind} ≤ {high:g}"
+    return f"{kind} in {'(' if low_open else '['}{low:g}, {high:g}]"
 
 
 def parse_triple(text: str | None, flag: str) -> tuple[float, float, float] | None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgeseg.atomic import atomic_path
 from edgeseg.distill.config import DistillConfig
+from edgeseg.distill.losses import check_loss_specs
 from edgeseg.distill.run import distill
 from edgeseg.errors import ConfigError
 from edgeseg.evaluate import EvalResult, evaluate_checkpoint
@@ -33,7 +34,7 @@ from edgeseg.models import model_info, pretrained_cfgs
 from edgeseg.outputs import check_output_dir
 from edgeseg.quantization import QUANT_MODES, QuantMode
 from edgeseg.train import TrainConfig, TrainResult, fit
-from edgeseg.utils import unknown_name_message
+from edgeseg.utils import check_range, check_size, unknown_name_message
 
 if TYPE_CHECKING:  # the bench engine is imported when needed (startup time)
     from edgeseg.benchmarks.options import TimingOptions
@@ -80,6 +81,11 @@ class QuickstartConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        self.size = check_size(self.size)  # 16x16 would train for minutes, then fail at export
+        check_range("--workers", self.workers, 0, whole=True)
+        if self.limit_train_batches is not None:
+            check_range("--limit-train-batches", self.limit_train_batches, 1, whole=True)
+        check_loss_specs(self.losses)
         self.timing()  # --runs/--warmup/--threads out of range: refused before training
         check_output_dir(self.out, "--out")
 

@@ -1,13 +1,16 @@
 """The ``edgeseg`` command line: a thin Typer layer over the library.
 
 Each command lives in its own module, parses options, calls one library function and formats the
-result. Known errors (:class:`~edgeseg.errors.EdgesegError`) become one line on stderr and exit
-code 2; ``--debug`` (anywhere on the command line) shows the traceback instead.
+result. Exceptions become exit codes here and only here (:class:`~edgeseg.errors.ExitCode`):
+known errors (:class:`~edgeseg.errors.EdgesegError`) are one line on stderr and exit 2, anything
+else is an internal error, exit 1. ``--debug`` (anywhere on the command line) prints the
+traceback as well, with the same exit code. A command whose artifacts failed exits 3 itself.
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 
 import typer
 
@@ -21,11 +24,12 @@ from edgeseg.cli import export as export_cmd
 from edgeseg.cli import models as models_cmd
 from edgeseg.cli import quickstart as quickstart_cmd
 from edgeseg.cli import train as train_cmd
-from edgeseg.errors import EdgesegError
+from edgeseg.errors import EdgesegError, ExitCode
 
 app = typer.Typer(
     name="edgeseg",
     help="Semantic segmentation from training to phones.",
+    epilog=ExitCode.epilog(),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -68,7 +72,7 @@ def error_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point; returns the exit code (2 for user errors)."""
+    """Console-script entry point; returns the exit code (:class:`ExitCode`)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = android_demo_cmd.bare_flags([a for a in args if a != "--debug"])
@@ -78,22 +82,23 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
-        return 130
+        return ExitCode.INTERRUPTED
     except EdgesegError as exc:
-        if debug:
-            raise
+        _traceback(debug)
         typer.echo(f"error: {error_line(exc)}", err=True)
-        return 2
+        return ExitCode.BAD_INPUT
     except Exception as exc:  # a bug, not a user error: still one line unless --debug
-        if debug:
-            raise
-        typer.echo(
-            f"internal error: {type(exc).__name__}: {error_line(exc)} "
-            "(rerun with --debug for the traceback)",
-            err=True,
-        )
-        return 1
-    return 0
+        _traceback(debug)
+        hint = "" if debug else " (rerun with --debug for the traceback)"
+        typer.echo(f"internal error: {type(exc).__name__}: {error_line(exc)}{hint}", err=True)
+        return ExitCode.INTERNAL
+    return ExitCode.OK
+
+
+def _traceback(debug: bool) -> None:
+    """``--debug`` adds the traceback of the exception being handled; the exit code stays."""
+    if debug:
+        traceback.print_exc(file=sys.stderr)
 
 
 def run() -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from edgeseg.cli.options import QuietOpt, make_console
+from edgeseg.errors import ExitCode
 from edgeseg.utils import parse_triple
 
 console = make_console()
@@ -108,3 +109,5 @@ def bench(
     ):
         if path:
             console.print(f"wrote {write(result, Path(path))}")
+    if result.failed:  # reports are written first: they say which rows failed and why
+        raise typer.Exit(ExitCode.FAILED)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from edgeseg.apps.android_demo import add_exports
 from edgeseg.cli.options import JsonOpt, SizeOpt, make_console
+from edgeseg.errors import ExitCode
 from edgeseg.export import ExportOutcome, export_checkpoint
 from edgeseg.quantization import QuantMode
 
@@ -91,8 +92,8 @@ def export(
         done = [o.result.path for o in outcomes if o.ok]
         for line in add_exports(done, android_demo or None):
             typer.echo(line, err=as_json)
-    if not any(o.ok for o in outcomes):
-        raise typer.Exit(1)
+    if any(o.failed for o in outcomes) or not any(o.ok for o in outcomes):
+        raise typer.Exit(ExitCode.FAILED)  # a target failed, or nothing could be exported
 
 
 def explain_table(outcomes: list[ExportOutcome]) -> Table:
@@ -123,7 +124,8 @@ def outcome_table(outcomes: list[ExportOutcome]) -> Table:
         table.add_column(name, justify=justify)
     for o in outcomes:
         p, r = o.parity, o.result
-        status = STATUS[p.status] + (f": {p.reason}" if p.reason and p.status == "failed" else "")
+        shown = p.reason and (p.status == "failed" or r is None)  # why it was not exported
+        status = STATUS[p.status] + (f": {p.reason}" if shown else "")
         table.add_row(
             o.target,
             r.quantize if r else o.quantize,

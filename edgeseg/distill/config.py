@@ -9,6 +9,7 @@ from typing import Any
 from edgeseg.errors import ConfigError
 from edgeseg.outputs import check_output_dir
 from edgeseg.train.config import TrainConfig
+from edgeseg.utils import check_size
 
 DEFAULT_LOSSES = ("ce", "kd")  # (1 - α)·CE + α·KL·T², α = 0.9, T = 4 (Queen's lab)
 
@@ -39,6 +40,10 @@ class DistillConfig(TrainConfig):
             raise ConfigError("--teacher is required (a checkpoint, model file or KIND:SPEC)")
         if not self.losses:
             raise ConfigError("--loss: give at least one loss")
+        from edgeseg.distill.losses import check_loss_specs  # registers every loss
+
+        check_loss_specs(self.losses)  # kd:temperature=-1 fails here, before any work
+        self.teacher_size = check_size(self.teacher_size, "--teacher-size")
         if not 0.0 <= self.pseudo_threshold < 1.0:
             raise ConfigError("--pseudo-threshold must be in [0, 1)")
         if self.teacher_layout and self.teacher_layout.upper() not in ("NCHW", "NHWC"):

@@ -8,6 +8,7 @@ from typing import Any
 
 from edgeseg.errors import ConfigError
 from edgeseg.outputs import check_output_dir
+from edgeseg.utils import check_range, check_size
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine", "poly")
@@ -72,7 +73,22 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        self.size = check_size(self.size)  # a 1x1 model trains, then cannot be exported
+        self._check_counts()
         check_output_dir(self.out, "--out")  # before any data is read or epoch run
+
+    def _check_counts(self) -> None:
+        """The remaining numeric options, each with its range in the message."""
+        check_range("--workers", self.workers, 0, whole=True)
+        check_range("--val-every", self.val_every, 1, whole=True)
+        for flag, value in (
+            ("--limit-train-batches", self.limit_train_batches),
+            ("--limit-val-batches", self.limit_val_batches),
+        ):
+            if value is not None:
+                check_range(flag, value, 1, whole=True)
+        check_range("--weight-decay", self.weight_decay, 0)
+        check_range("--aux-weight", self.aux_weight, 0)
 
     def as_recipe(self) -> dict[str, Any]:
         """JSON-safe record of the recipe for the checkpoint's metadata."""

@@ -20,15 +20,60 @@ import torch
 from torch import nn
 
 from edgeseg.distill.teachers.base import TeacherOutput
-from edgeseg.errors import DistillError
-from edgeseg.utils import class_registrar, unknown_name_message
+from edgeseg.errors import ConfigError, DistillError
+from edgeseg.utils import check_range, class_registrar, unknown_name_message
+
+INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A loss option's valid range: [low, high], or (low, high] with ``low_open``."""
+
+    low: float = 0.0
+    high: float = INF
+    low_open: bool = False
+    whole: bool = False
+
+
+POSITIVE = Bound(low_open=True)  # temperatures, τ, step sizes: dividing by 0 or < 0 is wrong
+NON_NEGATIVE = Bound()  # weights: 0 switches a term off, < 0 would reward the error
+STEPS = Bound(whole=True)  # counts of training steps
 
 
 @dataclass
 class LossParams:
+    """Every loss's options. ``BOUNDS`` gives each numeric option's range, checked when the
+    params are made (``--loss kd:temperature=-1`` fails before any data or teacher is loaded);
+    a subclass adds its own options' bounds, and any other ``*weight`` field must be ≥ 0."""
+
+    BOUNDS: ClassVar[dict[str, Bound]] = {
+        "weight": NON_NEGATIVE,
+        "ramp": STEPS,
+        "stop": STEPS,
+        "temperature": POSITIVE,
+        "tau": POSITIVE,
+        "grid": Bound(low=1, high=1024, whole=True),
+        "step": POSITIVE,
+        "min": NON_NEGATIVE,
+        "max": NON_NEGATIVE,
+    }
+
     weight: float = 1.0
     ramp: int = 0  # steps of linear weight ramp-up from 0 (0 = full weight from step 0)
     stop: int = 0  # training step from which the loss is off (0 = never)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            bound = self.BOUNDS.get(f.name)
+            if bound is None and f.name.endswith("weight"):
+                bound = NON_NEGATIVE
+            value = getattr(self, f.name)
+            if bound is None or isinstance(value, (bool, str)):
+                continue
+            check_range(
+                f.name, value, bound.low, bound.high, low_open=bound.low_open, whole=bound.whole
+            )
 
 
 @dataclass
@@ -119,7 +164,22 @@ def make_params(name: str, options: dict[str, str]) -> LossParams:
             raise DistillError(
                 f"--loss {name}: {key}={text} is not a {type(default).__name__}"
             ) from exc
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ConfigError as exc:  # "temperature -1.0 is out of range: a number > 0"
+        raise DistillError(f"--loss {name}: {exc}") from None
+
+
+def check_loss_specs(specs: Sequence[str]) -> None:
+    """Parse every ``--loss`` spec and check its values against the loss's bounds, before any
+    work: the distillation config calls it when it is made."""
+    seen: set[str] = set()
+    for spec in specs:
+        name, options = parse_loss_spec(spec)
+        if name in seen:
+            raise DistillError(f"--loss {name} is given twice; give each loss once")
+        seen.add(name)
+        make_params(name, options)
 
 
 def build_losses(specs: Sequence[str], ctx: LossContext) -> nn.ModuleDict:
