@@ -27,7 +27,14 @@ from edgeseg.utils import parse_size, parse_triple
 SIZES = {"size", "teacher_size"}  # (H, W) ↔ "HxW"
 TRIPLES = {"teacher_mean", "teacher_std"}  # (r, g, b) ↔ "r,g,b"
 LISTS = {"background"}  # ("a", "b") ↔ "a,b"
-REPEATED = {"losses": "--loss", "teacher_options": "--teacher-option"}  # one flag per item
+REPEATED = {  # one flag per item
+    "losses": "--loss",
+    "teacher_options": "--teacher-option",
+    "teacher": "--teacher",  # an ensemble; one teacher is a plain string
+    "class_map": "--class-map",
+    "teacher_classes": "--teacher-classes",
+    "teacher_weights": "--teacher-weight",
+}
 RENAMED = {"input_dtype": "--input", **REPEATED}
 SHORT = {"batch_size": ("-b",)}  # as ``edgeseg train -b 8``
 # config fields the command has no option for: a run that sets them has no equivalent command
@@ -73,6 +80,8 @@ def spell(name: str, value: Any) -> list[str]:
         return []
     if value is True:
         return [flag]
+    if name in REPEATED and isinstance(value, str):
+        return [flag, value]
     if name in REPEATED:
         return [item for v in value for item in (flag, str(v))]
     if isinstance(value, tuple | list):  # (H, W) → "HxW"; triples and class lists → "a,b,c"

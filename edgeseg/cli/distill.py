@@ -13,6 +13,7 @@ from edgeseg.cli.options import (
     BatchOpt,
     BNMomentumOpt,
     DataOpt,
+    LabelsOpt,
     OutOpt,
     QuietOpt,
     SizeOpt,
@@ -31,10 +32,10 @@ Opt = typer.Option
 def distill(
     arch: Annotated[str, typer.Argument(help="Student model name (see `edgeseg models`)")],
     teacher: Annotated[
-        str,
+        list[str],
         Opt(
             help="Teacher: best.pt | ARCH:TAG | model.tflite/.onnx/.pte | "
-            "foreground:SPEC | tta:SPEC | owlsam:PATH"
+            "foreground:SPEC | tta:SPEC | owlsam:PATH; repeat for an ensemble"
         ),
     ],
     data: DataOpt = "sample",
@@ -46,9 +47,17 @@ def distill(
         ),
     ] = None,
     class_map: Annotated[
-        Optional[str], Opt(help="JSON {teacher class: student class|null}")
+        Optional[list[str]],
+        Opt(help="JSON {teacher class: student class|null}; once, or once per --teacher ('-')"),
     ] = None,
-    teacher_classes: Annotated[Optional[str], Opt(help="voc | classes.txt | a,b,c")] = None,
+    teacher_classes: Annotated[
+        Optional[list[str]],
+        Opt(help="voc | cityscapes | classes.txt | a,b,c; once, or once per --teacher ('-')"),
+    ] = None,
+    teacher_weight: Annotated[
+        Optional[list[str]],
+        Opt(help="Ensemble: per --teacher, W or W,Class=W,… (mean of mapped probabilities)"),
+    ] = None,
     teacher_mean: Annotated[Optional[str], Opt(help="Teacher input mean, 0..1 units")] = None,
     teacher_std: Annotated[Optional[str], Opt(help="Teacher input std, 0..1 units")] = None,
     teacher_size: Annotated[Optional[str], Opt(help="Teacher input HxW")] = None,
@@ -60,6 +69,9 @@ def distill(
     teacher_cache: Annotated[Optional[str], Opt(help="Cache teacher logits in DIR")] = None,
     unlabeled: Annotated[Optional[str], Opt(help="Pseudo-label mode: folder of images")] = None,
     pseudo_threshold: Annotated[float, Opt(help="Min teacher confidence for a label")] = 0.5,
+    pseudo_labels: Annotated[
+        bool, Opt(help="With --labels: the teacher's confident argmax labels the rest")
+    ] = False,
     epochs: Annotated[int, Opt(help="Training epochs")] = 30,
     lr: Annotated[float, Opt(help="Peak learning rate")] = 1e-3,
     batch_size: BatchOpt = 8,
@@ -75,6 +87,7 @@ def distill(
     aux_weight: Annotated[float, Opt(help="Weight of the student's aux-head CE")] = 0.5,
     bn_momentum: BNMomentumOpt = None,
     workers: WorkersOpt = 2,
+    labels: LabelsOpt = None,
     seed: Annotated[int, Opt(help="Random seed")] = 0,
     resume: Annotated[bool, Opt(help="Continue from OUT/last.pt")] = False,
     device: Annotated[str, Opt(help="auto | cpu | cuda | cuda:N")] = "auto",
@@ -102,15 +115,17 @@ def distill(
         backbone_weights=backbone_weights,
         workers=workers,
         seed=seed,
+        labels=labels,
         resume=resume,
         device=device,
         limit_train_batches=limit_train_batches,
         limit_val_batches=limit_val_batches,
         progress=not quiet,
-        teacher=teacher,
+        teacher=tuple(teacher),
         losses=tuple(loss or DEFAULT_LOSSES),
-        class_map=class_map,
-        teacher_classes=teacher_classes,
+        class_map=tuple(class_map) if class_map else None,
+        teacher_classes=tuple(teacher_classes) if teacher_classes else None,
+        teacher_weights=tuple(teacher_weight or ()),
         teacher_mean=parse_triple(teacher_mean, "--teacher-mean"),
         teacher_std=parse_triple(teacher_std, "--teacher-std"),
         teacher_size=parse_size(teacher_size),
@@ -120,12 +135,13 @@ def distill(
         teacher_cache=teacher_cache,
         unlabeled=unlabeled,
         pseudo_threshold=pseudo_threshold,
+        pseudo_labels=pseudo_labels,
     )
     result = run_distill(cfg)
     if not distributed.from_env().main:  # under torchrun, rank 0 reports
         return
     label = "teacher-agreement mIoU" if unlabeled else "val mIoU"
     console.print(
-        f"[bold green]done[/] {arch} ← {teacher}: best {label} {result.best_miou:.4f} "
+        f"[bold green]done[/] {arch} ← {' + '.join(teacher)}: best {label} {result.best_miou:.4f} "
         f"(epoch {result.best_epoch}) in {result.seconds:.0f}s → {result.best_path}"
     )

@@ -42,3 +42,12 @@ def make_console() -> Console:
     """stdout console; piped output (CI logs, files) gets 120 columns instead of rich's 80."""
     console = Console()
     return console if console.is_terminal else Console(width=120)
+
+
+LabelsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Label-scarce: a list of training images that keep their labels (the rest of the "
+        "split is unlabelled)"
+    ),
+]

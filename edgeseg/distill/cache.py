@@ -24,6 +24,7 @@ from edgeseg.atomic import atomic_path
 from edgeseg.data.transforms import Compose, Resize, ToTensor
 from edgeseg.distill.classmap import ClassMap
 from edgeseg.distill.teachers import Teacher, TeacherOutput, teach
+from edgeseg.distill.teachers.base import teacher_device
 from edgeseg.progress import progress_bar
 
 SHARD = 256
@@ -145,14 +146,6 @@ def build_cache(
     with atomic_path(index_path) as tmp:
         tmp.write_text(json.dumps({"signature": signature, "shards": shards, "shard": SHARD}))
     return TeacherCache(folder, size)
-
-
-def teacher_device(teacher: Teacher) -> torch.device:
-    """Where the teacher's weights live; wrappers (``foreground:``, ``tta:``) ask their inner."""
-    while getattr(teacher, "model", None) is None and hasattr(teacher, "inner"):
-        teacher = teacher.inner
-    model = getattr(teacher, "model", None)
-    return next(model.parameters()).device if model is not None else torch.device("cpu")
 
 
 def _save(path: Path, array: np.ndarray) -> None:

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from edgeseg.data import IGNORE_INDEX
+from edgeseg.data.subsets import UNLABELED
 from edgeseg.distill.classmap import ClassMap
 from edgeseg.distill.losses import DistillInputs
 from edgeseg.distill.teachers import Teacher, TeacherOutput, teach
@@ -37,11 +38,13 @@ class DistillObjective(Objective):
         *,
         labeled: bool = True,
         pseudo_threshold: float = 0.5,
+        pseudo_rest: bool = False,
         cache=None,
     ) -> None:
         super().__init__()
         self.teacher, self.class_map, self.losses = teacher, class_map, losses
         self.labeled, self.pseudo_threshold, self.cache = labeled, pseudo_threshold, cache
+        self.pseudo_rest = pseudo_rest
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("step", torch.tensor(0, dtype=torch.long))
@@ -63,8 +66,7 @@ class DistillObjective(Objective):
 
     def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
         teacher = self.teacher_output(batch)
-        target = batch.masks if self.labeled else pseudo_labels(teacher, self.pseudo_threshold)
-        mask = teacher.valid & (target != IGNORE_INDEX) if self.labeled else teacher.valid
+        target, mask = self.targets(batch.masks, teacher)
         inputs = DistillInputs(self.student_output(model, batch.images), teacher, target, mask)
         total = batch.images.new_zeros(())
         for name, loss in self.losses.items():
@@ -79,6 +81,26 @@ class DistillObjective(Objective):
         if self.training:
             self.step += 1
         return total
+
+    def targets(
+        self, masks: torch.Tensor, teacher: TeacherOutput
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(hard targets, distillation mask). Labelled pixels: their label, distilled where the
+        teacher is valid. Pixels of unlabelled images (:data:`UNLABELED`, ``--labels``) are
+        distilled wherever the teacher is valid, and get its confident argmax as a hard target
+        with ``pseudo_rest``, else none. Pseudo-label mode (no labels at all): the argmax."""
+        if not self.labeled:
+            return pseudo_labels(teacher, self.pseudo_threshold), teacher.valid
+        unlabeled = masks == UNLABELED
+        mask = teacher.valid & ((masks != IGNORE_INDEX) | unlabeled)
+        if not bool(unlabeled.any()):
+            return masks, mask
+        rest = (
+            pseudo_labels(teacher, self.pseudo_threshold)
+            if self.pseudo_rest
+            else torch.full_like(masks, IGNORE_INDEX)
+        )
+        return torch.where(unlabeled, rest, masks), mask
 
     def info(self) -> str:
         parts = [f"{k} {v:.3f}" for k, v in self.last.items()]

@@ -22,7 +22,7 @@ from edgeseg.checkpoint import CheckpointMeta
 from edgeseg.data import build_dataloader, build_dataset, compute_class_weights, eval_transforms
 from edgeseg.data.classes import background_ids, voc_colormap
 from edgeseg.distill.cache import GeometryItems, build_cache
-from edgeseg.distill.classmap import resolve_class_map
+from edgeseg.distill.classmap import ClassMap, resolve_class_map
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.losses import LossContext, build_losses, describe_losses
 from edgeseg.distill.objective import DistillObjective, pseudo_labels
@@ -33,6 +33,7 @@ from edgeseg.distill.teachers import (
     parse_teacher_options,
     teach,
 )
+from edgeseg.distill.teachers.ensemble import EnsembleTeacher, Member, parse_weights
 from edgeseg.errors import DistillError
 from edgeseg.metrics import ConfusionMatrix, SegMetrics
 from edgeseg.train import distributed
@@ -52,10 +53,12 @@ from edgeseg.train.objective import has_aux_head
 HOLD_OUT_EVERY = 10
 
 
-def teacher_options(cfg: DistillConfig, classes: tuple[str, ...], device) -> TeacherOptions:
+def teacher_options(
+    cfg: DistillConfig, classes: tuple[str, ...], device, member: int = 0
+) -> TeacherOptions:
     extra = parse_teacher_options(cfg.teacher_options)
     return TeacherOptions(
-        classes=cfg.teacher_classes,
+        classes=cfg.per_teacher("teacher_classes")[member],
         mean=cfg.teacher_mean,
         std=cfg.teacher_std,
         size=cfg.teacher_size,
@@ -110,11 +113,8 @@ def prepare_distill(cfg: DistillConfig) -> Run:
     """Everything a distillation run holds (teacher, objective, data, optimiser), not started."""
     seed_everything(cfg.seed)
     dist, device = distributed.setup(resolve_device(cfg.device))
-    data = _unlabeled_data(cfg) if cfg.unlabeled else build_data(cfg)
-    options = teacher_options(cfg, tuple(data.train_raw.info.classes), device)
-    teacher = build_teacher(cfg.teacher, options)
-    classes = _student_classes(cfg, data, teacher.classes)
-    class_map = resolve_class_map(teacher.classes, classes, cfg.class_map, teacher.num_classes)
+    data = _unlabeled_data(cfg) if cfg.unlabeled else build_data(cfg, keep_unlabeled=True)
+    teacher, class_map, classes = _teacher(cfg, data, device)
     model = create_student(cfg, len(classes), device)
     objective = DistillObjective(
         teacher,
@@ -124,6 +124,7 @@ def prepare_distill(cfg: DistillConfig) -> Run:
         data.std,
         labeled=cfg.unlabeled is None,
         pseudo_threshold=cfg.pseudo_threshold,
+        pseudo_rest=cfg.pseudo_labels,
     )
     palette = data.train_raw.info.palette or voc_colormap(len(classes))
     recipe = {
@@ -166,12 +167,33 @@ def prepare_distill(cfg: DistillConfig) -> Run:
     return run
 
 
+def _teacher(cfg: DistillConfig, data: Data, device) -> tuple[Teacher, ClassMap, tuple[str, ...]]:
+    """The teacher (an ensemble for several ``--teacher``), its class map, the student's classes.
+    Each ensemble member gets its own ``--class-map`` / ``--teacher-classes`` entry."""
+    dataset_classes = tuple(data.train_raw.info.classes)
+    maps = cfg.per_teacher("class_map")
+    members = []
+    for i, spec in enumerate(cfg.teachers):
+        teacher = build_teacher(spec, teacher_options(cfg, dataset_classes, device, member=i))
+        classes = _student_classes(cfg, data, teacher.classes)
+        members.append(
+            (teacher, resolve_class_map(teacher.classes, classes, maps[i], teacher.num_classes))
+        )
+    if len(members) == 1:
+        return (*members[0], classes)
+    weights = cfg.teacher_weights or (None,) * len(members)
+    ensemble = EnsembleTeacher(
+        [Member(t, m, parse_weights(w, classes)) for (t, m), w in zip(members, weights)], classes
+    )
+    return ensemble, ClassMap(len(classes), len(classes)), classes
+
+
 def _loss_context(cfg, data: Data, model, teacher: Teacher, classes, device) -> LossContext:
     needs_bg = any(spec.split(":")[0].strip() == "fsi" for spec in cfg.losses)
     background = background_ids(classes, tuple(cfg.background)) if needs_bg else set()
     weights = None
     if cfg.class_weights != "none" and cfg.unlabeled is None:
-        weights = compute_class_weights(data.train_raw, len(classes), method=cfg.class_weights)
+        weights = compute_class_weights(data.labeled, len(classes), method=cfg.class_weights)
         weights = weights.to(device)
     return LossContext(
         num_classes=len(classes),

@@ -26,13 +26,21 @@ from edgeseg.runtimes.base import (
     runtime_for,
     runtime_names,
 )
-from edgeseg.runtimes.errors import ArtifactLoadError, RuntimeNotInstalled, RuntimeUnavailable
+from edgeseg.runtimes.errors import (
+    ArtifactLoadError,
+    RuntimeNotInstalled,
+    RuntimeUnavailable,
+    ScoresUnavailable,
+    TensorNotFound,
+)
 
 __all__ = [
     "ArtifactLoadError",
     "Runtime",
     "RuntimeNotInstalled",
     "RuntimeUnavailable",
+    "ScoresUnavailable",
+    "TensorNotFound",
     "Session",
     "TensorInfo",
     "get_runtime",

@@ -20,7 +20,12 @@ import numpy as np
 
 from edgeseg.contract import Quant, dequantize, quantize
 from edgeseg.errors import EdgesegError
-from edgeseg.runtimes.errors import ArtifactLoadError, RuntimeNotInstalled, first_line
+from edgeseg.runtimes.errors import (
+    ArtifactLoadError,
+    RuntimeNotInstalled,
+    ScoresUnavailable,
+    first_line,
+)
 from edgeseg.utils import class_registrar, pick_by_content, unknown_name_message
 
 
@@ -112,14 +117,27 @@ class Runtime:
     def open(self, path: Path, threads: int) -> Session:
         raise NotImplementedError
 
-    def load(self, path: Path, threads: int = 1) -> Session:
-        """:meth:`check_file`, then :meth:`open`; the runtime's own errors become one
+    def open_scores(self, path: Path, threads: int, tensor: str | None) -> Session:
+        """Like :meth:`open`, with the output moved to the class scores: ``tensor`` by name, else
+        the tensor feeding the graph's final ArgMax/Softmax (see :mod:`edgeseg.runtimes.scores`).
+        Formats whose outputs are fixed raise :class:`ScoresUnavailable`."""
+        raise ScoresUnavailable(
+            f"{path.name}: a {self.format_name or self.name} file's outputs are fixed when it is "
+            "written and its runtime cannot read a tensor inside the graph"
+        )
+
+    def load(self, path: Path, threads: int = 1, scores: str | bool = False) -> Session:
+        """:meth:`check_file`, then :meth:`open` (``scores``: :meth:`open_scores`, True for the
+        automatic tensor, a string to name it); the runtime's own errors become one
         :class:`ArtifactLoadError` naming the file, the runtime and what to do."""
         path = Path(path)
         self.check_file(path)
         try:
-            session = self.open(path, threads)
-        except ArtifactLoadError:
+            if scores is False:
+                session = self.open(path, threads)
+            else:
+                session = self.open_scores(path, threads, None if scores is True else scores)
+        except (ArtifactLoadError, ScoresUnavailable):
             raise
         except EdgesegError as exc:  # already one line that says what to do
             raise ArtifactLoadError(str(exc)) from exc
@@ -159,12 +177,18 @@ def runtime_for(path: str | Path) -> Runtime:
     return pick_by_content(path, found, known, ("runtime", "opens"), ArtifactLoadError)
 
 
-def load(path: str | Path, threads: int = 1, runtime: str | None = None) -> Session:
+def load(
+    path: str | Path, threads: int = 1, runtime: str | None = None, scores: str | bool = False
+) -> Session:
     """Open ``path`` in ``runtime`` (default: :func:`runtime_for`) with ``threads`` threads.
+
+    ``scores``: output the class scores instead of the graph's output (True: the tensor feeding a
+    final ArgMax/Softmax, found in the graph; a string: that tensor) — what a teacher whose graph
+    ends in ArgMax is distilled from. :class:`ScoresUnavailable` where the format cannot.
 
     ``threads`` is the runtime's own setting; for the torch runtimes it is torch's process-wide
     thread count, which a caller that goes on computing in torch may want to restore.
     """
     found = get_runtime(runtime) if runtime else runtime_for(path)
     found.check_available()
-    return found.load(Path(path), threads)
+    return found.load(Path(path), threads, scores)

@@ -22,6 +22,15 @@ class RuntimeNotInstalled(ArtifactLoadError):
     """The runtime's library is not installed; the message says how to install it."""
 
 
+class ScoresUnavailable(EdgesegError):
+    """The format cannot hand out a tensor inside its graph (a .pte program's outputs are fixed at
+    export): the caller falls back to the graph's own output and says so."""
+
+
+class TensorNotFound(ArtifactLoadError):
+    """A tensor named by the user is not in the file; the message lists what is."""
+
+
 class RuntimeUnavailable(ArtifactLoadError):
     """The runtime cannot run on this platform at all (Core ML off macOS): skip, do not fail."""
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from edgeseg.runtimes.base import Runtime, Session, TensorInfo, register_runtime
 from edgeseg.runtimes.errors import ArtifactLoadError
+from edgeseg.runtimes.scores import NAMED, Producer, ScoresTensor, find_scores, named_tensor
 
 _DTYPES = {
     "tensor(float)": "float32",
@@ -39,22 +40,34 @@ class Onnxruntime(Runtime):
             raise ArtifactLoadError(f"{path}: no such file")
 
     def open(self, path: Path, threads: int) -> Session:
-        session = inference_session(path, threads)
-        inputs, output = session.get_inputs(), session.get_outputs()[0]
-        if len(inputs) != 1:
-            raise ArtifactLoadError(
-                f"{path.name} has {len(inputs)} inputs; edgeseg runs one-image models (one input)"
-            )
-        name = inputs[0].name
+        return _session(path, inference_session(path, threads))
 
-        def run(x: np.ndarray) -> np.ndarray:
-            return session.run([output.name], {name: x})[0]
-
-        meta = _embedded(session.get_modelmeta().custom_metadata_map)
-        return Session(run, _info(inputs[0]), _info(output), meta=meta, handle=session)
+    def open_scores(self, path: Path, threads: int, tensor: str | None) -> Session:
+        """The graph with its outputs replaced by the scores tensor, opened from memory."""
+        content, note = _with_scores_output(path, tensor)
+        session = _session(path, inference_session(path, threads, content=content))
+        session.notes.append(note)
+        return session
 
 
-def inference_session(path: Path, threads: int = 1, optimized_to: Path | None = None):
+def _session(path: Path, session) -> Session:
+    inputs, output = session.get_inputs(), session.get_outputs()[0]
+    if len(inputs) != 1:
+        raise ArtifactLoadError(
+            f"{path.name} has {len(inputs)} inputs; edgeseg runs one-image models (one input)"
+        )
+    name = inputs[0].name
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return session.run([output.name], {name: x})[0]
+
+    meta = _embedded(session.get_modelmeta().custom_metadata_map)
+    return Session(run, _info(inputs[0]), _info(output), meta=meta, handle=session)
+
+
+def inference_session(
+    path: Path, threads: int = 1, optimized_to: Path | None = None, content: bytes | None = None
+):
     """onnxruntime's CPU session, as every edgeseg caller opens it; ``optimized_to``: also write
     the graph onnxruntime will execute (extended optimisations: QDQ fusion, no host-only layout
     changes) there — what the ONNX converter's int8 census reads."""
@@ -67,7 +80,33 @@ def inference_session(path: Path, threads: int = 1, optimized_to: Path | None = 
     if optimized_to is not None:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         options.optimized_model_filepath = str(optimized_to)
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    source = content if content is not None else str(path)
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def _with_scores_output(path: Path, tensor: str | None) -> tuple[bytes, str]:
+    """The model with its graph outputs set to the scores tensor (shape inference supplies its
+    type), and a note saying which tensor that is (:mod:`edgeseg.runtimes.scores`)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    producers = {out: Producer(n.op_type, tuple(n.input)) for n in graph.node for out in n.output}
+    if tensor is not None:
+        names = [i.name for i in graph.input] + list(producers)
+        candidates = [n for n in producers if n]
+        found = ScoresTensor(names[named_tensor(tensor, names, path.name, candidates)], NAMED)
+    else:
+        found = find_scores(graph.output[0].name, producers)
+    name = str(found.tensor)
+    if name != graph.output[0].name:
+        known = {v.name: v for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
+        value = known.get(name) or onnx.helper.make_tensor_value_info(
+            name, onnx.TensorProto.FLOAT, None
+        )
+        del graph.output[:]
+        graph.output.append(value)
+    return model.SerializeToString(), found.note(name)
 
 
 def _info(arg) -> TensorInfo:

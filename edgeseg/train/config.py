@@ -46,6 +46,7 @@ class TrainConfig:
     val_every: int = 1
     foreground_only: bool = False  # FSI teacher: train (and validate) on objects only
     background: tuple[str, ...] = ()  # background classes; default: one named "background"
+    labels: str | None = None  # label-scarce: the training images that keep their labels
     limit_train_batches: int | None = None
     limit_val_batches: int | None = None
     progress: bool = True
@@ -74,6 +75,10 @@ class TrainConfig:
             if not ok:
                 raise ConfigError(message)
         self.size = check_size(self.size)  # a 1x1 model trains, then cannot be exported
+        if self.labels is not None and not Path(self.labels).is_file():
+            raise ConfigError(
+                f"--labels {self.labels}: no such file; pass a list of training images"
+            )
         self._check_counts()
         check_output_dir(self.out, "--out")  # before any data is read or epoch run
 

@@ -33,6 +33,12 @@ from edgeseg.data import (
     train_transforms,
 )
 from edgeseg.data.classes import background_ids
+from edgeseg.data.subsets import (
+    IndexedDataset,
+    PartiallyLabeled,
+    RepeatedDataset,
+    read_label_list,
+)
 from edgeseg.errors import CheckpointError
 from edgeseg.metrics import SegMetrics
 from edgeseg.models import create_model, pretrained_cfgs
@@ -125,11 +131,22 @@ class Data:
     size: tuple[int, int]
     mean: list[float]
     std: list[float]
+    labeled_raw: Any = None  # the images whose labels are used (``--labels``); None: all
+
+    @property
+    def labeled(self) -> Any:
+        """What class weights are counted on: only labels the run may use."""
+        return self.train_raw if self.labeled_raw is None else self.labeled_raw
 
 
-def build_data(cfg: TrainConfig, train_spec: str | None = None) -> Data:
+def build_data(
+    cfg: TrainConfig, train_spec: str | None = None, keep_unlabeled: bool = False
+) -> Data:
     """Train (augmented) and val (resized) datasets of ``cfg.data`` in ``cfg``'s normalisation;
-    ``train_spec`` trains on another dataset (unlabeled images) and validates on ``cfg.data``."""
+    ``train_spec`` trains on another dataset (unlabeled images) and validates on ``cfg.data``.
+    With ``cfg.labels``: the labelled images repeated to the split's length, or with
+    ``keep_unlabeled`` (distillation) the whole split, unlabelled masks hidden
+    (:mod:`edgeseg.data.subsets`)."""
     train_raw = build_dataset(train_spec or cfg.data, split="train")
     size = cfg.size or native_size(train_raw)
     mean, std = normalization(cfg)
@@ -138,7 +155,16 @@ def build_data(cfg: TrainConfig, train_spec: str | None = None) -> Data:
     train_set = build_dataset(train_spec or cfg.data, "train", train_tf)
     val_tf = eval_transforms(size, mean=mean, std=std, foreground=fg)
     val_set = build_dataset(cfg.data, "val", val_tf)
-    return Data(train_raw, train_set, val_set, tuple(size), mean, std)
+    data = Data(train_raw, train_set, val_set, tuple(size), mean, std)
+    if cfg.labels is not None:
+        labeled = read_label_list(cfg.labels, train_raw)
+        data.labeled_raw = IndexedDataset(train_raw, labeled)
+        data.train_set = (
+            PartiallyLabeled(train_set, labeled)
+            if keep_unlabeled
+            else RepeatedDataset(IndexedDataset(train_set, labeled), len(train_set))
+        )
+    return data
 
 
 def steps_per_epoch(cfg: TrainConfig, train_set, world_size: int = 1) -> int:
@@ -204,7 +230,7 @@ def _prepare(cfg: TrainConfig) -> Run:
     model = create_student(cfg, num_classes, device)
     class_weights = None
     if cfg.class_weights != "none":
-        class_weights = compute_class_weights(data.train_raw, num_classes, method=cfg.class_weights)
+        class_weights = compute_class_weights(data.labeled, num_classes, method=cfg.class_weights)
         class_weights = class_weights.to(device)
     meta = CheckpointMeta(
         arch=cfg.arch,

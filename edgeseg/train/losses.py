@@ -11,9 +11,13 @@ from edgeseg.data import IGNORE_INDEX
 def cross_entropy(
     logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Pixel-wise CE that skips the ignore label (CamVid void / VOC borders are 255 on load)."""
+    """Pixel-wise CE that skips the ignore label (CamVid void / VOC borders are 255 on load).
+    A batch with no labelled pixel (label-scarce distillation: only unlabelled images) gives 0,
+    still in the graph, where torch's mean over nothing would be NaN."""
     if logits.shape[-2:] != target.shape[-2:]:
         logits = F.interpolate(logits, size=target.shape[-2:], mode="bilinear", align_corners=False)
+    if not bool((target != IGNORE_INDEX).any()):
+        return logits.sum() * 0.0
     return F.cross_entropy(logits, target, weight=weight, ignore_index=IGNORE_INDEX)
 
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from edgeseg import runtimes
 from edgeseg.distill.teachers.base import Teacher, TeacherOptions, class_list, register_teacher
 from edgeseg.errors import DistillError
+from edgeseg.progress import console
 from edgeseg.sidecar import IN_GRAPH, ContractError, read_sidecar
 
 HARD_LOGIT = 20.0  # one-hot logit of a mask-output teacher: softmax ≈ 1 on its class
@@ -38,8 +39,10 @@ def teacher_suffixes() -> list[str]:
     return sorted({s for n in TEACHER_RUNTIMES for s in runtimes.get_runtime(n).formats})
 
 
-def _open(path: Path) -> runtimes.Session:
-    """The file in its runtime, one thread; a file it refuses is a one-line DistillError."""
+def _open(path: Path, tensor: str | None) -> runtimes.Session:
+    """The file in its runtime, one thread, its output moved to the class scores (``tensor``, or
+    the input of a final ArgMax/Softmax); a format that cannot hand out an inner tensor runs as
+    it is, with one line saying so. A file the runtime refuses is a one-line DistillError."""
     if path.suffix.lower() not in teacher_suffixes():
         raise DistillError(
             f"Teacher file {path} has suffix '{path.suffix}'; artifact teachers are "
@@ -47,9 +50,17 @@ def _open(path: Path) -> runtimes.Session:
         )
     runtime = runtimes.runtime_for(path)
     try:
-        return runtimes.load(path, threads=1, runtime=runtime.name)
+        try:
+            return runtimes.load(path, threads=1, runtime=runtime.name, scores=tensor or True)
+        except runtimes.ScoresUnavailable as exc:
+            if tensor is not None:
+                raise DistillError(f"--teacher-option tensor={tensor}: {exc}") from exc
+            console.print(f"teacher {path.name}: {exc}; distilling from its output as it is")
+            return runtimes.load(path, threads=1, runtime=runtime.name)
     except (runtimes.RuntimeNotInstalled, runtimes.RuntimeUnavailable):
         raise  # how to install it, not a fault of the file
+    except runtimes.TensorNotFound as exc:
+        raise DistillError(f"--teacher-option tensor: {exc}") from exc
     except runtimes.ArtifactLoadError as exc:
         kind = runtime.format_name or runtime.name
         raise DistillError(f"Teacher {path} is not a model {kind} can load: {exc}") from exc
@@ -57,9 +68,10 @@ def _open(path: Path) -> runtimes.Session:
 
 class ArtifactTeacher(Teacher):
     kind = "artifact"
+    option_keys = ("tensor",)  # the scores tensor, by name or index (default: found)
 
     def __init__(self, path: Path, options: TeacherOptions) -> None:
-        self.session = _open(path)
+        self.session = _open(path, options.extra.get("tensor"))
         shape = list(self.session.input.shape)
         side = _sidecar(path)
         self.layout = (options.layout or side.get("layout") or _layout(shape)).upper()
@@ -68,7 +80,7 @@ class ArtifactTeacher(Teacher):
         if min(int(v) for v in size) <= 0:
             raise DistillError(f"{path} has a dynamic input size; pass --teacher-size HxW")
         self.size = (int(size[0]), int(size[1]))
-        self.mean, self.std = _normalisation(side, options)
+        self.mean, self.std = _normalisation(side, options, self.session.input)
         self.path = path
         classes = class_list(options.classes) or tuple(side.get("classes") or ()) or None
         self.hard_width = len(classes) if classes else None
@@ -115,6 +127,7 @@ class ArtifactTeacher(Teacher):
             "layout": self.layout,
             "mean": self.mean.flatten().tolist(),
             "std": self.std.flatten().tolist(),
+            "scores": "; ".join(self.session.notes) or "the graph's output",
         }
 
 
@@ -131,11 +144,19 @@ def _sidecar(path: Path) -> dict:
         raise DistillError(str(exc)) from exc  # names the file and what is wrong
 
 
-def _normalisation(side: dict, options: TeacherOptions) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean/std in 0..1 pixel units; an "in-graph" sidecar means the graph takes 0..255."""
+def _normalisation(
+    side: dict, options: TeacherOptions, tensor: runtimes.TensorInfo
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean/std in 0..1 pixel units; an "in-graph" sidecar means the graph takes 0..255. A
+    graph with a quantized uint8 input and nothing else said takes raw pixels (Coral's models):
+    the mean/std under which quantizing gives back ``255 · pixel``."""
     mean, std = options.mean, options.std
     if side.get("mean") == IN_GRAPH and mean is None:
         mean, std = (0.0, 0.0, 0.0), (1 / 255,) * 3
+    quant = tensor.quant
+    if mean is None and "mean" not in side and tensor.dtype == "uint8" and quant and quant.scale:
+        mean = (quant.zero_point / 255,) * 3
+        std = (1 / (255 * quant.scale),) * 3
     mean = mean if mean is not None else side.get("mean", (0.0, 0.0, 0.0))
     std = std if std is not None else side.get("std", (1.0, 1.0, 1.0))
     return (

@@ -26,7 +26,29 @@ from edgeseg.errors import DistillError
 from edgeseg.models._base import VOC_CLASSES
 from edgeseg.utils import unknown_name_message
 
-NAMED_CLASS_LISTS = {"voc": VOC_CLASSES}
+# Cityscapes' 19 training ids, in the order its models output them (no background class).
+CITYSCAPES_CLASSES = (
+    "road",
+    "sidewalk",
+    "building",
+    "wall",
+    "fence",
+    "pole",
+    "traffic light",
+    "traffic sign",
+    "vegetation",
+    "terrain",
+    "sky",
+    "person",
+    "rider",
+    "car",
+    "truck",
+    "bus",
+    "train",
+    "motorcycle",
+    "bicycle",
+)
+NAMED_CLASS_LISTS = {"voc": VOC_CLASSES, "cityscapes": CITYSCAPES_CLASSES}
 
 
 @dataclass
@@ -71,6 +93,7 @@ class Teacher:
 
     kind: ClassVar[str] = ""
     needs_masks: ClassVar[bool] = False  # sees ground truth (the foreground teacher masks pixels)
+    maps_classes: ClassVar[bool] = False  # speaks student classes itself (``teach_mapped``)
     option_keys: tuple[str, ...] = ()  # the ``--teacher-option`` keys this kind understands
 
     def __init__(self, classes: tuple[str, ...] | None, num_classes: int) -> None:
@@ -105,13 +128,24 @@ def teach(
     size: tuple[int, int],
     masks: torch.Tensor | None = None,
 ) -> TeacherOutput:
-    """Run ``teacher`` on ``pixels`` and bring its logits to ``size`` and the student's classes."""
+    """Run ``teacher`` on ``pixels`` and bring its logits to ``size`` and the student's classes
+    (a teacher that maps its own classes, the ensemble, does both itself)."""
+    if teacher.maps_classes:
+        return teacher.teach_mapped(pixels, size, masks)
     logits, features = teacher.predict(pixels, masks)
     logits = logits.float()
     if tuple(logits.shape[-2:]) != tuple(size):
         logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
     logits, valid = class_map.apply(logits)
     return TeacherOutput(logits.detach(), valid, features)
+
+
+def teacher_device(teacher: Teacher) -> torch.device:
+    """Where the teacher's weights live; wrappers (``foreground:``, ``tta:``) ask their inner."""
+    while getattr(teacher, "model", None) is None and hasattr(teacher, "inner"):
+        teacher = teacher.inner
+    model = getattr(teacher, "model", None)
+    return next(model.parameters()).device if model is not None else torch.device("cpu")
 
 
 def foreground_mask(masks: torch.Tensor, background: set[int]) -> torch.Tensor:
