@@ -104,19 +104,26 @@ def _extra_background(teacher: list[str], student: list[str]) -> ClassMap | None
     return ClassMap(len(teacher), len(student), tuple((i,) for i in kept))
 
 
+def _pairs(pairs: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """JSON objects as their (key, value) pairs, duplicates kept: a repeated key is an error to
+    report, not a value to overwrite silently."""
+    return pairs
+
+
 def _read_map(path: Path, teacher: list[str], student: list[str]) -> ClassMap:
     if not path.is_file():
         raise DistillError(f"Class-map file {path} does not exist; pass a JSON file")
     try:
-        raw = json.loads(path.read_text())
+        raw = json.loads(path.read_text(), object_pairs_hook=_pairs)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DistillError(f"{path} is not valid JSON ({exc}); write a JSON object") from exc
-    if not isinstance(raw, dict) or not raw:
+    if not isinstance(raw, list) or not raw or not all(isinstance(p, tuple) for p in raw):
         raise DistillError(f'{path} must be a non-empty JSON object {{"teacher": "student"}}')
     t_index = {_norm(c): i for i, c in enumerate(teacher)}
     s_index = {_norm(c): i for i, c in enumerate(student)}
     sources: list[list[int]] = [[] for _ in student]
-    for key, value in raw.items():
+    seen: dict[int, str] = {}
+    for key, value in raw:
         t = t_index.get(_norm(key))
         if t is None and key.strip().isdigit() and int(key) < len(teacher):
             t = int(key)
@@ -124,6 +131,12 @@ def _read_map(path: Path, teacher: list[str], student: list[str]) -> ClassMap:
             raise DistillError(
                 f"{path}: '{key}' is not a teacher class (teacher: {', '.join(teacher[:8])}, …)"
             )
+        if t in seen:  # a class folded into two places would be counted twice
+            raise DistillError(
+                f"{path}: teacher class '{teacher[t]}' is mapped twice ('{seen[t]}' and "
+                f"'{key}'); map each teacher class once"
+            )
+        seen[t] = key
         if value is None:
             continue
         s = s_index.get(_norm(str(value)))

@@ -1,0 +1,218 @@
+"""Does distillation pay? The same student alone and distilled, same epochs, size and seeds.
+
+Protocols (CamVid train → val, 11 classes): ``equal`` (all 367 labels in both arms),
+``labels_10pct`` / ``labels_25pct`` (``--labels`` with the shared fixed subsets: alone trains on
+the subset — repeated to the split's length, so both arms take the same optimiser steps — and KD
+trains on the whole split, the held-back images unlabelled, seen only through the teacher).
+
+Run: ``python -m benchmarks.studies.distill_gains --protocol labels_10pct --name cityscapes
+--teacher …/deeplab_mobilenet_edgetpu_slim_cityscapes_quant.tflite --teacher-classes cityscapes
+--class-map benchmarks/studies/classmaps/cityscapes_to_camvid.json --size 120x160 --epochs 10
+--seeds 0 1 -- --class-weights enet --bn-momentum 0.1 --workers 1``. Every run calls the library
+(``recipe.execute``) and is reused when its ``run.json`` records the same command (the "alone"
+arm is shared by every teacher of a protocol). The study's number is the **last epoch's** val
+mIoU (no checkpoint picked on val). Results: one entry per (protocol, teacher, recipe, size,
+epochs) in ``RESULTS/distill_gains.json`` in the issue's exact shape; the commands, per-seed
+numbers and curves go to ``distill_gains.md`` and ``distill_gains_<protocol>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from benchmarks.studies import recipe
+from benchmarks.studies.camvid_train import camvid_spec
+from benchmarks.studies.distill_camvid import run_once, summarize
+from benchmarks.studies.distill_curves import plot_png
+from edgeseg.atomic import atomic_path
+from edgeseg.distill.config import DistillConfig
+from edgeseg.train import TrainConfig
+from edgeseg.utils import parse_size
+
+REPO = Path(__file__).resolve().parents[2]
+PROTOCOLS = {"equal": None, "labels_10pct": "train_10pct.txt", "labels_25pct": "train_25pct.txt"}
+DEFAULT_RECIPE = ("ce:weight=1", "kd:weight=1,temperature=2")
+
+
+def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
+    cut = argv.index("--") if "--" in argv else len(argv)
+    p = argparse.ArgumentParser(prog="python -m benchmarks.studies.distill_gains")
+    p.add_argument("--protocol", choices=list(PROTOCOLS), required=True)
+    p.add_argument("--name", required=True, help="Short name of the teacher (folder, table)")
+    p.add_argument("--teacher", action="append", required=True)
+    p.add_argument("--class-map", action="append")
+    p.add_argument("--teacher-classes", action="append")
+    p.add_argument("--teacher-weight", action="append")
+    p.add_argument("--teacher-size")
+    p.add_argument("--loss", action="append", help=f"default: {' '.join(DEFAULT_RECIPE)}")
+    p.add_argument("--pseudo-labels", action="store_true")
+    p.add_argument("--student", default="lraspp_mobilenet_v3_small")
+    p.add_argument("--size", default="120x160")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--out", default=str(REPO / "runs" / "distill_gains"))
+    p.add_argument("--results", default=str(REPO / "benchmarks" / "results"))
+    p.add_argument(
+        "--arm",
+        choices=("both", "alone", "kd"),
+        default="both",
+        help="Run one arm only (to run arms in parallel; record with a later 'both' run)",
+    )
+    args = p.parse_args(argv[:cut])
+    return args, recipe.parse_options(argv[cut + 1 :], TrainConfig, p.prog)
+
+
+def configs(args: argparse.Namespace, extra: dict[str, Any], seed: int):
+    """(alone, kd) library configs of one seed."""
+    data = camvid_spec()
+    subset = PROTOCOLS[args.protocol]
+    labels = str(Path(data.split(":", 1)[1]) / "splits" / subset) if subset else None
+    out = Path(args.out) / f"{args.protocol}_{args.size}_e{args.epochs}"
+    common = {
+        "arch": args.student,
+        "data": data,
+        "size": parse_size(args.size),
+        "epochs": args.epochs,
+        "seed": seed,
+        "labels": labels,
+        "progress": False,
+        **extra,
+    }
+    alone = TrainConfig(**common, out=out / f"alone_s{seed}")
+    kd = DistillConfig(
+        **common,
+        out=out / f"{args.name}_s{seed}",
+        teacher=tuple(args.teacher),
+        class_map=tuple(args.class_map) if args.class_map else None,
+        teacher_classes=tuple(args.teacher_classes) if args.teacher_classes else None,
+        teacher_weights=tuple(args.teacher_weight or ()),
+        teacher_size=parse_size(args.teacher_size),
+        losses=tuple(args.loss or DEFAULT_RECIPE),
+        pseudo_labels=args.pseudo_labels,
+        teacher_cache=str(Path(args.out) / f"cache_{args.name}_{args.size}"),
+    )
+    return alone, kd
+
+
+def main(argv: list[str]) -> int:
+    args, extra = parse(argv)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    rows: dict[str, list[dict[str, Any]]] = {"alone": [], "kd": []}
+    for seed in args.seeds:
+        for arm, cfg in zip(("alone", "kd"), configs(args, extra, seed), strict=True):
+            if args.arm not in ("both", arm):
+                continue
+            wall = run_once(cfg)
+            rows[arm].append(summarize(cfg.out.name, cfg.out, recipe.command(cfg), wall))
+            print(f"{cfg.out.name}: last {rows[arm][-1]['last_miou']:.4f}", flush=True)
+    if args.arm != "both":
+        return 0
+    entry = {
+        "protocol": args.protocol,
+        "student": args.student,
+        "teacher": " + ".join(args.teacher),
+        "recipe": " ".join(args.loss or DEFAULT_RECIPE) + (" +pseudo" * args.pseudo_labels),
+        "epochs": args.epochs,
+        "size": args.size,
+        "seeds": list(args.seeds),
+        "alone_miou": [round(100 * r["last_miou"], 2) for r in rows["alone"]],
+        "kd_miou": [round(100 * r["last_miou"], 2) for r in rows["kd"]],
+    }
+    entry["gain"] = round(_mean(entry["kd_miou"]) - _mean(entry["alone_miou"]), 2)
+    record(Path(args.results), entry, rows, args)
+    print(json.dumps(entry))
+    return 0
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Namespace) -> None:
+    """Replace the same study in distill_gains.json, keep its runs for the Markdown, plot."""
+    path, runs_path = results / "distill_gains.json", results / "distill_gains_runs.json"
+    key = ("protocol", "student", "teacher", "recipe", "epochs", "size")
+    studies = json.loads(path.read_text())["studies"] if path.is_file() else []
+    studies = [s for s in studies if any(s[k] != entry[k] for k in key)] + [entry]
+    runs = json.loads(runs_path.read_text()) if runs_path.is_file() else {}
+    name = "|".join(str(entry[k]) for k in key)
+    runs[name] = {"name": args.name, "host": _host(), **rows}
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({"studies": studies}, indent=1) + "\n")
+    with atomic_path(runs_path) as tmp:
+        tmp.write_text(json.dumps(runs, indent=1) + "\n")
+    with atomic_path(results / "distill_gains.md") as tmp:
+        tmp.write_text(render(studies, runs))
+    curves = [
+        (f"{s['protocol']} {s['size']}", f"{label} s{i}", _history(Path(args.out), r))
+        for s in studies
+        if s["protocol"] == entry["protocol"]
+        for label, arm in (("alone", "alone"), (runs[_key(s, key)]["name"], "kd"))
+        for i, r in enumerate(runs.get(_key(s, key), {}).get(arm, []))
+    ]
+    if curves:
+        with atomic_path(results / f"distill_gains_{entry['protocol']}.png") as tmp:
+            tmp.write_bytes(plot_png([c for c in curves if c[2]]))
+
+
+def _key(study: dict, key: tuple[str, ...]) -> str:
+    return "|".join(str(study[k]) for k in key)
+
+
+def _history(out: Path, row: dict) -> list[dict]:
+    """Val mIoU per epoch of a run, from its history (the run folder named in the command)."""
+    folder = Path(row["command"].split(" --out ")[1].split(" ")[0])
+    path = folder / "history.jsonl"
+    if not path.is_file():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in rows if r.get("miou") is not None]
+
+
+def _host() -> str:
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", CPU only"
+    return f"{platform.platform()}, torch {torch.__version__}, {os.cpu_count()} CPUs{gpu}"
+
+
+def render(studies: list[dict], runs: dict) -> str:
+    lines = [
+        "# Distillation gains on CamVid (train → val, 11 classes, void ignored)",
+        "",
+        "Written by `python -m benchmarks.studies.distill_gains`; mIoU is the **last epoch's** "
+        "val mIoU in percent (no checkpoint chosen on val), mean over seeds.",
+        "",
+        "| protocol | student | teacher | recipe | size | epochs | alone | KD | gain |",
+        "|---|---|---|---|---|---:|---:|---:|---:|",
+    ]
+    for s in studies:
+        lines.append(
+            f"| {s['protocol']} | {s['student']} | {Path(s['teacher']).name} | {s['recipe']} | "
+            f"{s['size']} | {s['epochs']} | {_mean(s['alone_miou']):.2f} "
+            f"({', '.join(map(str, s['alone_miou']))}) | {_mean(s['kd_miou']):.2f} "
+            f"({', '.join(map(str, s['kd_miou']))}) | **{s['gain']:+.2f}** |"
+        )
+    lines += ["", "## Commands", ""]
+    for name, run in runs.items():
+        lines.append(f"### {name}\n\nHost: {run['host']}\n")
+        for arm in ("alone", "kd"):
+            for r in run[arm]:
+                lines.append(
+                    f"- {r['run']}: last {100 * r['last_miou']:.2f}, best "
+                    f"{100 * r['best_miou']:.2f} (epoch {r['best_epoch']}), "
+                    f"{r['epoch_seconds']} s/epoch: `{r['command']}`"
+                )
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    recipe.study_main(main)
+    sys.exit(0)

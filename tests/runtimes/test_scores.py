@@ -1,0 +1,108 @@
+"""Class scores read before a graph's final ArgMax / Softmax (issue 19, item 1): each format's
+rewritten graph must give exactly the model's own pre-ArgMax output, and the automatic choice,
+a named tensor and a format that cannot (``.pte``) each behave as documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from edgeseg import runtimes
+
+SIZE = (16, 20)
+
+
+class Head(nn.Module):
+    """A conv 'segmenter' whose graph ends in ArgMax (class ids) or Softmax (probabilities)."""
+
+    def __init__(self, end: str) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(3, 5, 3, padding=1)
+        self.end = end
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = self.conv(x)
+        return logits.argmax(1) if self.end == "argmax" else logits.softmax(1)
+
+
+def _input() -> np.ndarray:
+    return np.random.default_rng(0).random((1, 3, *SIZE), dtype=np.float32)
+
+
+def _logits(model: Head, x: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return model.conv(torch.from_numpy(x)).numpy()
+
+
+def _onnx(tmp_path: Path, end: str) -> tuple[Head, Path]:
+    pytest.importorskip("onnxruntime", reason="onnxruntime not installed")
+    model, path = Head(end).eval(), tmp_path / f"{end}.onnx"
+    torch.onnx.export(model, (torch.zeros(1, 3, *SIZE),), str(path), dynamo=False, opset_version=17)
+    return model, path
+
+
+@pytest.mark.parametrize("end", ["argmax", "softmax"])
+def test_onnx_scores_are_the_models_own_pre_argmax_output(tmp_path, end) -> None:
+    model, path = _onnx(tmp_path, end)
+    x = _input()
+    session = runtimes.load(path, scores=True)
+    scores = session.run_float(x)
+    np.testing.assert_allclose(scores, _logits(model, x), atol=1e-5)
+    assert "ArgMax" in session.notes[0] if end == "argmax" else "Softmax" in session.notes[0]
+    plain = runtimes.load(path).run(x)  # the file itself still ends where it ended
+    if end == "argmax":
+        np.testing.assert_array_equal(plain.reshape(scores.argmax(1).shape), scores.argmax(1))
+
+
+def test_a_named_tensor_is_read_and_an_unknown_one_is_refused(tmp_path) -> None:
+    model, path = _onnx(tmp_path, "argmax")
+    x = _input()
+    onnx = pytest.importorskip("onnx", reason="onnx not installed")
+    named = next(n.output[0] for n in onnx.load(str(path)).graph.node)
+    session = runtimes.load(path, scores=named)
+    np.testing.assert_allclose(session.run_float(x), _logits(model, x), atol=1e-5)
+    assert "as named" in session.notes[0]
+    with pytest.raises(runtimes.TensorNotFound, match="has no tensor 'nope'.*name one"):
+        runtimes.load(path, scores="nope")
+
+
+def test_a_graph_without_argmax_keeps_its_output(tiny) -> None:
+    session = runtimes.load(tiny("onnxruntime"), scores=True)
+    assert "the graph's output" in session.notes[0]
+    x = _input()[:, :, :1, :1].repeat(32, 2).repeat(40, 3)
+    np.testing.assert_allclose(session.run(x), runtimes.load(tiny("onnxruntime")).run(x))
+
+
+def test_tflite_scores_are_the_models_own_pre_argmax_output(tmp_path) -> None:
+    litert_torch = pytest.importorskip("litert_torch", reason="litert-torch not installed")
+    pytest.importorskip("ai_edge_litert", reason="ai-edge-litert not installed")
+    model, path = Head("argmax").eval(), tmp_path / "argmax.tflite"
+    litert_torch.convert(model, (torch.zeros(1, 3, *SIZE),)).export(str(path))
+    x = _input()
+    session = runtimes.load(path, scores=True)
+    assert "ARG_MAX" in session.notes[0]
+    np.testing.assert_allclose(session.run_float(x), _logits(model, x), atol=1e-4)
+    with pytest.raises(runtimes.TensorNotFound, match="no tensor 'nope'"):
+        runtimes.load(path, scores="nope")
+
+
+def test_executorch_cannot_hand_out_an_inner_tensor(tiny) -> None:
+    with pytest.raises(runtimes.ScoresUnavailable, match="outputs are fixed"):
+        runtimes.load(tiny("executorch"), scores=True)
+
+
+def test_real_cityscapes_model_scores_agree_with_its_own_argmax(shared_dir) -> None:
+    path = shared_dir / "models" / "deeplab_mobilenet_edgetpu_slim_cityscapes_quant.tflite"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: real ArgMax-model test skipped")
+    pytest.importorskip("ai_edge_litert", reason="ai-edge-litert not installed")
+    x = np.random.default_rng(0).integers(0, 256, (1, 513, 513, 3), dtype=np.uint8)
+    scores = runtimes.load(path, threads=2, scores=True)
+    assert scores.output.shape == (1, 513, 513, 19) and scores.output.quant is not None
+    ids = runtimes.load(path, threads=2).run(x)
+    assert (scores.run(x).argmax(-1) == ids).mean() > 0.999  # ties aside, the same classes
