@@ -34,8 +34,10 @@ from typing import Any
 from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.adb.binaries import cache_root
 from edgeseg.benchmarks.adb.client import Adb
+from edgeseg.benchmarks.adb.devices import DeviceInfo
 from edgeseg.benchmarks.adb.download import DownloadError, Fetched, fetch, file_digest
 from edgeseg.benchmarks.base import BenchError
+from edgeseg.benchmarks.options import BenchOptionError
 
 NIGHTLY = (
     "https://storage.googleapis.com/tensorflow-nightly-public/prod/tensorflow/release/lite/tools/"
@@ -240,12 +242,54 @@ def pushed_sha256(adb: Adb, tool: str) -> str | None:
     return text if res.exit_code == 0 and len(text) == 64 else None
 
 
+@dataclass(frozen=True)
+class SetupOptions:
+    """``edgeseg devices --setup``: which phones, and where the tools come from."""
+
+    devices: tuple[str, ...] = ("all",)  # SERIAL | ALIAS | all, as ``bench --device``
+    runners_from: str | None = None  # mirror folder or URL; None: $EDGESEG_RUNNERS_FROM, else web
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        devices = (self.devices,) if isinstance(self.devices, str) else tuple(self.devices)
+        if not devices or not all(isinstance(d, str) and d.strip() for d in devices):
+            raise BenchOptionError(f"--device {self.devices!r} is not SERIAL, ALIAS or all")
+        if "host" in devices:
+            raise BenchOptionError("--device host: --setup provisions phones, not this machine")
+        object.__setattr__(self, "devices", devices)
+        if self.runners_from is not None:
+            mirror_url(self.runners_from)  # a missing folder fails before any phone is asked
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    device: DeviceInfo
+    tools: list[Provisioned]
+
+
+def setup(options: SetupOptions) -> list[SetupResult]:
+    """Provision each selected phone's ABI once (cache), then push the tools to every phone."""
+    from edgeseg.benchmarks.adb.devices import resolve_devices
+
+    phones = list({d.serial: d for s in options.devices for d in resolve_devices(s)}.values())
+    by_abi: dict[str, list[Provisioned]] = {}
+    for abi in dict.fromkeys(d.abi for d in phones):
+        by_abi[abi] = provision(abi, options.runners_from, options.progress)
+    out = []
+    for info in phones:
+        adb = Adb(info.serial, timeout=60)
+        out.append(SetupResult(info, [push(adb, item) for item in by_abi[info.abi]]))
+    return out
+
+
 __all__ = [
     "MANIFEST",
     "PUSH_DIR",
     "DownloadError",
     "Provisioned",
     "RunnerSpec",
+    "SetupOptions",
+    "setup",
     "provision",
     "push",
     "pushed_sha256",
