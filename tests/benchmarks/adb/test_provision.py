@@ -104,7 +104,7 @@ class CuttingHandler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = Path(self.translate_path(self.path))
-        if not path.name == "benchmark_model":
+        if path.name != "benchmark_model":
             return super().do_GET()
         data, start = path.read_bytes(), 0
         header = self.headers.get("Range")
