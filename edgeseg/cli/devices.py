@@ -120,12 +120,12 @@ def _check(selectors: tuple[str, ...], as_json: bool) -> None:
     from edgeseg.benchmarks.adb.readiness import check_device
 
     listed = list_devices()
-    phones = (
-        listed
-        if selectors == ("all",)
-        else list({d.serial: d for s in selectors for d in resolve_devices(s, listed)}.values())
-    )
-    reports = [check_device(d) for d in phones]
+    phones: dict[str, object] = {}
+    for selector in selectors:  # an exact serial is reported even when it is not ready
+        exact = [d for d in listed if d.serial == selector]
+        found = listed if selector == "all" else exact or resolve_devices(selector, listed)
+        phones.update({d.serial: d for d in found})
+    reports = [check_device(d) for d in phones.values()]
     if as_json:
         typer.echo(json.dumps(reports, indent=2))
         return
