@@ -242,6 +242,17 @@ def pushed_sha256(adb: Adb, tool: str) -> str | None:
     return text if res.exit_code == 0 and len(text) == 64 else None
 
 
+def set_up_on_phone(adb: Adb, binary: Path, abi: str) -> bool:
+    """Whether ``binary`` is the cache's verified tool and ``--setup`` left the same bytes on
+    the phone (then a run need not push it again)."""
+    entry = read_manifest(abi).get(binary.name)
+    if not entry or binary.parent.resolve() != (cache_root() / abi).resolve():
+        return False
+    if pushed_sha256(adb, binary.name) != entry.get("sha256"):
+        return False
+    return file_digest(binary) == entry["sha256"]
+
+
 @dataclass(frozen=True)
 class SetupOptions:
     """``edgeseg devices --setup``: which phones, and where the tools come from."""

@@ -19,7 +19,7 @@ from edgeseg.benchmarks.adb.app import App
 from edgeseg.benchmarks.adb.binaries import find_tool
 from edgeseg.benchmarks.adb.client import Adb
 from edgeseg.benchmarks.adb.devices import DeviceInfo, device_info
-from edgeseg.benchmarks.adb.provision import MANIFEST, mirror_from_env, provision
+from edgeseg.benchmarks.adb.provision import MANIFEST, mirror_from_env, provision, push
 from edgeseg.benchmarks.adb.session import AdbRunner
 from edgeseg.benchmarks.base import BenchError, Runner, get_runner, runner_for
 from edgeseg.benchmarks.options import PhoneOptions, RunRequest
@@ -89,7 +89,8 @@ def pick_for(artifact: Path, request: RunRequest) -> Runner:
     choice = choose(artifact, info, request.phone)
     if choice.why.startswith("to download"):
         try:
-            provision(info.abi, progress=sys.stderr.isatty())
+            for item in provision(info.abi, progress=sys.stderr.isatty()):
+                push(Adb(info.serial, timeout=60), item)
         except BenchError as exc:
             line = no_runner_line(tool_runner(artifact), artifact.suffix.lower(), info)
             raise BenchError(f"{exc} (or: {line})") from exc

@@ -70,6 +70,10 @@ def test_first_tflite_use_downloads_the_tool(make_device, cache, tflite_model, t
     assert (rows[0]["runner"], rows[0]["status"]) == ("adb-tflite", "ok")
     assert (cache / "arm64-v8a" / "benchmark_model").read_bytes() == TOOL
     assert phone.shell.runs[-1]["tool"] == "benchmark_model"
+    # cached, then pushed once to the phone: the run used that copy instead of pushing again
+    assert rows[0]["extra"]["tool_on_phone"] == "set up"
+    assert f"{PUSH_DIR}/benchmark_model --graph=" in rows[0]["extra"]["command"]
+    assert phone.host_path(f"{PUSH_DIR}/benchmark_model").read_bytes() == TOOL
 
 
 def test_devices_check_json_and_table(make_device, cache, tmp_path, capsys) -> None:
