@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -96,7 +97,8 @@ def _setup(options: Any, as_json: bool) -> None:
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title="Runner tools set up")
-    for column in ("serial", "ABI", "tool", "version", "sha256", "verified by", "cache", "pushed"):
+    columns = ("serial", "ABI", "tool", "version", "sha256", "verified by", "fetch", "on phone")
+    for column in columns:
         table.add_column(column)
     for row in rows:
         got = "downloaded" if row["downloaded"] else "already cached"
@@ -108,11 +110,13 @@ def _setup(options: Any, as_json: bool) -> None:
             row["tool"],
             row["version"],
             row["sha256"][:12] + "…",
-            f"{row['verified_by']}, {got}",
-            escape(row["cache"]),
+            row["verified_by"],
+            got,
             row["pushed_to"],
         )
     console.print(table)
+    for cache in dict.fromkeys(str(Path(row["cache"]).parent) for row in rows):
+        console.print(f"cache: {escape(cache)}", highlight=False)
 
 
 def _check(selectors: tuple[str, ...], as_json: bool) -> None:

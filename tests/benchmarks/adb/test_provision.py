@@ -67,6 +67,12 @@ def test_setup_from_a_folder_then_a_file_url(make_device, cache, tmp_path, capsy
     # the same tool through a file:// URL: already verified in the cache, not fetched again
     code, rows = setup_json(capsys, "--device", phone.serial, "--runners-from", mirror.as_uri())
     assert code == 0 and rows[0]["downloaded"] is False and rows[0]["sha256"] == digest
+    args = ["--device", phone.serial, "--runners-from", str(mirror)]
+    assert main(["devices", "--setup", *args]) == 0
+    table = capsys.readouterr().out
+    row = next(line for line in table.splitlines() if "arm64-v8a" in line)
+    assert "already cached" in row and digest[:12] in row and "nightly" in row
+    assert f"cache: {cache / 'arm64-v8a'}" in table.replace("\n", "")
 
 
 def test_bad_checksum_is_refused_and_removed(make_device, cache, tmp_path, capsys) -> None:
