@@ -99,7 +99,7 @@ def _setup(options: Any, as_json: bool) -> None:
     table = Table(title="Runner tools set up")
     columns = ("serial", "ABI", "tool", "version", "sha256", "verified by", "fetch", "on phone")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         got = "downloaded" if row["downloaded"] else "already cached"
         if row["resumed_from"]:
@@ -112,11 +112,13 @@ def _setup(options: Any, as_json: bool) -> None:
             row["sha256"][:12] + "…",
             row["verified_by"],
             got,
-            row["pushed_to"],
+            "pushed" if row["pushed_to"] else "no",
         )
     console.print(table)
     for cache in dict.fromkeys(str(Path(row["cache"]).parent) for row in rows):
         console.print(f"cache: {escape(cache)}", highlight=False)
+    for pushed in dict.fromkeys(str(row["pushed_to"]).rsplit("/", 1)[0] for row in rows):
+        console.print(f"on the phones: {pushed}", highlight=False)
 
 
 def _check(selectors: tuple[str, ...], as_json: bool) -> None:
@@ -143,7 +145,9 @@ def _check(selectors: tuple[str, ...], as_json: bool) -> None:
 def _phones_table(reports: list[dict]) -> Table:
     table = Table(title="Phones: ready for edgeseg bench?")
     for column in ("serial", "model", "ABI", "thermal", "°C", "free MB", "battery", "app"):
-        table.add_column(column, justify="right" if column in ("°C", "free MB") else "left")
+        table.add_column(
+            column, justify="right" if column in ("°C", "free MB") else "left", overflow="fold"
+        )
     for r in reports:
         if not r["ready"]:
             table.add_row(r["serial"], r["model"], "", "", "", "", "", f"[red]{r['state']}[/red]")
@@ -167,7 +171,7 @@ def _runtimes_table(reports: list[dict]) -> Table:
     table = Table(title="Runners per phone (tool: cached / pushed; app: vs the exporter here)")
     columns = ("serial", "runtime", "tool", "cached", "pushed", "app", "exporter", "bench uses")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in reports:
         for runtime, x in (r.get("runtimes") or {}).items():
             cached = (x["version"] or "yes") if x["cached"] else "[yellow]no[/]"
