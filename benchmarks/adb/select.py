@@ -11,6 +11,7 @@ runtime with the runtime's own clock, the reference the app's numbers are compar
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from edgeseg.benchmarks.adb.provision import MANIFEST, mirror_from_env, provisio
 from edgeseg.benchmarks.adb.session import AdbRunner
 from edgeseg.benchmarks.base import BenchError, Runner, get_runner, runner_for
 from edgeseg.benchmarks.options import PhoneOptions, RunRequest
+
+_DOWNLOADING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ def pick_for(artifact: Path, request: RunRequest) -> Runner:
     choice = choose(artifact, info, request.phone)
     if choice.why.startswith("to download"):
         try:
-            for item in provision(info.abi, progress=sys.stderr.isatty()):
+            with _DOWNLOADING:  # two phones of one ABI, in parallel, share one download
+                items = provision(info.abi, progress=sys.stderr.isatty())
+            for item in items:
                 push(Adb(info.serial, timeout=60), item)
         except BenchError as exc:
             line = no_runner_line(tool_runner(artifact), artifact.suffix.lower(), info)

@@ -168,3 +168,48 @@ def test_file_url_resumes_a_kept_part(make_device, cache, tmp_path, capsys) -> N
     code, rows = setup_json(capsys, "--device", phone.serial, "--runners-from", mirror.as_uri())
     assert code == 0 and rows[0]["resumed_from"] == 1000
     assert (cache / "arm64-v8a" / "benchmark_model").read_bytes() == TOOL
+
+
+class GoogHashHandler(http.server.BaseHTTPRequestHandler):
+    """Like Cloud Storage: the object's MD5 (base64) in ``x-goog-hash``, or no checksum."""
+
+    md5: str | None = None
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(TOOL)))
+        if self.md5:
+            self.send_header("x-goog-hash", f"crc32c=AAAAAA==, md5={self.md5}")
+        self.end_headers()
+        self.wfile.write(TOOL)
+
+
+@pytest.mark.parametrize("md5", ["good", "bad", None])
+def test_publisher_checksum_when_nothing_is_pinned(tmp_path, md5) -> None:
+    """The nightly has no pin: the download is checked against the server's MD5, or refused."""
+    import base64
+
+    from edgeseg.benchmarks.adb.download import DownloadError, fetch
+
+    real = base64.b64encode(hashlib.md5(TOOL).digest()).decode()
+    header = {"good": real, "bad": base64.b64encode(bytes(16)).decode(), None: None}[md5]
+    handler = type("H", (GoogHashHandler,), {"md5": header})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/android_aarch64_benchmark_model"
+    target = tmp_path / "benchmark_model"
+    try:
+        if md5 == "good":
+            got = fetch(url, target, None, progress=False)
+            assert got.verified_by == "md5 (x-goog-hash)" and target.read_bytes() == TOOL
+            assert got.sha256 == hashlib.sha256(TOOL).hexdigest()
+        else:
+            expect = "checksum mismatch" if md5 == "bad" else "server sends no checksum"
+            with pytest.raises(DownloadError, match=expect):
+                fetch(url, target, None, progress=False)
+            assert list(tmp_path.iterdir()) == []
+    finally:
+        server.shutdown()
