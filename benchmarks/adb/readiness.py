@@ -162,7 +162,8 @@ def _runtime(
     pushed = "no" if on_phone is None else ("yes" if on_phone == entry.get("sha256") else "stale")
     app_version = app["runtimes"].get(runtime)
     try:
-        picked = choose(Path(f"model{suffix}"), info, phone, installed=app["installed"])
+        model = Path(f"model{suffix}")  # an edgeseg export: it has a sidecar
+        picked = choose(model, info, phone, installed=app["installed"], has_sidecar=True)
         will_use = f"{picked.runner.name} ({picked.why})"
     except BenchError:
         will_use = None

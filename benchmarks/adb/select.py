@@ -4,8 +4,10 @@ Per artifact and phone: the runtime's command-line tool when it is in the cache 
 ``--runner-path``), else the demo app's bench mode when the app is installed (it runs ``.tflite``,
 ``.pte`` and ``.onnx`` with the same runtimes users get), else — for ``.tflite`` only, the one
 tool with published Android binaries — the tool downloaded now (:mod:`.provision`, first use per
-ABI). Otherwise one line names both ways to get a runner. Why the tool first: it measures the bare
-runtime with the runtime's own clock, the reference the app's numbers are compared with.
+ABI). Otherwise one line names both ways to get a runner. The app runs only models that carry
+an edgeseg sidecar, so a foreign model without one never goes to it. Why the tool first: it
+measures the bare runtime with the runtime's own clock, the reference the app's numbers are
+compared with.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from edgeseg.benchmarks.adb.provision import MANIFEST, mirror_from_env, provisio
 from edgeseg.benchmarks.adb.session import AdbRunner
 from edgeseg.benchmarks.base import BenchError, Runner, get_runner, runner_for
 from edgeseg.benchmarks.options import PhoneOptions, RunRequest
+from edgeseg.sidecar import sidecar_path
 
 _DOWNLOADING = threading.Lock()
 
@@ -57,9 +60,14 @@ def can_download(tool: AdbRunner, abi: str) -> bool:
 
 
 def choose(
-    artifact: Path, info: DeviceInfo, phone: PhoneOptions, installed: bool | None = None
+    artifact: Path,
+    info: DeviceInfo,
+    phone: PhoneOptions,
+    installed: bool | None = None,
+    has_sidecar: bool | None = None,
 ) -> Choice:
-    """The runner for ``artifact`` on ``info`` (no download: see :func:`pick_for`)."""
+    """The runner for ``artifact`` on ``info`` (no download: see :func:`pick_for`). The app
+    runs only models with a sidecar (``has_sidecar`` None: look for ``<artifact>.json``)."""
     tool, suffix = tool_runner(artifact), artifact.suffix.lower()
     try:
         path, _ = find_tool(tool.tool, info.abi, phone.runner_path)
@@ -68,10 +76,19 @@ def choose(
         pass
     if installed is None:
         installed = app_installed(Adb(info.serial, timeout=30))
-    if installed and suffix in App.formats:
+    if has_sidecar is None:
+        has_sidecar = sidecar_path(artifact).is_file()
+    if installed and has_sidecar and suffix in App.formats:
         return Choice(get_runner("app"), "demo app installed, no tool cached")
     if phone.runner_path is None and can_download(tool, info.abi):
         return Choice(tool, "to download (first use)")
+    if installed:  # the app is there, but this model has no sidecar for it
+        raise BenchError(
+            f"no runner for {artifact.name} on {info.label()}: {tool.tool.names[0]} "
+            f"({info.abi}) is not cached and the demo app needs the model's sidecar "
+            f"({sidecar_path(artifact).name}); run `edgeseg devices --setup --device "
+            f"{info.serial} --runners-from MIRROR` with a mirror that has the tool"
+        )
     raise BenchError(no_runner_line(tool, suffix, info))
 
 

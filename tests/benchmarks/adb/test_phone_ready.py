@@ -59,9 +59,17 @@ def test_app_when_no_tool_else_one_line_naming_both(
     assert code == 0 and rows[0]["runner"] == "adb-onnxruntime", text
 
 
-def test_first_tflite_use_downloads_the_tool(make_device, cache, tflite_model, tmp_path, capsys):
+def test_first_tflite_use_downloads_the_tool(
+    make_device, cache, tflite_model, onnx_model, tmp_path, capsys
+) -> None:
+    """A foreign model (no sidecar) never goes to the app, even when it is installed."""
     phone = make_device()
-    phone.behaviour.app_installed = False
+    assert not tflite_model.with_name(tflite_model.name + ".json").exists()
+    bare = tmp_path / "bare.onnx"
+    shutil.copy(onnx_model, bare)
+    code, rows, text = bench_rows(capsys, tmp_path, str(bare), "--device", phone.serial)
+    assert code == 3 and rows[0]["status"] == "failed"
+    assert "the demo app needs the model's sidecar (bare.onnx.json)" in rows[0]["reason"]
     mirror = make_mirror(tmp_path / "mirror")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EDGESEG_RUNNERS_FROM", mirror.as_uri())
@@ -69,7 +77,7 @@ def test_first_tflite_use_downloads_the_tool(make_device, cache, tflite_model, t
     assert code == 0, text
     assert (rows[0]["runner"], rows[0]["status"]) == ("adb-tflite", "ok")
     assert (cache / "arm64-v8a" / "benchmark_model").read_bytes() == TOOL
-    assert phone.shell.runs[-1]["tool"] == "benchmark_model"
+    assert phone.shell.runs[-1]["tool"] == "benchmark_model" and phone.shell.apps.starts == []
     # cached, then pushed once to the phone: the run used that copy instead of pushing again
     assert rows[0]["extra"]["tool_on_phone"] == "set up"
     assert f"{PUSH_DIR}/benchmark_model --graph=" in rows[0]["extra"]["command"]
