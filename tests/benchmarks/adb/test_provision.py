@@ -213,3 +213,11 @@ def test_publisher_checksum_when_nothing_is_pinned(tmp_path, md5) -> None:
             assert list(tmp_path.iterdir()) == []
     finally:
         server.shutdown()
+
+
+def test_setup_flags_are_checked_before_any_phone_is_asked(capsys) -> None:
+    assert main(["devices", "--device", "pixel"]) == 2
+    assert "--device and --runners-from go with --setup or --check" in capsys.readouterr().err
+    assert main(["devices", "--setup", "--device", "host"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --device host: --setup provisions phones, not this machine"
