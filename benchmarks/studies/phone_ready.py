@@ -180,9 +180,9 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     }
 
 
-def write(data: dict, command: str) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "phone_ready.json").write_text(json.dumps(data, indent=1))
+def write(data: dict, command: str, results: Path) -> None:
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "phone_ready.json").write_text(json.dumps(data, indent=1))
     w = data["wall_s"]
     lines = [
         "# From plugging the phone in to a report (fake phones)",
@@ -215,17 +215,19 @@ def write(data: dict, command: str) -> None:
     for step in data["steps"]:
         lines += [f"### {step['why']}", "", "```console", f"$ {step['command']}"]
         lines += [step["output"], f"# exit {step['exit']}, {step['wall_s']} s", "```", ""]
-    (RESULTS / "phone_ready.md").write_text("\n".join(lines))
+    (results / "phone_ready.md").write_text("\n".join(lines))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=2.0, help="extra s per fake tool run")
     parser.add_argument("--shared", default=os.environ.get("EDGESEG_SHARED", "../shared"))
-    args = parser.parse_args()
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the .md/.json go")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="phone_ready.") as tmp:
         data = run(args, Path(tmp))
-    write(data, "python -m benchmarks.studies.phone_ready " + " ".join(sys.argv[1:]))
+    argv_text = " ".join(sys.argv[1:] if argv is None else argv)
+    write(data, f"python -m benchmarks.studies.phone_ready {argv_text}".strip(), args.results)
 
 
 if __name__ == "__main__":
