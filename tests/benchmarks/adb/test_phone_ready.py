@@ -123,6 +123,11 @@ def test_devices_check_json_and_table(make_device, cache, tmp_path, capsys) -> N
     same = host_et is not None and host_et.split(".")[:2] == et["app_version"].split(".")[:2]
     assert et["app_vs_exporter"] == ("same" if same else "differs" if host_et else "unknown")
     assert ort["pushed"] == "no"
+    phone.behaviour.app_version_name = "0.1.0"  # an app built before it named its runtimes
+    assert main(["devices", "--check", "--device", phone.serial, "--json"]) == 0
+    (older,) = json.loads(capsys.readouterr().out)
+    assert older["app"]["installed"] and older["runtimes"]["executorch"]["app_version"] is None
+    assert older["runtimes"]["executorch"]["app_vs_exporter"] == "unknown"
     # a phone whose pushed copy is another build says so; the table shows the same facts
     phone.host_path(f"{PUSH_DIR}/benchmark_model.sha256").write_text("0" * 64 + "\n")
     assert main(args) == 0
