@@ -33,6 +33,7 @@ from edgeseg.benchmarks.harness import one_line
 from edgeseg.benchmarks.measure import artifact_bytes
 from edgeseg.benchmarks.options import BenchOptions, RunRequest
 from edgeseg.benchmarks.roofline import Peak, attach, measure_peak, share_macs
+from edgeseg.benchmarks.schedule import Job, run_jobs
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
 
@@ -60,19 +61,23 @@ def run_bench(paths: list[str | Path], options: BenchOptions) -> BenchReport:
     if options.runner:
         for where in {w for _, w in targets}:
             _runner_name(options.runner, where)
-    results: list[RunResult] = []
+    rows = [(artifact, device, where) for device, where in targets for artifact in artifacts]
+    jobs = [Job(i, a, w, options.request(d, classes)) for i, (a, d, w) in enumerate(rows)]
     with progress_bar(options.progress) as bar:
-        task = bar.add_task("bench", total=len(artifacts) * len(targets), info="")
-        for device, where in targets:
-            request = options.request(device, classes)
-            for artifact in artifacts:
-                bar.update(task, info=f"{artifact.name} on {device}")
+        task = bar.add_task("bench", total=len(jobs), info="")
 
-                def show(phase: str, done: int, total: int, name: str = artifact.name) -> None:
-                    bar.update(task, info=f"{name} {phase} {done}/{total}")
+        def one(job: Job) -> RunResult:
+            name, device = job.artifact.name, job.request.device
+            bar.update(task, info=f"{name} on {device}")
 
-                results.append(_one(artifact, where, request, options.runner, show))
-                bar.advance(task)
+            def show(phase: str, done: int, total: int) -> None:
+                bar.update(task, info=f"{name} on {device} {phase} {done}/{total}")
+
+            result = _one(job.artifact, job.where, job.request, options.runner, show)
+            bar.advance(task)
+            return result
+
+        results = run_jobs(jobs, one, options.schedule.host_alongside)
     report = BenchReport(results, options, created=_now(), host=host_info())
     if options.roofline:
         share_macs(results)
@@ -129,7 +134,7 @@ def _one(
 ) -> RunResult:
     """One row: the runner that takes ``artifact`` on ``where``, asked through the protocol."""
     try:
-        runner = _runner(artifact, where, name)
+        runner = _runner(artifact, where, name, request)
     except BenchError as exc:
         return _failed(artifact, name or "?", request.device, one_line(exc))
     try:
@@ -138,8 +143,13 @@ def _one(
         return _failed(artifact, runner.name, request.device, one_line(exc))
 
 
-def _runner(artifact: Path, where: str, name: str | None) -> Runner:
-    """``--runner tflite`` means ``tflite`` on the host and ``adb-tflite`` on a phone."""
+def _runner(artifact: Path, where: str, name: str | None, request: RunRequest) -> Runner:
+    """``--runner tflite`` means ``tflite`` on the host and ``adb-tflite`` on a phone; without
+    ``--runner`` a phone gets its cached tool, else the demo app (``adb.select``)."""
+    if name is None and where == "adb":
+        from edgeseg.benchmarks.adb.select import pick_for
+
+        return pick_for(artifact, request)
     if name is None:
         return runner_for(artifact, where)
     runner = get_runner(_runner_name(name, where))

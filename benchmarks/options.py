@@ -14,6 +14,8 @@ before a dataset is read, a child process started or a phone touched:
 - :class:`RunRequest`: what :meth:`~edgeseg.benchmarks.base.Runner.run` receives for one
   artifact on one device: the groups above, the device, and what the bench derives (the
   dataset's classes, whether to count MACs);
+- :class:`ScheduleOptions`: whether the host's rows run alongside the phones' (phones always
+  run in parallel, one worker each: :mod:`~edgeseg.benchmarks.schedule`);
 - :class:`ReportOptions`: the files the report is written to (``--json/--csv/--plot/--report``),
   checked writable when made, so a bad path fails before a single artifact is measured;
 - :class:`BenchOptions`: the run as a whole (devices, runner name, roofline, progress bar) plus
@@ -188,6 +190,22 @@ class PhoneOptions:
 
 
 @dataclass(frozen=True)
+class ScheduleOptions:
+    """How rows are scheduled: phones always in parallel (one worker each, one job at a time per
+    phone); the host first and alone (clean timings) unless ``host_alongside``."""
+
+    host_alongside: bool = False  # run host rows concurrently with the phones (noisier host)
+
+    def __post_init__(self) -> None:
+        _require(
+            isinstance(self.host_alongside, bool),
+            "--host-alongside",
+            self.host_alongside,
+            "is not true or false",
+        )
+
+
+@dataclass(frozen=True)
 class ReportOptions:
     """Where the finished report goes; each path is checked writable before anything runs."""
 
@@ -252,6 +270,7 @@ class BenchOptions:
     roofline: bool = False  # measure the peak GEMM; count MACs
     progress: bool = True
     reports: ReportOptions = field(default_factory=ReportOptions)
+    schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
 
     def __post_init__(self) -> None:
         devices = (self.devices,) if isinstance(self.devices, str) else tuple(self.devices)
@@ -262,6 +281,10 @@ class BenchOptions:
         _groups(self)
         if not isinstance(self.reports, ReportOptions):
             raise BenchOptionError(f"reports is a {type(self.reports).__name__}, not ReportOptions")
+        if not isinstance(self.schedule, ScheduleOptions):
+            raise BenchOptionError(
+                f"schedule is a {type(self.schedule).__name__}, not ScheduleOptions"
+            )
 
     def request(self, device: str, data_classes: tuple[str, ...] = ()) -> RunRequest:
         """The request every artifact on ``device`` is run with."""

@@ -24,6 +24,11 @@ BENCH_ACTIVITY = f"{PACKAGE}/.BenchActivity"
 BENCH_FORMAT = "edgeseg-android-bench"
 
 
+def demo_project() -> Path:
+    """``android_demo/`` of the checkout this edgeseg runs from (the app's Gradle project)."""
+    return Path(__file__).resolve().parents[1] / "android_demo"
+
+
 class AndroidDemoError(EdgesegError):
     """The demo app project, a model for it, or its build prerequisites are not usable."""
 

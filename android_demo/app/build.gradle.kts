@@ -12,7 +12,10 @@ android {
         minSdk = 26 // java.nio.file (the core's ModelSource) needs API 26
         targetSdk = 36
         versionCode = 1
-        versionName = "0.1.0"
+        // names the runtimes it was built with: `edgeseg devices --check` reads them from
+        // `dumpsys package` to compare with the exporter's versions
+        versionName = "0.1.0 (litert ${libs.versions.litert.get()}; executorch " +
+            "${libs.versions.executorch.get()}; onnxruntime ${libs.versions.onnxruntime.get()})"
         ndk { abiFilters += listOf("arm64-v8a", "x86_64") } // phones + the emulator
     }
 

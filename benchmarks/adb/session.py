@@ -6,7 +6,9 @@ pooled over all repeats; statistics the tool does not print stay ``None``) and, 
 
 - ``device``: :class:`~edgeseg.benchmarks.adb.devices.DeviceInfo` as a dict (serial, state, model,
   device, soc, abi, android, sdk, battery_c);
-- ``tool``: the binary's file name; ``format``: which output format was parsed;
+- ``tool``: the binary's file name; ``tool_on_phone``: "set up" (the copy ``devices --setup``
+  pushed, same sha256 as the cache, was used) or "pushed for this run"; ``format``: which
+  output format was parsed;
   ``command``: the exact device-side command line;
 - ``raw_output``: host paths of the saved tool output, one file per repeat (command, exit code,
   stdout, stderr);
@@ -36,6 +38,7 @@ from edgeseg.benchmarks.adb.binaries import Tool, find_tool
 from edgeseg.benchmarks.adb.client import Adb, ShellResult, adb_path, state_error
 from edgeseg.benchmarks.adb.devices import device_info
 from edgeseg.benchmarks.adb.parsers import ParseError, ToolTimings
+from edgeseg.benchmarks.adb.provision import PUSH_DIR, set_up_on_phone
 from edgeseg.benchmarks.adb.thermal import device_temp_c, wait_until_cool
 from edgeseg.benchmarks.base import BenchError, LatencyStats, Progress, Runner, RunResult
 from edgeseg.benchmarks.options import RunRequest
@@ -78,12 +81,13 @@ class AdbRunner(Runner):
         binary, libs = find_tool(self.tool, info.abi, request.phone.runner_path)
         meta = read_sidecar(artifact, missing_ok=True)
         adb = Adb(request.device)
-        command = self.command(binary.name, artifact.name, request)
+        tool_dir = PUSH_DIR if not libs and set_up_on_phone(adb, binary, info.abi) else REMOTE_DIR
+        command = self.command(binary.name, artifact.name, request, tool_dir)
         try:
             adb.shell(f"mkdir -p {REMOTE_DIR}").check("mkdir")
-            for local in (artifact, binary, *libs):
+            for local in (artifact, *([binary] if tool_dir == REMOTE_DIR else []), *libs):
                 adb.push(local, f"{REMOTE_DIR}/{local.name}", timeout=PUSH_TIMEOUT_S)
-            adb.shell(f"chmod 755 {REMOTE_DIR}/{shlex.quote(binary.name)}").check("chmod")
+            adb.shell(f"chmod 755 {tool_dir}/{shlex.quote(binary.name)}").check("chmod")
             repeats, logs, temps, cooldown = self._measure(
                 adb, command, binary.name, artifact, request
             )
@@ -100,6 +104,7 @@ class AdbRunner(Runner):
         result.extra = {
             "device": info.as_dict(),
             "tool": binary.name,
+            "tool_on_phone": "set up" if tool_dir == PUSH_DIR else "pushed for this run",
             "format": repeats[0].format,
             "command": command,
             "raw_output": [str(p) for p in logs],
@@ -114,10 +119,13 @@ class AdbRunner(Runner):
         }
         return result
 
-    def command(self, binary: str, model: str, request: RunRequest) -> str:
+    def command(
+        self, binary: str, model: str, request: RunRequest, tool_dir: str = REMOTE_DIR
+    ) -> str:
         """``LD_LIBRARY_PATH=… [taskset MASK] /data/local/tmp/edgeseg/TOOL ARGS`` (the mask was
-        checked by :class:`~edgeseg.benchmarks.options.PhoneOptions`)."""
-        args = self.tool_args(f"{REMOTE_DIR}/{binary}", f"{REMOTE_DIR}/{model}", request)
+        checked by :class:`~edgeseg.benchmarks.options.PhoneOptions`); a tool ``devices --setup``
+        left on the phone runs from there (``tool_dir``)."""
+        args = self.tool_args(f"{tool_dir}/{binary}", f"{REMOTE_DIR}/{model}", request)
         prefix = [f"LD_LIBRARY_PATH={REMOTE_DIR}"]
         if request.phone.taskset:
             prefix += ["taskset", request.phone.taskset]

@@ -47,7 +47,8 @@ def bench_table(report: BenchReport) -> Table:
             no_wrap=not wide,
             min_width=20 if wide else None,
         )
-    for i, record in enumerate(data["records"], 1):
+    ordered = by_artifact(data["records"])
+    for n, (i, record) in enumerate(ordered):
         row = flat_row(record)
         mark = _ICONS.get(row["status"], row["status"])
         cells = [
@@ -66,8 +67,19 @@ def bench_table(report: BenchReport) -> Table:
         ]
         if roofline:
             cells += [_num(row["gmacs_per_s"], 1), _pct(row["fraction_of_peak"])]
-        table.add_row(*cells)
+        last = n + 1 == len(ordered) or ordered[n + 1][1]["artifact"] != record["artifact"]
+        table.add_row(*cells, end_section=phones and last)
     return table
+
+
+def by_artifact(records: list[dict]) -> list[tuple[int, dict]]:
+    """(row number, record), grouped artifact × device: each artifact's devices together, in
+    the order the artifacts and devices were given (the numbers stay those of the notes)."""
+    first: dict[str, int] = {}
+    for record in records:
+        first.setdefault(record["artifact"], len(first))
+    numbered = list(enumerate(records, 1))
+    return sorted(numbered, key=lambda item: first[item[1]["artifact"]])
 
 
 def bench_notes(report: BenchReport) -> list[str]:

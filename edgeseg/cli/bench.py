@@ -30,7 +30,9 @@ def bench(
     classes: Annotated[Text, _opt("Foreign models: class names (voc | FILE | a,b,c)")] = None,
     mean: Annotated[Text, _opt("Foreign models: mean r,g,b in 0-1 units")] = None,
     std: Annotated[Text, _opt("Foreign models: std r,g,b in 0-1 units")] = None,
-    device: Annotated[list[str], _opt("host | SERIAL | ALIAS | all (repeatable)")] = ["host"],  # noqa: B006
+    device: Annotated[
+        list[str], _opt("host | SERIAL | ALIAS | all (repeatable; phones run in parallel)")
+    ] = ["host"],  # noqa: B006
     threads: Annotated[int, _opt("Inference threads")] = 1,
     warmup: Annotated[int, _opt("Untimed warm-up runs")] = 3,
     runs: Annotated[int, _opt("Timed runs")] = 20,
@@ -45,6 +47,9 @@ def bench(
     report: Annotated[Path_, _opt("Write a self-contained HTML report here")] = None,
     roofline: Annotated[bool, _opt("Measure peak GEMM; report MACs, GMAC/s, % of peak")] = False,
     timeout: Annotated[float, _opt("Seconds per host artifact before it is stopped")] = 1800.0,
+    host_alongside: Annotated[
+        bool, _opt("Run host rows while the phones run (faster; noisier host timings)")
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Benchmark ARTIFACTS: load time, latency stats, peak RSS, size and (with --data) mIoU."""
@@ -55,6 +60,7 @@ def bench(
         FeedOptions,
         PhoneOptions,
         ReportOptions,
+        ScheduleOptions,
         TimingOptions,
     )
     from edgeseg.benchmarks.report import (
@@ -87,6 +93,7 @@ def bench(
         roofline=roofline,
         progress=not quiet,
         reports=reports,
+        schedule=ScheduleOptions(host_alongside=host_alongside),
     )
     result = run_bench([str(a) for a in artifacts], options)
     console.print(bench_table(result))

@@ -55,6 +55,11 @@ class Behaviour:
     tool_timeout_s: float = 120.0
     app_installed: bool = True  # the edgeseg demo app (``pm path dev.edgeseg.demo``)
     app_port: str = "faithful"  # its bench mode: faithful | bgr | crash | hang (bench_app.py)
+    # the app's versionName (``dumpsys package``): a build of android_demo names its runtimes
+    app_version_name: str = "0.1.0 (litert 1.4.2; executorch 1.0.1; onnxruntime 1.22.0)"
+    free_kb: int = 51_037_636  # ``df -k /data/local/tmp``: available 1K blocks
+    thermal_status: int = 0  # ``dumpsys thermalservice``: 0 none … 6 shutdown
+    tool_delay_s: float = 0.0  # each runner-tool run takes this much longer (parallel tests)
 
 
 class FakeDevice:

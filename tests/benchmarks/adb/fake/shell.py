@@ -17,11 +17,12 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .apps import FakeApps
+from .apps import PACKAGE, FakeApps
 
 if TYPE_CHECKING:
     from .device import FakeDevice
@@ -45,6 +46,28 @@ BATTERY = """Current Battery Service state:
 """
 
 
+THERMAL = """IsStatusOverride: false
+ThermalEventListeners:
+\tcallbacks: 1
+ThermalStatusListeners:
+\tcallbacks: 1
+Thermal Status: {status}
+Cached temperatures:
+\tTemperature{{mValue=38.5, mType=3, mName=BATTERY, mStatus={status}}}
+"""
+PACKAGE_INFO = """Packages:
+  Package [{package}] (1a2b3c4):
+    userId=10234
+    pkg=Package{{1a2b3c4 {package}}}
+    versionCode=1 minSdk=26 targetSdk=36
+    versionName={name}
+    flags=[ DEBUGGABLE HAS_CODE ALLOW_CLEAR_USER_DATA ]
+"""
+DF = """Filesystem        1K-blocks     Used Available Use% Mounted on
+/dev/block/dm-48  115881196 64843560  {free:>9}  56% /data
+"""
+
+
 class FakeShell:
     def __init__(self, device: FakeDevice) -> None:
         self.device = device
@@ -58,6 +81,7 @@ class FakeShell:
             "rm": self._rm,
             "ls": self._ls,
             "echo": lambda args: ((" ".join(args) + "\n").encode(), b"", 0),
+            "df": self._df,
             "true": lambda args: (b"", b"", 0),
         }
         self.apps = FakeApps(device)
@@ -80,6 +104,11 @@ class FakeShell:
         return out, err, code
 
     def _simple(self, words: list[str]) -> Result:
+        if ">" in words[:-1]:  # ``CMD > FILE``: stdout into a device file
+            at = words.index(">")
+            out, err, code = self._simple(words[:at])
+            self.device.host_path(words[at + 1]).write_bytes(out)
+            return b"", err, code
         env = {}
         while words and "=" in words[0] and not words[0].startswith("/"):
             key, _, value = words.pop(0).partition("=")
@@ -102,6 +131,7 @@ class FakeShell:
         if not os.access(host, os.X_OK):
             return b"", f"/system/bin/sh: {path}: can't execute: Permission denied\n".encode(), 126
         tool = host.name
+        time.sleep(self.device.behaviour.tool_delay_s)
         self.runs.append({"tool": tool, "args": args, "env": env, "taskset": mask})
         if self.device.behaviour.vanish_in == tool:
             self.device.vanish()
@@ -128,6 +158,14 @@ class FakeShell:
         return "".join(f"[{k}]: [{v}]\n" for k, v in sorted(props.items())).encode(), b"", 0
 
     def _dumpsys(self, args: list[str]) -> Result:
+        behaviour = self.device.behaviour
+        if args == ["thermalservice"]:
+            return THERMAL.format(status=behaviour.thermal_status).encode(), b"", 0
+        if args[:1] == ["package"] and args[1:] == [PACKAGE]:
+            if not self.apps.installed:
+                return b"Unable to find package: " + args[1].encode() + b"\n", b"", 0
+            name = behaviour.app_version_name
+            return PACKAGE_INFO.format(package=args[1], name=name).encode(), b"", 0
         if args != ["battery"]:
             return b"", f"Can't find service: {' '.join(args)}\n".encode(), 0
         temps = self.device.behaviour.battery_tenths_c
@@ -175,6 +213,9 @@ class FakeShell:
             elif host.exists():
                 host.unlink()
         return b"", b"", 0
+
+    def _df(self, args: list[str]) -> Result:
+        return DF.format(free=self.device.behaviour.free_kb).encode(), b"", 0
 
     def _ls(self, args: list[str]) -> Result:
         out = b""
