@@ -4,9 +4,10 @@ Summed over classes, averaged over the pixels distillation may use (ignore label
 teacher's class map cannot place are left out). Defaults: T = 4, weight α = 0.9.
 
 ``class_weighted=true`` weights each pixel's KL by its ground-truth class's ``--class-weights``
-weight (a weighted mean), so KD keeps the rare-class emphasis the weighted CE beside it has: plain
-pixel KL is dominated by road, sky and building and pulled rare classes (Fence, SignSymbol) to
-near zero on CamVid (benchmarks/results/distill_camvid.md). ``correct_only=true`` distills only
+weight (a weighted mean; a pixel without a label by the teacher's class), so KD keeps the
+rare-class emphasis the weighted CE beside it has: plain pixel KL is dominated by road, sky and
+building and pulled rare classes (Fence, SignSymbol) to near zero on CamVid
+(benchmarks/results/distill_camvid.md). ``correct_only=true`` distills only
 the pixels where the teacher's argmax is the label.
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from edgeseg.data import IGNORE_INDEX
 from edgeseg.distill.losses.base import (
     DistillInputs,
     DistillLoss,
@@ -62,6 +64,11 @@ class ResponseKD(DistillLoss):
         mask = kd_mask(inputs, self.params.correct_only)
         if self.class_weights is None:
             return masked_mean(kl, mask)
-        target = inputs.target.clamp(0, len(self.class_weights) - 1)
+        # a pixel without a label (an unlabelled image, or not confident enough for a pseudo-label)
+        # is weighted as the class the teacher gives it, never as a clamped 255
+        target = torch.where(
+            inputs.target == IGNORE_INDEX, inputs.teacher.logits.argmax(1), inputs.target
+        )
+        target = target.clamp(0, len(self.class_weights) - 1)
         weights = self.class_weights[target] * mask
         return (kl * weights).sum() / weights.sum().clamp(min=1e-12)
