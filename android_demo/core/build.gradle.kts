@@ -13,6 +13,6 @@ java {
 val coreTests by tasks.registering(JavaExec::class) {
     classpath = sourceSets["test"].runtimeClasspath
     mainClass.set("dev.edgeseg.core.TestRunner")
-    args("dev.edgeseg.core.CoreTests")
+    args("dev.edgeseg.core.CoreTests", "dev.edgeseg.core.RuntimeTests", "dev.edgeseg.core.BenchRequestTests")
 }
 tasks.named("check") { dependsOn(coreTests) }

@@ -30,6 +30,11 @@ public final class ModelMetadata {
   public final boolean outputIsMask;
   public final DType outputDType;
   public final Quant outputQuant;
+  /** What the exporter verified the file with ({@code runtime_version}); null when absent. */
+  public final String runtimeName;
+  public final String runtimeVersion;
+  /** The ONNX file's ai.onnx opset from {@code runtime_version}; -1 when not recorded. */
+  public final int onnxOpset;
 
   private ModelMetadata(Fields f) {
     source = f.source();
@@ -65,6 +70,25 @@ public final class ModelMetadata {
         ? DType.of(f.choice("output_dtype", "uint8", "int32", "int64"))
         : DType.of(f.choice("output_dtype", "float32", "uint8", "int8"));
     outputQuant = quant(f, "output_quantization", outputDType);
+    Fields rv = f.has("runtime_version") ? f.object("runtime_version") : null;
+    runtimeName = rv == null ? null : rv.string("runtime");
+    runtimeVersion = rv == null ? null : rv.string("version");
+    onnxOpset = rv == null || !rv.has("opset") ? -1 : opset(rv);
+    if (runtimeVersion != null) {
+      try {
+        RuntimeVersions.parse(runtimeVersion);
+      } catch (ContractException ex) {
+        throw f.fail("runtime_version.version " + ex.getMessage());
+      }
+    }
+  }
+
+  private static int opset(Fields rv) {
+    Object v = rv.get("opset");
+    if (!Fields.isInt(v) || (Long) v < 1 || (Long) v > 1000) {
+      throw rv.fail("runtime_version.opset must be a positive integer, got " + Json.write(v));
+    }
+    return ((Long) v).intValue();
   }
 
   /** Parse and validate sidecar text; {@code source} (the file name) prefixes every error. */
