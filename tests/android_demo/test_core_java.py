@@ -48,9 +48,8 @@ RUNTIME_TESTS = {  # issue 18: each core test the runtime boundary and bench mod
 def test_runtime_boundary_and_bench_request_tests_pass(java_core) -> None:
     """Byte order of runtime buffers, runtime exceptions as messages, runtime versions, and
     the paths / run ids the exported BenchActivity accepts (issue 18 items 1, 2, 3, 5)."""
-    proc = run_java(
-        java_core, "TestRunner", "dev.edgeseg.core.RuntimeTests", "dev.edgeseg.core.BenchRequestTests"
-    )
+    classes = ("dev.edgeseg.core.RuntimeTests", "dev.edgeseg.core.BenchRequestTests")
+    proc = run_java(java_core, "TestRunner", *classes)
     found = outcomes(proc.stdout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert set(found) == RUNTIME_TESTS and set(found.values()) == {"ok"}, proc.stdout
