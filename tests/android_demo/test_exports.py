@@ -98,7 +98,7 @@ def _keys(value) -> set[str]:
     return set()
 
 
-def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request) -> None:
+def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request, tmp_path) -> None:
     """Scan the Java sidecar reader for keys; each must be one edgeseg's export writes."""
     from edgeseg.converters.base import ExportSpec
     from edgeseg.checkpoint import load_checkpoint
@@ -123,6 +123,20 @@ def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request) -> N
     source = inspect.getsource(tflite.quantized_io)
     if '("output", ' in source and 'f"{kind}_quantization"' in source:
         written.add("output_quantization")
+    # runtime_version comes from export (the runtime that verified the file), as written here
+    from edgeseg.runtimes.versions import runtime_version
+
+    onnx = pytest.importorskip("onnx")
+    identity = onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+    )
+    model = onnx.helper.make_model(identity, opset_imports=[onnx.helper.make_opsetid("", 18)])
+    onnx.save(model, tmp_path / "m.onnx")
+    record = runtime_version("onnxruntime", tmp_path / "m.onnx")
+    assert record and record["opset"] == 18, record
+    written |= {"runtime_version"} | set(record)
     assert read - written == set(), f"the app reads keys edgeseg never writes: {read - written}"
 
 
