@@ -45,7 +45,8 @@ def exporter_pins() -> dict[str, str]:
     return {
         "executorch": version,
         "opset": str(OPSET),
-        "onnxruntime": library_version("onnxruntime") or "1.32.0",
+        # informational: the app decides an ONNX file by its opset, not by the exporter's ORT
+        "onnxruntime": library_version("onnxruntime") or "0",
     }
 
 
