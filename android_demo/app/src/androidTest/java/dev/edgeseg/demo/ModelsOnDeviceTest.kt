@@ -79,7 +79,8 @@ class ModelsOnDeviceTest {
             listOf(context.filesDir.toPath(), File(BenchRequest.ADB_STAGING).toPath()),
         )
         val viaSdcard = "/sdcard/Android/data/${context.packageName}/files/edgeseg/x.tflite"
-        assertTrue(request.allowed("model", viaSdcard).toString().endsWith("/files/edgeseg/x.tflite"))
+        val resolved = request.allowed("model", viaSdcard).toString()
+        assertTrue("$viaSdcard → $resolved", resolved.endsWith("/files/edgeseg/x.tflite"))
         assertThrows(ContractException::class.java) { request.allowed("model", "/data/data/com.android.settings/x") }
         assertThrows(ContractException::class.java) { request.allowed("images", "../../../../") }
     }
