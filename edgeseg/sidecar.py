@@ -62,12 +62,14 @@ what :func:`parse_meta` checks; the others are information for people and report
     The parity check against the eager model (``ParityResult.as_dict``). Writer: export.
     Readers: people, reports.
 ``runtime_version`` (optional)
-    ``{"runtime", "version"[, "opset"]}``: the runtime that verified the file at export (an
-    edgeseg runtime name, e.g. ``executorch``) and its library's release (``1.5.1``); for ONNX
-    also the file's ai.onnx opset. Writer: export (``edgeseg.runtimes.versions``), absent when
-    the library was not installed. Readers: the phone app, which refuses a ``.pte`` newer than
-    its ExecuTorch and an opset its ONNX Runtime does not run, with a message (``RuntimeVersions``
-    in the app's core). Validated when present.
+    ``{"runtime", "version"[, "opset" | "min_runtime_version"]}``: the runtime that verified the
+    file at export (an edgeseg runtime name, e.g. ``executorch``) and its library's release
+    (``1.5.1``); for ONNX also the file's ai.onnx opset, for TFLite the file's own
+    ``min_runtime_version`` metadata (a TensorFlow Lite runtime release). Writer: export
+    (``edgeseg.runtimes.versions``), absent when the library was not installed. Readers: the
+    phone app, which refuses a ``.pte`` newer than its ExecuTorch, an opset its ONNX Runtime does
+    not run and a TFLite file newer than its LiteRT implements, with a message
+    (``RuntimeVersions`` in the app's core). Validated when present.
 """
 
 from __future__ import annotations
@@ -375,6 +377,9 @@ def _runtime_version(meta: Mapping[str, Any], source: str) -> None:
     opset = value.get("opset")
     if opset is not None and not (_is_int(opset) and 1 <= opset <= 1000):
         raise ContractError(f"{source}: runtime_version.opset must be a positive integer")
+    minimum = value.get("min_runtime_version")
+    if minimum is not None and not (isinstance(minimum, str) and minimum[:1].isdigit()):
+        raise ContractError(f"{source}: runtime_version.min_runtime_version must be a release")
 
 
 def _is_int(v: Any) -> bool:

@@ -152,6 +152,10 @@ def test_a_real_export_records_the_runtime_that_verified_it(shared_export) -> No
         ({"runtime": "executorch", "version": "latest"}, "runtime_version.version must be a"),
         ({"runtime": "onnxruntime", "version": "1.3", "opset": 0}, "runtime_version.opset"),
         ({"runtime": "onnxruntime", "version": "1.3", "opset": True}, "runtime_version.opset"),
+        (
+            {"runtime": "tflite", "version": "2.3.0", "min_runtime_version": 2},
+            "runtime_version.min_runtime_version",
+        ),
     ],
 )
 def test_bad_runtime_version_is_refused(value, fragment) -> None:

@@ -4,7 +4,9 @@
 Recording that runtime's release next to the artifact lets a consumer with its own copy of the
 runtime — the Android demo app above all — tell before loading whether it is new enough:
 ExecuTorch promises no forward compatibility of ``.pte`` programs, and an ONNX Runtime runs only
-opsets up to the one its release implements, so the ONNX file's opset is recorded too.
+opsets up to the one its release implements, so the ONNX file's opset is recorded too; a
+``.tflite`` file's own ``min_runtime_version`` metadata (the oldest TensorFlow Lite runtime whose
+kernels cover its op versions, written by the converter) is copied for the same reason.
 """
 
 from __future__ import annotations
@@ -43,8 +45,27 @@ def onnx_opset(path: str | Path) -> int | None:
     return next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
 
 
+def tflite_min_runtime(path: str | Path) -> str | None:
+    """The ``min_runtime_version`` metadata a ``.tflite`` file carries ("2.2.0"), if any."""
+    try:
+        from ai_edge_litert import schema_py_generated as schema
+
+        data = Path(path).read_bytes()
+        model = schema.Model.GetRootAsModel(data, 0)
+        for i in range(model.MetadataLength()):
+            entry = model.Metadata(i)
+            if entry.Name() == b"min_runtime_version":
+                raw = model.Buffers(entry.Buffer()).DataAsNumpy()
+                text = bytes(raw).split(b"\0", 1)[0].decode("ascii")
+                return text if text[:1].isdigit() else None
+    except Exception:  # noqa: BLE001 — informational: an unreadable file records nothing
+        return None
+    return None
+
+
 def runtime_version(runtime: str, artifact: str | Path) -> dict[str, Any] | None:
-    """``{"runtime", "version"[, "opset"]}`` for the sidecar; None when the library is absent."""
+    """``{"runtime", "version"[, "opset" | "min_runtime_version"]}`` for the sidecar; None when
+    the library is absent."""
     version = library_version(runtime)
     if version is None:
         return None
@@ -53,4 +74,8 @@ def runtime_version(runtime: str, artifact: str | Path) -> dict[str, Any] | None
         opset = onnx_opset(artifact)
         if opset is not None:
             record["opset"] = opset
+    if runtime == "tflite":
+        minimum = tflite_min_runtime(artifact)
+        if minimum is not None:
+            record["min_runtime_version"] = minimum
     return record

@@ -198,6 +198,11 @@ BAD_SIDECARS = [
         {"runtime_version": {"runtime": "onnxruntime", "version": "1.32.0", "opset": 0}},
         "runtime_version.opset",
     ),
+    (
+        "runtime-version-tflite",
+        {"runtime_version": {"runtime": "tflite", "version": "2.3.0", "min_runtime_version": "x"}},
+        "runtime_version.min_runtime_version",
+    ),
 ]
 
 

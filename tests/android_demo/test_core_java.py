@@ -37,6 +37,7 @@ RUNTIME_TESTS = {  # issue 18: each core test the runtime boundary and bench mod
     "RuntimeTests.testNewerExecuTorchProgramIsRefusedByAnOlderAppRuntime",
     "RuntimeTests.testOnnxOpsetAboveTheAppsRuntimeIsRefused",
     "RuntimeTests.testVersionsCompareNumerically",
+    "RuntimeTests.testTfliteNewerThanLiteRtImplementsIsRefused",
     "RuntimeTests.testMalformedRuntimeVersionNamesTheKey",
     "BenchRequestTests.testPathsUnderTheAppsFoldersAreAccepted",
     "BenchRequestTests.testPathsOutsideAreRefusedWithWhereToPutThem",

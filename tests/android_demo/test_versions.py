@@ -12,6 +12,7 @@ that it does, on altered pins.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -27,6 +28,7 @@ APP = default_app()
 TOML = APP / "gradle/libs.versions.toml"
 APP_BUILD = APP / "app/build.gradle.kts"
 RUNTIMES_KT = APP / "app/src/main/java/dev/edgeseg/demo/runtime"
+SLOW = pytest.mark.skipif(not os.environ.get("EDGESEG_SLOW"), reason="slow: set EDGESEG_SLOW=1")
 OLDEST_LITERT = (1, 4, 2)  # the newest 1.x release found (README.md, "Versions")
 
 
@@ -137,3 +139,16 @@ def test_the_apk_checks_models_against_the_pinned_versions() -> None:
 def test_drifted_pins_are_caught(java_core, tmp_path, change, fragment) -> None:
     problems = drift({**app_pins(), **change}, exporter_pins(), java_core, tmp_path)
     assert any(p.startswith(fragment) for p in problems), problems
+
+
+@SLOW
+@pytest.mark.parametrize("quantize", ["none", "int8"])
+def test_the_app_accepts_edgesegs_real_tflite_exports(java_core, tmp_path, shared_export, quantize):
+    """The op versions of real exports (their min_runtime_version) are ones the app's LiteRT runs."""
+    from edgeseg.sidecar import read_sidecar
+
+    outcome = shared_export("tflite", quantize)
+    assert outcome.ok, outcome.parity.reason
+    record = read_sidecar(outcome.result.path)["runtime_version"]
+    assert record["runtime"] == "tflite" and "min_runtime_version" in record, record
+    assert _ask_app(java_core, tmp_path, record, "litert", app_pins()["litert"]) == "ok"

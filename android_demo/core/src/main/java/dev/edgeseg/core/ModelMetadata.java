@@ -35,6 +35,8 @@ public final class ModelMetadata {
   public final String runtimeVersion;
   /** The ONNX file's ai.onnx opset from {@code runtime_version}; -1 when not recorded. */
   public final int onnxOpset;
+  /** A TFLite file's own min_runtime_version (a TensorFlow Lite release); null if unknown. */
+  public final String tfliteMinRuntime;
 
   private ModelMetadata(Fields f) {
     source = f.source();
@@ -74,11 +76,17 @@ public final class ModelMetadata {
     runtimeName = rv == null ? null : rv.string("runtime");
     runtimeVersion = rv == null ? null : rv.string("version");
     onnxOpset = rv == null || !rv.has("opset") ? -1 : opset(rv);
-    if (runtimeVersion != null) {
+    tfliteMinRuntime = rv == null ? null : rv.optString("min_runtime_version", null);
+    release(f, "runtime_version.version", runtimeVersion);
+    release(f, "runtime_version.min_runtime_version", tfliteMinRuntime);
+  }
+
+  private static void release(Fields f, String key, String value) {
+    if (value != null) {
       try {
-        RuntimeVersions.parse(runtimeVersion);
+        RuntimeVersions.parse(value);
       } catch (ContractException ex) {
-        throw f.fail("runtime_version.version " + ex.getMessage());
+        throw f.fail(key + " " + ex.getMessage());
       }
     }
   }

@@ -9,10 +9,11 @@ import java.util.Locale;
  * <p>ExecuTorch promises no forward compatibility: a {@code .pte} is only guaranteed to load in
  * the release that wrote it or a newer one, so an older app runtime is refused with a message
  * instead of an abort or a cryptic error. ONNX Runtime runs every opset up to the one its release
- * implements ({@link #ortMaxOpset}). LiteRT has no such number to compare (its Android and Python
- * releases are separate lines): an op version it lacks is reported by LiteRT itself at load time
- * and translated by {@link RuntimeFailure}. A sidecar without the key (older exports, hand-written
- * ones) is not refused: the runtime's own error still becomes a message.
+ * implements ({@link #ortMaxOpset}). A {@code .tflite} file names the oldest TensorFlow Lite
+ * runtime whose kernels cover its op versions ({@code min_runtime_version}); every LiteRT Android
+ * release (the Maven successor of {@code tensorflow-lite} 2.16) implements at least
+ * {@link #LITERT_TFLITE_RUNTIME}. A sidecar without the key (older exports, hand-written ones) is
+ * not refused: the runtime's own error still becomes a message ({@link RuntimeFailure}).
  */
 public final class RuntimeVersions {
   private RuntimeVersions() {}
@@ -24,6 +25,13 @@ public final class RuntimeVersions {
   private static final int[][] ORT_OPSETS = {
     {14, 18}, {15, 19}, {16, 19}, {17, 20}, {18, 21}, {19, 21}, {20, 21}, {21, 22}, {22, 22},
   };
+
+  /**
+   * The TensorFlow Lite runtime release every LiteRT Android release implements at least:
+   * {@code org.tensorflow:tensorflow-lite} was relocated to {@code com.google.ai.edge.litert:litert}
+   * after 2.16, so LiteRT 1.0.1 and later run what TensorFlow Lite 2.16 runs.
+   */
+  public static final String LITERT_TFLITE_RUNTIME = "2.16.0";
 
   /** The highest opset ONNX Runtime {@code version} ("1.22.0") runs; -1 below 1.14. */
   public static int ortMaxOpset(String version) {
@@ -57,6 +65,13 @@ public final class RuntimeVersions {
           + " programs are not forward compatible): set executorch = \"" + meta.runtimeVersion
           + "\" in " + toml + " and rebuild the app, or export with executorch=="
           + appVersion);
+    }
+    if (runtime.equals("litert") && meta.tfliteMinRuntime != null
+        && compare(meta.tfliteMinRuntime, LITERT_TFLITE_RUNTIME) > 0) {
+      throw new ContractException(file + " needs a TensorFlow Lite runtime of "
+          + meta.tfliteMinRuntime + " or newer (its min_runtime_version) but this app's LiteRT "
+          + appVersion + " is only known to implement " + LITERT_TFLITE_RUNTIME + ": raise litert"
+          + " in " + toml + " and rebuild the app, or export with an older converter");
     }
     if (runtime.equals("onnxruntime") && meta.onnxOpset > ortMaxOpset(appVersion)) {
       throw new ContractException(file + " uses ONNX opset " + meta.onnxOpset + " but this app's"

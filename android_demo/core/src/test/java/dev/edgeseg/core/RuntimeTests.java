@@ -178,6 +178,21 @@ final class RuntimeTests {
         "opset table");
   }
 
+  static void testTfliteNewerThanLiteRtImplementsIsRefused() {
+    ModelMetadata meta = ModelMetadata.parse(sidecar("{\"runtime\": \"tflite\", \"version\":"
+        + " \"2.3.0\", \"min_runtime_version\": \"2.19.0\"}"), "m.tflite.json");
+    check("2.19.0".equals(meta.tfliteMinRuntime), "parsed");
+    expectError(() -> RuntimeVersions.check("m.tflite", meta, "litert", "1.4.2"),
+        "m.tflite", "2.19.0", "LiteRT 1.4.2", "raise litert");
+    ModelMetadata old = ModelMetadata.parse(sidecar("{\"runtime\": \"tflite\", \"version\":"
+        + " \"2.3.0\", \"min_runtime_version\": \"2.2.0\"}"), "m.tflite.json");
+    RuntimeVersions.check("m.tflite", old, "litert", "1.4.2");
+    RuntimeVersions.check("m.pte", meta, "executorch", "1.5.1"); // another runtime's record
+    expectError(() -> ModelMetadata.parse(sidecar("{\"runtime\": \"tflite\", \"version\":"
+        + " \"2.3.0\", \"min_runtime_version\": \"new\"}"), "m.json"),
+        "runtime_version.min_runtime_version");
+  }
+
   static void testVersionsCompareNumerically() {
     check(RuntimeVersions.compare("1.10.0", "1.9.2") > 0, "minor 10 > 9");
     check(RuntimeVersions.compare("1.5.1+cpu", "1.5.1") == 0, "local suffix");
