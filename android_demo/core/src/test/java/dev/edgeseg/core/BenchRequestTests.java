@@ -7,13 +7,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /** What another app may make the exported BenchActivity read: only the app's folders. */
 final class BenchRequestTests {
   private BenchRequestTests() {}
 
   /** A phone-like layout: the app's files folder, adb's staging folder and a private file. */
-  static final class Phone {
+  static final class Phone implements AutoCloseable {
     final Path top;
     final Path files;
     final Path staging;
@@ -30,10 +32,25 @@ final class BenchRequestTests {
       Files.write(files.resolve("edgeseg/run1/m.tflite"), new byte[] {2});
       request = new BenchRequest(files, Arrays.asList(staging));
     }
+
+    /** Remove the tree (links themselves, never what they point to). */
+    @Override
+    public void close() throws IOException {
+      try (Stream<Path> walk = Files.walk(top)) {
+        for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+          Files.delete(p);
+        }
+      }
+    }
   }
 
   static void testPathsUnderTheAppsFoldersAreAccepted() throws IOException {
-    Phone p = new Phone();
+    try (Phone p = new Phone()) {
+      accepted(p);
+    }
+  }
+
+  static void accepted(Phone p) {
     check(p.request.allowed("model", "edgeseg/run1/m.tflite")
         .equals(p.files.resolve("edgeseg/run1/m.tflite")), "relative to the files folder");
     String abs = p.files.resolve("edgeseg/run1/images").toString();
@@ -43,7 +60,12 @@ final class BenchRequestTests {
   }
 
   static void testPathsOutsideAreRefusedWithWhereToPutThem() throws IOException {
-    Phone p = new Phone();
+    try (Phone p = new Phone()) {
+      refused(p);
+    }
+  }
+
+  static void refused(Phone p) {
     expectError(() -> p.request.allowed("model", p.secret.toString()), "model " + p.secret,
         "outside the folders bench mode reads", p.files.toString(), p.staging.toString(),
         "adb push");
@@ -55,7 +77,12 @@ final class BenchRequestTests {
   }
 
   static void testSymbolicLinksAreJudgedByWhereTheyPoint() throws IOException {
-    Phone p = new Phone();
+    try (Phone p = new Phone()) {
+      links(p);
+    }
+  }
+
+  static void links(Phone p) throws IOException {
     Path link = p.files.resolve("edgeseg/run1/escape.tflite");
     Files.createSymbolicLink(link, p.secret);
     expectError(() -> p.request.allowed("model", link.toString()), "outside");
