@@ -188,7 +188,11 @@ class MainActivity : AppCompatActivity() {
 
     /** Runs on [worker]: segment, blend, then hand the bitmap and numbers to the UI thread. */
     private fun segmentAndShow(image: RgbImage) {
-        val model = segmenter ?: return
+        val model = segmenter ?: run { // no model (yet): show the picture itself
+            val plain = Images.toBitmap(image)
+            runOnUiThread { ui.overlay.setImageBitmap(plain) }
+            return
+        }
         try {
             val result = model.segment(image)
             val shown: Bitmap = Images.toBitmap(Overlay.blend(image, result.mask, model.contract.meta.palette, opacity))
