@@ -32,6 +32,7 @@ from edgeseg.errors import EdgesegError, ExportError
 from edgeseg.outputs import check_output_dir
 from edgeseg.progress import progress_bar
 from edgeseg.quantization import QuantMode
+from edgeseg.runtimes.versions import runtime_version
 from edgeseg.sidecar import IN_GRAPH, write_sidecar
 from edgeseg.utils import SIZE_RANGE, check_range, check_size, parse_size
 
@@ -205,6 +206,9 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
             result, path=target, bytes=_size(target), notes=[*notes, *result.notes]
         )
         labels = {"target": name, "quantization": result.quantize, "parity": check.as_dict()}
+        verified_by = runtime_version(converter.runtime, target)
+        if verified_by is not None:
+            labels["runtime_version"] = verified_by
         write_sidecar(target, {**spec.metadata, **result.metadata, **labels})
         return ExportOutcome(name, spec.quantize, result, check)
     except Exception as exc:  # one target's failure never stops the others

@@ -61,6 +61,15 @@ what :func:`parse_meta` checks; the others are information for people and report
 ``parity``
     The parity check against the eager model (``ParityResult.as_dict``). Writer: export.
     Readers: people, reports.
+``runtime_version`` (optional)
+    ``{"runtime", "version"[, "opset" | "min_runtime_version"]}``: the runtime that verified the
+    file at export (an edgeseg runtime name, e.g. ``executorch``) and its library's release
+    (``1.5.1``); for ONNX also the file's ai.onnx opset, for TFLite the file's own
+    ``min_runtime_version`` metadata (a TensorFlow Lite runtime release). Writer: export
+    (``edgeseg.runtimes.versions``), absent when the library was not installed. Readers: the
+    phone app, which refuses a ``.pte`` newer than its ExecuTorch, an opset its ONNX Runtime does
+    not run and a TFLite file newer than its LiteRT implements, with a message
+    (``RuntimeVersions`` in the app's core). Validated when present.
 """
 
 from __future__ import annotations
@@ -104,6 +113,7 @@ INFORMATIONAL = (
     "edgeseg_version",
     "target",
     "parity",
+    "runtime_version",
 )
 KEYS = VALIDATED + INFORMATIONAL  # every key edgeseg writes (see the module docstring)
 
@@ -257,6 +267,7 @@ def parse_meta(meta: Mapping[str, Any], source: str = "sidecar") -> Contract:
             f"{source}: input_dtype {input_dtype} with mean/std needs input_quantization "
             "{scale, zero_point}"
         )
+    _runtime_version(meta, source)
     output = _choice(meta, "output", ("logits", "mask"), source)
     dtypes = LOGIT_DTYPES if output == "logits" else MASK_DTYPES
     output_dtype = _choice(meta, "output_dtype", dtypes, source)
@@ -346,6 +357,29 @@ def _quant(meta: Mapping[str, Any], kind: str, source: str) -> Quant | None:
     if not lo <= zero <= hi:
         raise ContractError(f"{source}: {kind}_quantization.zero_point {zero} is outside {dtype}")
     return Quant(float(scale), int(zero))
+
+
+def _runtime_version(meta: Mapping[str, Any], source: str) -> None:
+    """``runtime_version``, when present, as the phone app's ``ModelMetadata`` checks it."""
+    value = meta.get("runtime_version")
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise ContractError(f"{source}: runtime_version must be an object, got {value!r}")
+    for key in ("runtime", "version"):
+        if not isinstance(value.get(key), str):
+            raise ContractError(f"{source}: runtime_version.{key} must be a string")
+    if not value["version"][:1].isdigit():
+        raise ContractError(
+            f"{source}: runtime_version.version must be a release like 1.5.1, "
+            f"got {value['version']!r}"
+        )
+    opset = value.get("opset")
+    if opset is not None and not (_is_int(opset) and 1 <= opset <= 1000):
+        raise ContractError(f"{source}: runtime_version.opset must be a positive integer")
+    minimum = value.get("min_runtime_version")
+    if minimum is not None and not (isinstance(minimum, str) and minimum[:1].isdigit()):
+        raise ContractError(f"{source}: runtime_version.min_runtime_version must be a release")
 
 
 def _is_int(v: Any) -> bool:

@@ -38,6 +38,7 @@ def meta(**changes) -> dict:
         "edgeseg_version": "0.1.0",
         "target": "tflite",
         "parity": {"status": "passed", "agreement": 0.99},
+        "runtime_version": {"runtime": "tflite", "version": "2.3.0"},
     }
     data.update(changes)
     return data
@@ -131,6 +132,37 @@ def test_a_real_export_writes_only_documented_keys(shared_export, sample_checkpo
         spec = ExportSpec(size=(64, 64), input_dtype=input_dtype, output=output)
         keys = artifact_metadata(checkpoint_meta, spec, sample_checkpoint)
         assert set(keys) <= set(sidecar.KEYS), set(keys) - set(sidecar.KEYS)
+
+
+def test_a_real_export_records_the_runtime_that_verified_it(shared_export) -> None:
+    import torch
+
+    outcome = shared_export("torchscript")
+    assert outcome.ok, outcome.parity.reason
+    written = read_sidecar(outcome.result.path)
+    assert written["runtime_version"] == {"runtime": "torchscript", "version": torch.__version__}
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("1.5.1", "runtime_version must be an object"),
+        ({"runtime": "executorch"}, "runtime_version.version must be a string"),
+        ({"version": "1.5.1"}, "runtime_version.runtime must be a string"),
+        ({"runtime": "executorch", "version": "latest"}, "runtime_version.version must be a"),
+        ({"runtime": "onnxruntime", "version": "1.3", "opset": 0}, "runtime_version.opset"),
+        ({"runtime": "onnxruntime", "version": "1.3", "opset": True}, "runtime_version.opset"),
+        (
+            {"runtime": "tflite", "version": "2.3.0", "min_runtime_version": 2},
+            "runtime_version.min_runtime_version",
+        ),
+    ],
+)
+def test_bad_runtime_version_is_refused(value, fragment) -> None:
+    with pytest.raises(ContractError, match=fragment):
+        parse_meta(meta(runtime_version=value), "m.onnx.json")
+    parse_meta(meta(runtime_version={"runtime": "onnxruntime", "version": "1.32.0", "opset": 18}))
+    parse_meta({k: v for k, v in meta().items() if k != "runtime_version"})  # optional
 
 
 def test_read_missing_partial_and_foreign(tmp_path) -> None:

@@ -1,3 +1,5 @@
+import org.jetbrains.kotlin.gradle.dsl.JvmTarget
+
 plugins {
     alias(libs.plugins.android.application)
     alias(libs.plugins.kotlin.android)
@@ -17,6 +19,12 @@ android {
         versionName = "0.1.0 (litert ${libs.versions.litert.get()}; executorch " +
             "${libs.versions.executorch.get()}; onnxruntime ${libs.versions.onnxruntime.get()})"
         ndk { abiFilters += listOf("arm64-v8a", "x86_64") } // phones + the emulator
+        testInstrumentationRunner = "androidx.test.runner.AndroidJUnitRunner"
+        // the runtime releases this APK links, for the core's RuntimeVersions check of each
+        // model's sidecar (runtime_version) and for the messages that name them
+        buildConfigField("String", "LITERT_VERSION", "\"${libs.versions.litert.get()}\"")
+        buildConfigField("String", "EXECUTORCH_VERSION", "\"${libs.versions.executorch.get()}\"")
+        buildConfigField("String", "ONNXRUNTIME_VERSION", "\"${libs.versions.onnxruntime.get()}\"")
     }
 
     buildTypes {
@@ -31,7 +39,10 @@ android {
         targetCompatibility = JavaVersion.VERSION_17
     }
 
-    buildFeatures { viewBinding = true }
+    buildFeatures {
+        viewBinding = true
+        buildConfig = true
+    }
 
     // Models are copied in by `edgeseg android-demo add`; keep them uncompressed so LiteRT and
     // ExecuTorch can map them straight from the APK's assets.
@@ -40,8 +51,10 @@ android {
     packaging { jniLibs { useLegacyPackaging = false } }
 }
 
+// No toolchain request: Gradle runs on whatever JDK 17+ it is given (Android Studio's bundled
+// JDK 21, or JAVA_HOME) and compiles for Java 17 bytecode, so no toolchain download is needed.
 kotlin {
-    jvmToolchain(17)
+    compilerOptions { jvmTarget.set(JvmTarget.JVM_17) }
 }
 
 dependencies {
@@ -64,4 +77,9 @@ dependencies {
     implementation(libs.androidx.lifecycle.runtime.ktx)
     implementation(libs.material)
     implementation(libs.kotlinx.coroutines.android)
+
+    // on a phone or emulator only: ./gradlew connectedCheck (CI here has neither)
+    androidTestImplementation(libs.junit)
+    androidTestImplementation(libs.androidx.test.ext.junit)
+    androidTestImplementation(libs.androidx.test.runner)
 }

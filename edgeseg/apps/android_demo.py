@@ -2,7 +2,11 @@
 
 ``add_model`` copies an exported artifact and its sidecar into the app's
 ``app/src/main/assets/models/`` and updates ``index.json`` (the list the app's model switcher
-shows) atomically. ``install`` builds the app with its Gradle wrapper and installs it with
+shows) atomically; when the artifact's runtime is installed here it also writes the golden mask
+of the app's bundled sample picture (``<model>.sample-mask.png``), which the app's instrumented
+tests compare with what the phone computes. ``add_models`` takes files and export folders (the
+quickstart's ``runs/quickstart/export``), checks them all before copying any, and skips what the
+app cannot run with a note. ``install`` builds the app with its Gradle wrapper and installs it with
 :class:`edgeseg.benchmarks.adb.Adb` on the devices ``--device`` names, or says exactly which
 prerequisite is missing. ``read_bench_result`` reads what the app's bench
 mode writes (schema: ``android_demo/BENCH_MODE.md``), masks decoded, for ``edgeseg bench``.
@@ -17,7 +21,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeseg.app_protocol import (  # noqa: F401  (re-exported: the app's side of the contract)
     APP_RUNTIMES,
@@ -29,11 +33,16 @@ from edgeseg.app_protocol import (  # noqa: F401  (re-exported: the app's side o
 from edgeseg.atomic import atomic_path
 from edgeseg.sidecar import read_sidecar, sidecar_path
 
+if TYPE_CHECKING:  # numpy, PIL and the runtimes load only when a golden mask is written
+    import numpy as np
+
 MODELS_DIR = Path("app/src/main/assets/models")
 INDEX = "index.json"
 INDEX_FORMAT = "edgeseg-android-models"
 APK = Path("app/build/outputs/apk/debug/app-debug.apk")
 WRAPPER_JAR = Path("gradle/wrapper/gradle-wrapper.jar")
+SAMPLE_PICTURE = Path("app/src/main/assets/samples/sample.png")
+GOLDEN_SUFFIX = ".sample-mask.png"  # <model>.sample-mask.png: the host's mask of the sample
 INSTALL_TIMEOUT_S = 300.0
 
 
@@ -45,6 +54,19 @@ class AddResult:
     sidecar: Path
     index: Path
     label: str
+    golden: Path | None = None  # the sample picture's mask as the host runtime computes it
+    note: str = ""  # why there is no golden mask
+
+
+def sample_picture() -> np.ndarray:
+    """The app's bundled picture: item 0 of the ``sample`` dataset's val split at its native
+    120x160, drawn by edgeseg itself (no dataset file is copied into the repository), so the
+    quickstart's models, trained on that generator, find their classes in it."""
+    import numpy as np
+
+    from edgeseg.data.sample import SAMPLE_SIZE, SampleDataset
+
+    return np.asarray(SampleDataset("val", size=SAMPLE_SIZE).load_image(0).convert("RGB"))
 
 
 def default_app() -> Path:
@@ -63,9 +85,8 @@ def check_app(app: str | Path | None) -> Path:
     return root
 
 
-def add_model(artifact: str | Path, app: str | Path | None = None) -> AddResult:
-    """Copy ``artifact`` + sidecar into the app's assets and list it in ``index.json``."""
-    artifact = Path(artifact)
+def _check_artifact(artifact: Path) -> tuple[str, dict[str, Any]]:
+    """(app runtime name, validated sidecar) or the error saying what is wrong with the file."""
     runtime = APP_RUNTIMES.get(artifact.suffix.lower())
     if runtime is None:
         raise AndroidDemoError(
@@ -74,7 +95,13 @@ def add_model(artifact: str | Path, app: str | Path | None = None) -> AddResult:
         )
     if not artifact.is_file():
         raise AndroidDemoError(f"{artifact}: no such model file")
-    meta = read_sidecar(artifact)  # absent or invalid sidecar → ContractError
+    return runtime, read_sidecar(artifact)  # absent or invalid sidecar → ContractError
+
+
+def add_model(artifact: str | Path, app: str | Path | None = None) -> AddResult:
+    """Copy ``artifact`` + sidecar into the app's assets and list it in ``index.json``."""
+    artifact = Path(artifact)
+    runtime, meta = _check_artifact(artifact)
     root = check_app(app)
     target = root / MODELS_DIR / artifact.name
     for src, dst in ((artifact, target), (sidecar_path(artifact), sidecar_path(target))):
@@ -90,7 +117,72 @@ def add_model(artifact: str | Path, app: str | Path | None = None) -> AddResult:
         "sha256": _sha256(target),
     }
     index = _write_index(root, entry)
-    return AddResult(target, sidecar_path(target), index, label)
+    golden, note = write_golden(target, meta, root)
+    return AddResult(target, sidecar_path(target), index, label, golden, note)
+
+
+def write_golden(model: Path, meta: dict[str, Any], root: Path) -> tuple[Path | None, str]:
+    """The mask the host runtime gives for the app's sample picture, as ``<model>.sample-mask.png``
+    (uint8 class ids at the model's input size), or None and why: the runtime is not installed
+    here, or the file does not run in it (the app will say why on the phone)."""
+    import numpy as np
+    from PIL import Image
+
+    from edgeseg import contract, runtimes
+
+    picture = root / SAMPLE_PICTURE
+    if not picture.is_file():
+        return None, f"no golden mask: {picture} is absent"
+    try:
+        session = runtimes.load(model, threads=1)
+        image = np.asarray(Image.open(picture).convert("RGB"))
+        mask = contract.postprocess(session.run(contract.preprocess(image, meta)), meta)
+    except Exception as exc:  # noqa: BLE001 — optional: any failure is a note, never an error
+        return None, f"no golden mask: {str(exc).splitlines()[0][:160] if str(exc) else exc!r}"
+    path = model.with_name(model.name + GOLDEN_SUFFIX)
+    with atomic_path(path) as tmp:
+        Image.fromarray(mask, mode="L").save(tmp, format="PNG")
+    return path, ""
+
+
+def expand(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
+    """Files as given; a folder → the files in it the app runs (sorted), the rest noted."""
+    files: list[Path] = []
+    notes: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir() or path.suffix.lower() in APP_RUNTIMES:
+            files.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if p.suffix.lower() in APP_RUNTIMES)
+        if not found:
+            raise AndroidDemoError(
+                f"{path}: no .tflite, .pte or .onnx files in it; export with edgeseg export "
+                "--target tflite,executorch,onnx (or run edgeseg quickstart) first"
+            )
+        files += found
+        skipped = sorted(
+            p.name
+            for p in path.iterdir()
+            if p.suffix.lower() not in APP_RUNTIMES and not p.name.endswith(".json")
+        )
+        if skipped:
+            notes.append(
+                f"skipped in {path}: {', '.join(skipped)} (the app runs .tflite, .pte, .onnx)"
+            )
+    return files, notes
+
+
+def add_models(
+    paths: list[str | Path], app: str | Path | None = None
+) -> tuple[list[AddResult], list[str]]:
+    """``edgeseg android-demo add``: every file or export folder in ``paths``; all are checked
+    (type, file, sidecar) before the first copy, so one bad argument adds nothing."""
+    root = check_app(app)
+    files, notes = expand(paths)
+    for path in files:
+        _check_artifact(path)
+    return [add_model(path, root) for path in files], notes
 
 
 def read_index(app: str | Path | None = None) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from edgeseg.apps.android_demo import add_model, check_app, install, read_index
+from edgeseg.apps.android_demo import add_models, check_app, install, read_index
 from edgeseg.cli.options import JsonOpt, make_console
 
 console = make_console()
@@ -43,19 +43,34 @@ AppOpt = Annotated[
 @app.command("add")
 def add(
     artifacts: Annotated[
-        list[Path], typer.Argument(help=".tflite / .pte / .onnx files written by edgeseg export")
+        list[Path],
+        typer.Argument(
+            help=".tflite / .pte / .onnx files written by edgeseg export, or export folders "
+            "(e.g. runs/quickstart/export: every file in it the app runs)"
+        ),
     ],
     app_dir: AppOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Copy ARTIFACTS and their sidecars into the app's assets/models and its index."""
-    results = [add_model(a, app_dir) for a in artifacts]
+    results, notes = add_models(list(artifacts), app_dir)
     if as_json:
-        rows = [{"model": str(r.model), "label": r.label, "index": str(r.index)} for r in results]
+        rows = [
+            {
+                "model": str(r.model),
+                "label": r.label,
+                "index": str(r.index),
+                "golden": str(r.golden) if r.golden else None,
+            }
+            for r in results
+        ]
         typer.echo(json.dumps(rows))
         return
+    for note in notes:
+        console.print(f"[dim]{note}[/]")
     for r in results:
-        console.print(f"added [bold]{r.model.name}[/] ({r.label}) → {r.model.parent}")
+        golden = "sample mask written" if r.golden else r.note
+        console.print(f"added [bold]{r.model.name}[/] ({r.label}) → {r.model.parent}; {golden}")
 
 
 @app.command("list")

@@ -187,6 +187,22 @@ BAD_SIDECARS = [
     ("output-probs", {"output": "probs"}, "output must be one of"),
     ("logits-float16", {"output_dtype": "float16"}, "output_dtype must be one of"),
     ("mask-float", {"output": "mask", "output_dtype": "float32"}, "output_dtype must be one of"),
+    ("runtime-version-text", {"runtime_version": "1.5.1"}, "runtime_version must be"),
+    (
+        "runtime-version-name",
+        {"runtime_version": {"runtime": "executorch", "version": "latest"}},
+        "runtime_version.version",
+    ),
+    (
+        "runtime-version-opset",
+        {"runtime_version": {"runtime": "onnxruntime", "version": "1.32.0", "opset": 0}},
+        "runtime_version.opset",
+    ),
+    (
+        "runtime-version-tflite",
+        {"runtime_version": {"runtime": "tflite", "version": "2.3.0", "min_runtime_version": "x"}},
+        "runtime_version.min_runtime_version",
+    ),
 ]
 
 

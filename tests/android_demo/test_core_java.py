@@ -26,6 +26,36 @@ def test_core_unit_tests_pass(java_core) -> None:
     assert len(found) >= 15 and set(found.values()) == {"ok"}, proc.stdout
 
 
+RUNTIME_TESTS = {  # issue 18: each core test the runtime boundary and bench mode rely on
+    "RuntimeTests.testRuntimeFloatsAreReadInNativeOrderWhateverTheLabel",
+    "RuntimeTests.testIntegerOutputsOfEveryWidthKeepTheirValues",
+    "RuntimeTests.testOnlyTheRemainingBytesAreRead",
+    "RuntimeTests.testBigEndianMachineBytesAreSwappedToTheCoresLittleEndian",
+    "RuntimeTests.testRuntimeBufferOfTheWrongSizeIsAMessage",
+    "RuntimeTests.testCheckedRuntimeErrorBecomesTheAppsMessage",
+    "RuntimeTests.testExecuTorchAndNativeFailuresSayWhatToDo",
+    "RuntimeTests.testNewerExecuTorchProgramIsRefusedByAnOlderAppRuntime",
+    "RuntimeTests.testOnnxOpsetAboveTheAppsRuntimeIsRefused",
+    "RuntimeTests.testVersionsCompareNumerically",
+    "RuntimeTests.testTfliteNewerThanLiteRtImplementsIsRefused",
+    "RuntimeTests.testMalformedRuntimeVersionNamesTheKey",
+    "BenchRequestTests.testPathsUnderTheAppsFoldersAreAccepted",
+    "BenchRequestTests.testPathsOutsideAreRefusedWithWhereToPutThem",
+    "BenchRequestTests.testSymbolicLinksAreJudgedByWhereTheyPoint",
+    "BenchRequestTests.testRunIdsArePlainNames",
+}
+
+
+def test_runtime_boundary_and_bench_request_tests_pass(java_core) -> None:
+    """Byte order of runtime buffers, runtime exceptions as messages, runtime versions, and
+    the paths / run ids the exported BenchActivity accepts (issue 18 items 1, 2, 3, 5)."""
+    classes = ("dev.edgeseg.core.RuntimeTests", "dev.edgeseg.core.BenchRequestTests")
+    proc = run_java(java_core, "TestRunner", *classes)
+    found = outcomes(proc.stdout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert set(found) == RUNTIME_TESTS and set(found.values()) == {"ok"}, proc.stdout
+
+
 def _images(request) -> dict[str, np.ndarray]:
     """Two real CamVid pictures when ../shared is here, plus a synthetic one (odd sizes)."""
     images = {"synthetic": golden.synthetic_image()}

@@ -98,7 +98,25 @@ def _keys(value) -> set[str]:
     return set()
 
 
-def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request) -> None:
+def _tflite_with_min_runtime(path):
+    """A TFLite flatbuffer holding only the ``min_runtime_version`` metadata converters write."""
+    flatbuffers = pytest.importorskip("flatbuffers")
+    schema = pytest.importorskip("ai_edge_litert.schema_py_generated")
+    model = schema.ModelT()
+    model.version, model.subgraphs, model.operatorCodes = 3, [], []
+    data = schema.BufferT()
+    data.data = list(b"2.3.0\0\0\0")
+    model.buffers = [schema.BufferT(), data]
+    entry = schema.MetadataT()
+    entry.name, entry.buffer = "min_runtime_version", 1
+    model.metadata = [entry]
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path.write_bytes(builder.Output())
+    return path
+
+
+def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request, tmp_path) -> None:
     """Scan the Java sidecar reader for keys; each must be one edgeseg's export writes."""
     from edgeseg.converters.base import ExportSpec
     from edgeseg.checkpoint import load_checkpoint
@@ -123,6 +141,22 @@ def test_every_key_the_app_reads_is_one_edgeseg_writes(checkpoint, request) -> N
     source = inspect.getsource(tflite.quantized_io)
     if '("output", ' in source and 'f"{kind}_quantization"' in source:
         written.add("output_quantization")
+    # runtime_version comes from export (the runtime that verified the file), as written here
+    from edgeseg.runtimes.versions import runtime_version
+
+    onnx = pytest.importorskip("onnx")
+    identity = onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+    )
+    model = onnx.helper.make_model(identity, opset_imports=[onnx.helper.make_opsetid("", 18)])
+    onnx.save(model, tmp_path / "m.onnx")
+    record = runtime_version("onnxruntime", tmp_path / "m.onnx")
+    assert record and record["opset"] == 18, record
+    written |= {"runtime_version"} | set(record)
+    tflite_file = _tflite_with_min_runtime(tmp_path / "m.tflite")
+    written |= set(runtime_version("tflite", tflite_file) or {})
     assert read - written == set(), f"the app reads keys edgeseg never writes: {read - written}"
 
 

@@ -5,6 +5,8 @@ import android.os.Bundle
 import android.os.SystemClock
 import android.util.Log
 import dev.edgeseg.core.BenchReport
+import dev.edgeseg.core.BenchRequest
+import dev.edgeseg.core.ContractException
 import dev.edgeseg.core.LatencyStats
 import dev.edgeseg.core.RgbImage
 import dev.edgeseg.demo.runtime.RuntimeOptions
@@ -22,17 +24,27 @@ import kotlin.concurrent.thread
  * Loads the model, times warm-up + runs forward passes on the first image's input tensor, then
  * writes one mask per image so the host can compute on-device mIoU. status.json says running /
  * ok / failed (with the reason) — the host polls it — and the activity finishes itself.
+ *
+ * The activity is exported (adb needs that), so any app could start it: paths are accepted only
+ * under this app's folders or /data/local/tmp/edgeseg/ and run ids only as plain names
+ * ([BenchRequest], tested in the core); anything else is a "failed" status, nothing is read.
  */
 class BenchActivity : Activity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         val args = intent.extras ?: Bundle()
-        val runId = args.getString("run_id") ?: "latest"
+        val runId = try {
+            BenchRequest.runId(args.getString("run_id"))
+        } catch (e: ContractException) {
+            Log.e(TAG, "status=failed reason=${e.message}")
+            REJECTED // the failure is written where a host can still find it
+        }
         val dir = File(getExternalFilesDir(null), "bench/$runId")
         thread(name = "edgeseg-bench") {
             val report = BenchReport(dir.toPath())
             val partial = linkedMapOf<String, Any>("device" to DeviceInfo.device(), "started" to Instant.now().toString())
             try {
+                if (runId == REJECTED) BenchRequest.runId(args.getString("run_id")) // the reason
                 run(args, partial, report)
                 Log.i(TAG, "status=ok dir=$dir")
             } catch (e: Throwable) { // every failure becomes a "failed" status with its reason
@@ -44,8 +56,21 @@ class BenchActivity : Activity() {
         }
     }
 
+    /** What bench mode may read: this app's folders and adb's staging folder, nothing else. */
+    private fun request() = BenchRequest(
+        getExternalFilesDir(null)!!.toPath(),
+        listOf(filesDir.toPath(), File(BenchRequest.ADB_STAGING).toPath()),
+    )
+
+    /** A plain name (pushed models folder or assets) stays a name; a path must be allowed. */
+    private fun modelArg(raw: String?): String {
+        val model = raw ?: throw IllegalArgumentException("no model: pass --es model FILE")
+        val plain = !model.contains('/') && model != "." && model != ".."
+        return if (plain) model else request().allowed("model", model).toString()
+    }
+
     private fun run(args: Bundle, result: MutableMap<String, Any>, report: BenchReport) {
-        val model = args.getString("model") ?: throw IllegalArgumentException("no model: pass --es model FILE")
+        val model = modelArg(args.getString("model"))
         val warmup = args.getInt("warmup", 3)
         val runs = args.getInt("runs", 20)
         require(warmup >= 0 && runs > 0) { "warmup must be >= 0 and runs > 0" }
@@ -94,7 +119,7 @@ class BenchActivity : Activity() {
     /** PNG/JPEG files of DIR (absolute, or under the app's external files folder), by name. */
     private fun imageFiles(dir: String?): List<File> {
         if (dir == null) return emptyList()
-        val folder = File(dir).takeIf { it.isAbsolute } ?: File(getExternalFilesDir(null), dir)
+        val folder = request().allowed("images", dir).toFile()
         val files = folder.listFiles { f -> f.extension.lowercase() in setOf("png", "jpg", "jpeg") }
             ?: throw IllegalArgumentException("$folder: no such folder (adb push the images there first)")
         require(files.isNotEmpty()) { "$folder holds no .png/.jpg images" }
@@ -108,5 +133,6 @@ class BenchActivity : Activity() {
 
     private companion object {
         const val TAG = "EdgesegBench"
+        const val REJECTED = "rejected"
     }
 }

@@ -5,6 +5,7 @@ import android.graphics.BitmapFactory
 import android.graphics.Matrix
 import dev.edgeseg.core.RgbImage
 import java.io.File
+import java.io.InputStream
 
 /** Bitmap ↔ the core's RgbImage (8-bit RGB; alpha dropped, as PIL's convert("RGB") does). */
 object Images {
@@ -26,6 +27,17 @@ object Images {
         }
         val bitmap = BitmapFactory.decodeFile(file.path, opts)
             ?: throw IllegalArgumentException("${file.name}: not a picture Android can decode")
+        return toRgb(bitmap)
+    }
+
+    /** Decode a picture stream (an asset) the same way; [name] is for the message. */
+    fun decode(stream: InputStream, name: String): RgbImage {
+        val opts = BitmapFactory.Options().apply {
+            inPreferredConfig = Bitmap.Config.ARGB_8888
+            inScaled = false
+        }
+        val bitmap = BitmapFactory.decodeStream(stream, null, opts)
+            ?: throw IllegalArgumentException("$name: not a picture Android can decode")
         return toRgb(bitmap)
     }
 

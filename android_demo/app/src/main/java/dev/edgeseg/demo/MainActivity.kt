@@ -44,12 +44,15 @@ class MainActivity : AppCompatActivity() {
     private var lastFrameNs = 0L
     private var galleryImage: RgbImage? = null
     private var models = emptyList<dev.edgeseg.core.ModelFiles.Entry>()
+    /** What is loaded or loading (file, delegate, threads): spinner callbacks that fire at start
+     *  and after every adapter change ask again for the same model, which is not reloaded. */
+    private var requested: Triple<String, String, Int>? = null
 
     private val pickImage = registerForActivityResult(ActivityResultContracts.GetContent()) { uri ->
         uri?.let { showGallery(it) }
     }
     private val askCamera = registerForActivityResult(ActivityResultContracts.RequestPermission()) { ok ->
-        if (ok) startCamera() else showMessage(getString(R.string.camera_denied))
+        if (ok) startCamera() else { showMessage(getString(R.string.camera_denied)); showSample() }
     }
 
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -68,8 +71,31 @@ class MainActivity : AppCompatActivity() {
         ui.source.setOnClickListener {
             if (galleryImage == null) pickImage.launch("image/*") else { galleryImage = null; ui.source.setText(R.string.gallery); startCamera() }
         }
+        ui.sample.setOnClickListener { showSample() }
         if (checkSelfPermission(Manifest.permission.CAMERA) == PackageManager.PERMISSION_GRANTED) startCamera()
         else askCamera.launch(Manifest.permission.CAMERA)
+    }
+
+    /** The picture shipped in assets/samples/: a model can be tried without the camera. */
+    private fun showSample() {
+        stopCamera()
+        ui.source.setText(R.string.camera)
+        worker.execute {
+            try {
+                val image = assets.open(SAMPLE).use { Images.decode(it, SAMPLE) }
+                galleryImage = image
+                segmentAndShow(image)
+            } catch (e: Exception) {
+                runOnUiThread { showMessage(e.message ?: e.toString()) }
+            }
+        }
+    }
+
+    private fun stopCamera() {
+        ProcessCameraProvider.getInstance(this).addListener(
+            { ProcessCameraProvider.getInstance(this).get().unbindAll() },
+            ContextCompat.getMainExecutor(this),
+        )
     }
 
     private fun setUpSwitches() {
@@ -103,6 +129,9 @@ class MainActivity : AppCompatActivity() {
             (ui.delegate.selectedItem as? String) ?: "cpu",
             (ui.threads.selectedItem as? Int) ?: 4,
         )
+        val key = Triple(entry.file, options.delegate, options.threads)
+        if (key == requested) return // the same model again (a spinner callback): keep it
+        requested = key
         worker.execute {
             segmenter?.close()
             segmenter = null
@@ -113,6 +142,8 @@ class MainActivity : AppCompatActivity() {
                 galleryImage?.let { segmentAndShow(it) }
             } catch (e: Exception) { // a bad model is a message on screen, never a crash
                 runOnUiThread { showMessage(e.message ?: e.toString()) }
+            } catch (e: OutOfMemoryError) {
+                runOnUiThread { showMessage("${entry.file}: not enough memory to load it") }
             }
         }
     }
@@ -141,7 +172,7 @@ class MainActivity : AppCompatActivity() {
     }
 
     private fun showGallery(uri: Uri) {
-        ProcessCameraProvider.getInstance(this).get().unbindAll()
+        stopCamera()
         ui.source.setText(R.string.camera)
         worker.execute {
             val bitmap = contentResolver.openInputStream(uri).use { android.graphics.BitmapFactory.decodeStream(it) }
@@ -157,7 +188,11 @@ class MainActivity : AppCompatActivity() {
 
     /** Runs on [worker]: segment, blend, then hand the bitmap and numbers to the UI thread. */
     private fun segmentAndShow(image: RgbImage) {
-        val model = segmenter ?: return
+        val model = segmenter ?: run { // no model (yet): show the picture itself
+            val plain = Images.toBitmap(image)
+            runOnUiThread { ui.overlay.setImageBitmap(plain) }
+            return
+        }
         try {
             val result = model.segment(image)
             val shown: Bitmap = Images.toBitmap(Overlay.blend(image, result.mask, model.contract.meta.palette, opacity))
@@ -175,8 +210,10 @@ class MainActivity : AppCompatActivity() {
                 ui.stats.text = stats
                 showLegend(model, result.mask)
             }
-        } catch (e: RuntimeException) {
+        } catch (e: Exception) { // runtimes' own exceptions arrive translated; anything else too
             runOnUiThread { showMessage(e.message ?: e.toString()) }
+        } catch (e: OutOfMemoryError) {
+            runOnUiThread { showMessage("${model.file}: out of memory on this frame") }
         }
     }
 
@@ -210,6 +247,10 @@ class MainActivity : AppCompatActivity() {
         super.onDestroy()
         worker.execute { segmenter?.close() }
         worker.shutdown()
+    }
+
+    private companion object {
+        const val SAMPLE = "samples/sample.png"
     }
 
     private fun onSelected(action: () -> Unit) = object : AdapterView.OnItemSelectedListener {

@@ -4,6 +4,7 @@ import android.os.SystemClock
 import dev.edgeseg.core.Mask
 import dev.edgeseg.core.ModelContract
 import dev.edgeseg.core.RgbImage
+import dev.edgeseg.core.RuntimeVersions
 import dev.edgeseg.core.Tensor
 import dev.edgeseg.demo.runtime.RuntimeOptions
 import dev.edgeseg.demo.runtime.Runtimes
@@ -49,9 +50,14 @@ class Segmenter private constructor(
     override fun close() = runtime.close()
 
     companion object {
-        /** Contract first (extension, sidecar), then the runtime, then the I/O checks. */
+        /**
+         * Contract first (extension, sidecar), then whether this app's runtime is new enough for
+         * the file (the sidecar's runtime_version), then the runtime, then the I/O checks.
+         */
         fun open(repo: ModelRepository, file: String, options: RuntimeOptions): Segmenter {
             val contract = repo.contract(file)
+            val kind = Runtimes.forFile(file)
+            RuntimeVersions.check(java.io.File(file).name, contract.meta, kind.name, kind.version)
             val local = repo.localFile(file)
             val start = SystemClock.elapsedRealtimeNanos()
             val runtime = Runtimes.open(local, options)

@@ -30,6 +30,13 @@ public final class ModelMetadata {
   public final boolean outputIsMask;
   public final DType outputDType;
   public final Quant outputQuant;
+  /** What the exporter verified the file with ({@code runtime_version}); null when absent. */
+  public final String runtimeName;
+  public final String runtimeVersion;
+  /** The ONNX file's ai.onnx opset from {@code runtime_version}; -1 when not recorded. */
+  public final int onnxOpset;
+  /** A TFLite file's own min_runtime_version (a TensorFlow Lite release); null if unknown. */
+  public final String tfliteMinRuntime;
 
   private ModelMetadata(Fields f) {
     source = f.source();
@@ -65,6 +72,31 @@ public final class ModelMetadata {
         ? DType.of(f.choice("output_dtype", "uint8", "int32", "int64"))
         : DType.of(f.choice("output_dtype", "float32", "uint8", "int8"));
     outputQuant = quant(f, "output_quantization", outputDType);
+    Fields rv = f.has("runtime_version") ? f.object("runtime_version") : null;
+    runtimeName = rv == null ? null : rv.string("runtime");
+    runtimeVersion = rv == null ? null : rv.string("version");
+    onnxOpset = rv == null || !rv.has("opset") ? -1 : opset(rv);
+    tfliteMinRuntime = rv == null ? null : rv.optString("min_runtime_version", null);
+    release(f, "runtime_version.version", runtimeVersion);
+    release(f, "runtime_version.min_runtime_version", tfliteMinRuntime);
+  }
+
+  private static void release(Fields f, String key, String value) {
+    if (value != null) {
+      try {
+        RuntimeVersions.parse(value);
+      } catch (ContractException ex) {
+        throw f.fail(key + " " + ex.getMessage());
+      }
+    }
+  }
+
+  private static int opset(Fields rv) {
+    Object v = rv.get("opset");
+    if (!Fields.isInt(v) || (Long) v < 1 || (Long) v > 1000) {
+      throw rv.fail("runtime_version.opset must be a positive integer, got " + Json.write(v));
+    }
+    return ((Long) v).intValue();
   }
 
   /** Parse and validate sidecar text; {@code source} (the file name) prefixes every error. */

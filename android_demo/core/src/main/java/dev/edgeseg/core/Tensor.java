@@ -45,13 +45,34 @@ public final class Tensor {
     return new Tensor(DType.INT32, shape, buf.array());
   }
 
-  /** Copy the remaining bytes of a runtime's buffer (any byte order) into a tensor. */
-  public static Tensor of(DType dtype, long[] shape, ByteBuffer buffer) {
-    ByteBuffer src = buffer.duplicate().order(buffer.order());
+  /**
+   * Copy a runtime's output buffer into a tensor: the one place any runtime's bytes become a
+   * core {@link Tensor}, so the byte order is decided once, here, and tested.
+   *
+   * <p>The bytes between the buffer's position and limit are read as <b>native-order</b>
+   * elements, whatever order the buffer declares: runtimes write native memory, and ONNX
+   * Runtime's {@code OnnxTensor.getByteBuffer()} has returned a heap copy labelled big-endian
+   * (Java's default) that holds little-endian bytes, which trusting the label turns into garbage
+   * logits. Heap, direct and read-only buffers are all accepted; the caller's buffer (position,
+   * order) is left untouched. A byte count that does not fit {@code shape} is a
+   * ContractException naming both.
+   */
+  public static Tensor fromRuntime(DType dtype, long[] shape, ByteBuffer buffer) {
+    return fromRuntime(dtype, shape, buffer, ByteOrder.nativeOrder());
+  }
+
+  /** {@link #fromRuntime(DType, long[], ByteBuffer)} on a machine of byte order {@code nat}. */
+  static Tensor fromRuntime(DType dtype, long[] shape, ByteBuffer buffer, ByteOrder nat) {
+    ByteBuffer src = buffer.duplicate().order(nat); // declared order ignored on purpose
+    if (src.remaining() != numel(shape) * dtype.bytes) {
+      throw new ContractException("the runtime returned " + src.remaining() + " bytes for a "
+          + dtype + " tensor of shape " + shapeText(shape) + " (" + numel(shape) * dtype.bytes
+          + " expected); re-export the model or fix the sidecar");
+    }
     ByteBuffer out = ByteBuffer.allocate(src.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-    if (dtype.bytes == 1 || src.order() == ByteOrder.LITTLE_ENDIAN) {
-      out.put(src);
-    } else { // big-endian source: swap element by element
+    if (dtype.bytes == 1 || nat == ByteOrder.LITTLE_ENDIAN) {
+      out.put(src); // works for read-only and direct sources too (no array() access)
+    } else {
       while (src.hasRemaining()) {
         switch (dtype) {
           case FLOAT32: out.putFloat(src.getFloat()); break;

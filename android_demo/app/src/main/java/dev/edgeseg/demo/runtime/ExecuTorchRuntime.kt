@@ -11,13 +11,13 @@ import org.pytorch.executorch.Tensor as EtTensor
 /**
  * `.pte` through ExecuTorch's Module. The backend (XNNPACK for edgeseg's exports) is chosen at
  * export time and baked into the file, so the only option here is the thread count. ExecuTorch
- * does not expose tensor shapes before a run: the app checks the first output instead.
+ * does not expose tensor shapes before a run: the app checks the first output instead. ExecuTorch
+ * 1.x throws ExecutorchRuntimeException on a failed load or run (0.x returned an empty output);
+ * both go through [translated] and become the app's message.
  */
 class ExecuTorchRuntime(private val file: File, private val options: RuntimeOptions) : SegRuntime {
-    private val module: Module = try {
+    private val module: Module = translated(KIND, file, "load") {
         Module.load(file.absolutePath, Module.LOAD_MODE_MMAP, options.threads)
-    } catch (e: RuntimeException) {
-        throw ContractException("${file.name}: ExecuTorch cannot load it (${e.message})", e)
     }
 
     override val inputShape: LongArray? = null
@@ -26,7 +26,7 @@ class ExecuTorchRuntime(private val file: File, private val options: RuntimeOpti
     override val outputType: DType? = null
     override val description get() = "executorch ×${options.threads}"
 
-    override fun run(input: Tensor): Tensor {
+    override fun run(input: Tensor): Tensor = translated(KIND, file, "run") {
         val shape = input.shape()
         val tensor = when (input.dtype) {
             DType.FLOAT32 -> EtTensor.fromBlob(input.floats(), shape)
@@ -35,17 +35,18 @@ class ExecuTorchRuntime(private val file: File, private val options: RuntimeOpti
             else -> throw ContractException("ExecuTorch input of type ${input.dtype} is not supported")
         }
         val outputs = module.forward(EValue.from(tensor))
-        if (outputs.isEmpty()) {
+        if (outputs.isEmpty()) { // defensive: what 0.x returned instead of throwing
             throw ContractException(
                 "${file.name}: ExecuTorch could not run it on a ${Tensor.shapeText(shape)} ${input.dtype} " +
                     "input (the sidecar's input_size/layout/input_dtype); see logcat tag ExecuTorch"
             )
         }
-        return fromExecuTorch(outputs[0].toTensor())
+        fromExecuTorch(outputs[0].toTensor())
     }
 
     override fun close() = module.destroy()
 
+    /** ExecuTorch's typed Java arrays → the core's little-endian [Tensor] (no byte buffers). */
     private fun fromExecuTorch(t: EtTensor): Tensor {
         val shape = t.shape()
         return when (t.dtype()) {
@@ -56,5 +57,9 @@ class ExecuTorchRuntime(private val file: File, private val options: RuntimeOpti
             org.pytorch.executorch.DType.INT64 -> Tensor.ofLongs(t.dataAsLongArray, shape)
             else -> throw ContractException("${file.name}: output type ${t.dtype()} is not one a sidecar can describe")
         }
+    }
+
+    private companion object {
+        const val KIND = "executorch"
     }
 }

@@ -17,21 +17,22 @@ import org.tensorflow.lite.nnapi.NnApiDelegate
 
 /**
  * `.tflite` through LiteRT's Interpreter. "cpu" is LiteRT's default XNNPACK path; "gpu" and
- * "nnapi" add that delegate (ops it cannot take fall back to the CPU, as LiteRT does).
+ * "nnapi" add that delegate (ops it cannot take fall back to the CPU, as LiteRT does). The
+ * thread count is the Interpreter's one pool (XNNPACK uses it), so nothing is oversubscribed.
+ * Every LiteRT call goes through [translated]: an op version this LiteRT lacks, a delegate that
+ * fails, a native library that does not load all become the app's message.
  */
-class LiteRtRuntime(file: File, private val options: RuntimeOptions) : SegRuntime {
-    private val delegate: Delegate? = DELEGATES.getValue(options.delegate)()
-    private val interpreter: Interpreter
-
-    init {
-        val opts = Interpreter.Options().setNumThreads(options.threads)
-        delegate?.let { opts.addDelegate(it) }
-        interpreter = try {
+class LiteRtRuntime(private val file: File, private val options: RuntimeOptions) : SegRuntime {
+    private val delegate: Delegate? = translated(KIND, file, "load") { DELEGATES.getValue(options.delegate)() }
+    private val interpreter: Interpreter = try {
+        translated(KIND, file, "load") {
+            val opts = Interpreter.Options().setNumThreads(options.threads)
+            delegate?.let { opts.addDelegate(it) }
             Interpreter(map(file), opts)
-        } catch (e: IllegalArgumentException) {
-            delegate?.close()
-            throw ContractException("${file.name}: LiteRT cannot load it (${e.message})", e)
         }
+    } catch (e: ContractException) {
+        delegate?.close()
+        throw e
     }
 
     override val inputShape get() = interpreter.getInputTensor(0).shape().toLongs()
@@ -40,12 +41,12 @@ class LiteRtRuntime(file: File, private val options: RuntimeOptions) : SegRuntim
     override val outputType get() = dtype(interpreter.getOutputTensor(0).dataType())
     override val description get() = "litert/${options.delegate} ×${options.threads}"
 
-    override fun run(input: Tensor): Tensor {
+    override fun run(input: Tensor): Tensor = translated(KIND, file, "run") {
         val out = interpreter.getOutputTensor(0)
         val buffer = ByteBuffer.allocateDirect(out.numBytes()).order(ByteOrder.nativeOrder())
         interpreter.run(input.toDirectBuffer(), buffer)
         buffer.rewind()
-        return Tensor.of(dtype(out.dataType()), out.shape().toLongs(), buffer)
+        Tensor.fromRuntime(dtype(out.dataType()), out.shape().toLongs(), buffer)
     }
 
     override fun close() {
@@ -54,18 +55,19 @@ class LiteRtRuntime(file: File, private val options: RuntimeOptions) : SegRuntim
     }
 
     private companion object {
+        const val KIND = "litert"
         val DELEGATES: Map<String, () -> Delegate?> = mapOf(
             "cpu" to { null },
             "gpu" to ::gpuDelegate,
             "nnapi" to { NnApiDelegate() },
         )
 
-        fun gpuDelegate(): Delegate {
-            val compatibility = CompatibilityList()
+        /** The GPU delegate with this phone's best options; the compatibility list is closed. */
+        fun gpuDelegate(): Delegate = CompatibilityList().use { compatibility ->
             if (!compatibility.isDelegateSupportedOnThisDevice) {
                 throw ContractException("LiteRT's GPU delegate does not support this phone: use cpu or nnapi")
             }
-            return GpuDelegate(compatibility.bestOptionsForThisDevice)
+            GpuDelegate(compatibility.bestOptionsForThisDevice)
         }
 
         fun map(file: File): ByteBuffer = FileInputStream(file).use { stream ->

@@ -1,9 +1,9 @@
 package dev.edgeseg.demo.runtime
 
+import ai.onnxruntime.NodeInfo
 import ai.onnxruntime.OnnxJavaType
 import ai.onnxruntime.OnnxTensor
 import ai.onnxruntime.OrtEnvironment
-import ai.onnxruntime.OrtException
 import ai.onnxruntime.OrtSession
 import ai.onnxruntime.TensorInfo
 import dev.edgeseg.core.ContractException
@@ -13,48 +13,61 @@ import java.io.File
 
 /**
  * `.onnx` through ONNX Runtime. "cpu" is ORT's own CPU provider; "xnnpack" and "nnapi" add
- * those execution providers (nodes they cannot take stay on the CPU provider).
+ * those execution providers (nodes they cannot take stay on the CPU provider). With XNNPACK the
+ * threads are XNNPACK's and ORT's intra-op pool is 1, as ONNX Runtime advises, so N threads mean
+ * N, not 2N competing for the cores. Every ORT call goes through [translated]: its checked
+ * OrtException becomes a message, never a crash.
  */
-class OrtRuntime(file: File, private val options: RuntimeOptions) : SegRuntime {
+class OrtRuntime(private val file: File, private val options: RuntimeOptions) : SegRuntime {
     private val env = OrtEnvironment.getEnvironment()
-    private val session: OrtSession
-    private val inputName: String
+    private val sessionOptions = OrtSession.SessionOptions() // closed after the session (ORT's rule)
+    private val session: OrtSession = openSession()
+    private val inputName: String = session.inputNames.first()
 
-    init {
-        val opts = OrtSession.SessionOptions()
-        opts.setIntraOpNumThreads(options.threads)
-        PROVIDERS.getValue(options.delegate)(opts, options.threads)
-        session = try {
-            env.createSession(file.absolutePath, opts)
-        } catch (e: OrtException) {
-            throw ContractException("${file.name}: ONNX Runtime cannot load it (${e.message})", e)
+    private fun openSession(): OrtSession = try {
+        translated(KIND, file, "load") {
+            val xnnpack = options.delegate == "xnnpack"
+            sessionOptions.setIntraOpNumThreads(if (xnnpack) 1 else options.threads)
+            PROVIDERS.getValue(options.delegate)(sessionOptions, options.threads)
+            env.createSession(file.absolutePath, sessionOptions)
         }
-        inputName = session.inputNames.first()
+    } catch (e: ContractException) {
+        sessionOptions.close()
+        throw e
     }
 
-    private fun info(first: Map<String, ai.onnxruntime.NodeInfo>) = first.values.first().info as TensorInfo
+    private fun info(nodes: Map<String, NodeInfo>) = nodes.values.first().info as TensorInfo
 
-    override val inputShape get() = info(session.inputInfo).shape
-    override val inputType get() = TYPES[info(session.inputInfo).type]
-    override val outputShape get() = info(session.outputInfo).shape
-    override val outputType get() = TYPES[info(session.outputInfo).type]
+    override val inputShape get() = translated(KIND, file, "inspect") { info(session.inputInfo).shape }
+    override val inputType get() = translated(KIND, file, "inspect") { TYPES[info(session.inputInfo).type] }
+    override val outputShape get() = translated(KIND, file, "inspect") { info(session.outputInfo).shape }
+    override val outputType get() = translated(KIND, file, "inspect") { TYPES[info(session.outputInfo).type] }
     override val description get() = "onnxruntime/${options.delegate} ×${options.threads}"
 
-    override fun run(input: Tensor): Tensor {
+    override fun run(input: Tensor): Tensor = translated(KIND, file, "run") {
         val type = TYPES.entries.first { it.value == input.dtype }.key
         OnnxTensor.createTensor(env, input.toDirectBuffer(), input.shape(), type).use { x ->
             session.run(mapOf(inputName to x)).use { result ->
                 val out = result[0] as OnnxTensor
                 val dtype = TYPES[out.info.type]
-                    ?: throw ContractException("output type ${out.info.type} is not one a sidecar can describe")
-                return Tensor.of(dtype, out.info.shape, out.byteBuffer)
+                    ?: throw ContractException("${file.name}: output type ${out.info.type} is not one a sidecar can describe")
+                // getByteBuffer() is a copy whose declared order has been wrong (big-endian label
+                // on little-endian bytes): the core reads it in native order, whatever the label
+                Tensor.fromRuntime(dtype, out.info.shape, out.byteBuffer)
             }
         }
     }
 
-    override fun close() = session.close()
+    override fun close() {
+        try {
+            session.close()
+        } finally {
+            sessionOptions.close()
+        }
+    }
 
     private companion object {
+        const val KIND = "onnxruntime"
         val TYPES = mapOf(
             OnnxJavaType.FLOAT to DType.FLOAT32,
             OnnxJavaType.UINT8 to DType.UINT8,

@@ -3,7 +3,9 @@ package dev.edgeseg.demo.runtime
 import dev.edgeseg.core.ContractException
 import dev.edgeseg.core.DType
 import dev.edgeseg.core.ModelFiles
+import dev.edgeseg.core.RuntimeFailure
 import dev.edgeseg.core.Tensor
+import dev.edgeseg.demo.BuildConfig
 import java.io.File
 
 /** How to run a model: a delegate / execution provider name and the CPU thread count. */
@@ -27,12 +29,34 @@ interface SegRuntime : AutoCloseable {
     fun run(input: Tensor): Tensor
 }
 
-/** A runtime's name, the delegates it offers (the first is the default) and how to open it. */
+/**
+ * A runtime's name, the release this APK links ([BuildConfig], from gradle/libs.versions.toml),
+ * the delegates it offers (the first is the default) and how to open it.
+ */
 class RuntimeKind(
     val name: String,
+    val version: String,
     val delegates: List<String>,
     val open: (File, RuntimeOptions) -> SegRuntime,
 )
+
+/**
+ * Runs [body], a call into runtime [kind]'s library on [file]; whatever it throws — ONNX
+ * Runtime's checked OrtException, ExecuTorch's ExecutorchRuntimeException, LiteRT's
+ * IllegalArgumentException, a native library that failed to load, memory — leaves as the core's
+ * one-line ContractException ([RuntimeFailure.translate]). Every adapter calls its library
+ * through this, so the UI and bench mode only ever see messages.
+ */
+inline fun <T> translated(kind: String, file: File, action: String, body: () -> T): T =
+    try {
+        body()
+    } catch (e: Exception) {
+        throw RuntimeFailure.translate(kind, Runtimes.version(kind), file.name, action, e)
+    } catch (e: OutOfMemoryError) {
+        throw RuntimeFailure.translate(kind, Runtimes.version(kind), file.name, action, e)
+    } catch (e: LinkageError) {
+        throw RuntimeFailure.translate(kind, Runtimes.version(kind), file.name, action, e)
+    }
 
 /**
  * Runtimes by name. The name for a file comes from the core ([ModelFiles.runtimeFor], by
@@ -47,10 +71,15 @@ object Runtimes {
     }
 
     init {
-        register(RuntimeKind("litert", listOf("cpu", "gpu", "nnapi"), ::LiteRtRuntime))
-        register(RuntimeKind("executorch", listOf("cpu"), ::ExecuTorchRuntime))
-        register(RuntimeKind("onnxruntime", listOf("cpu", "xnnpack", "nnapi"), ::OrtRuntime))
+        register(RuntimeKind("litert", BuildConfig.LITERT_VERSION, listOf("cpu", "gpu", "nnapi"), ::LiteRtRuntime))
+        register(RuntimeKind("executorch", BuildConfig.EXECUTORCH_VERSION, listOf("cpu"), ::ExecuTorchRuntime))
+        register(
+            RuntimeKind("onnxruntime", BuildConfig.ONNXRUNTIME_VERSION, listOf("cpu", "xnnpack", "nnapi"), ::OrtRuntime),
+        )
     }
+
+    /** The release of runtime [name] in this APK ("?" for a name not registered). */
+    fun version(name: String): String = kinds[name]?.version ?: "?"
 
     /** The runtime for a model file name; unsupported extensions fail with the core's message. */
     fun forFile(fileName: String): RuntimeKind {
