@@ -61,6 +61,12 @@ what :func:`parse_meta` checks; the others are information for people and report
 ``parity``
     The parity check against the eager model (``ParityResult.as_dict``). Writer: export.
     Readers: people, reports.
+``reference`` (optional)
+    The checkpoint's own mIoU on the export's evaluation data (the parity images' dataset and
+    split, at the artifact's input size), with per-image intersection/union counts so any
+    subset of those images can be scored exactly; the format is
+    :class:`edgeseg.reference.Reference`. Writer: export, when that data has labels (absent
+    otherwise). Reader: bench (Δ mIoU, ratio and the accuracy gates per artifact × device).
 """
 
 from __future__ import annotations
@@ -104,6 +110,7 @@ INFORMATIONAL = (
     "edgeseg_version",
     "target",
     "parity",
+    "reference",
 )
 KEYS = VALIDATED + INFORMATIONAL  # every key edgeseg writes (see the module docstring)
 

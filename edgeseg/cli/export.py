@@ -49,6 +49,13 @@ def export(
         str, typer.Option(help="logits | mask (mask: argmax in the graph, uint8)")
     ] = "logits",
     parity_images: Annotated[int, typer.Option(help="Validation images for parity")] = 8,
+    reference_images: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Checkpoint's reference mIoU for bench's gates: first N val images "
+            "(default: all; 0: none)"
+        ),
+    ] = None,
     out: Annotated[
         Optional[Path], typer.Option(help="Output directory (default: next to the checkpoint)")
     ] = None,
@@ -79,6 +86,7 @@ def export(
         calib_data=calib_data,
         calib_images=calib_images,
         parity_images=parity_images,
+        reference_images=reference_images,
         out=out,
         explain=explain,
     )
