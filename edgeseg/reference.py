@@ -69,15 +69,13 @@ class Reference:
         miou = sum(valid) / len(valid) if valid else None
         return miou, dict(zip(self.classes, ious))
 
-    def covers(self, dataset: str | None, split: str, size: Sequence[int]) -> str:
-        """Why rows measured on ``dataset``/``split`` at ``size`` cannot use this reference
-        ("" when they can)."""
+    def covers(self, dataset: str | None, split: str) -> str:
+        """Why rows measured on ``dataset``/``split`` cannot use this reference ("" when they
+        can); the dataset is compared as :func:`dataset_key` writes it."""
         if dataset is None:
             return "no --data: mIoU not measured"
         if dataset_key(dataset) != self.dataset or split != self.split:
-            return f"reference is on {self.dataset} {self.split}, not {dataset} {split}"
-        if tuple(int(v) for v in size) != self.size:
-            return f"reference is at {self.size[0]}x{self.size[1]}, the artifact is not"
+            return f"the reference is on {self.dataset} {self.split}, not {dataset} {split}"
         return ""
 
     def as_dict(self) -> dict[str, Any]:

@@ -45,6 +45,13 @@ def bench(
     report: Annotated[Path_, _opt("Write a self-contained HTML report here")] = None,
     roofline: Annotated[bool, _opt("Measure peak GEMM; report MACs, GMAC/s, % of peak")] = False,
     timeout: Annotated[float, _opt("Seconds per host artifact before it is stopped")] = 1800.0,
+    max_miou_drop: Annotated[
+        Optional[float], _opt("Gate: mIoU points a row may lose against its reference")
+    ] = None,
+    min_miou_ratio: Annotated[
+        Optional[float], _opt("Gate: row mIoU / reference mIoU at least R (e.g. 0.97)")
+    ] = None,
+    max_latency_ms: Annotated[Optional[float], _opt("Gate: median latency at most MS")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Benchmark ARTIFACTS: load time, latency stats, peak RSS, size and (with --data) mIoU."""
@@ -53,6 +60,7 @@ def bench(
         AccuracyOptions,
         BenchOptions,
         FeedOptions,
+        GateOptions,
         PhoneOptions,
         ReportOptions,
         TimingOptions,
@@ -60,6 +68,7 @@ def bench(
     from edgeseg.benchmarks.report import (
         bench_notes,
         bench_table,
+        gate_line,
         write_csv,
         write_html,
         write_json,
@@ -87,6 +96,7 @@ def bench(
         roofline=roofline,
         progress=not quiet,
         reports=reports,
+        gates=GateOptions(max_miou_drop, min_miou_ratio, max_latency_ms),
     )
     result = run_bench([str(a) for a in artifacts], options)
     console.print(bench_table(result))
@@ -101,6 +111,9 @@ def bench(
         )
     if data:
         console.print("mIoU: labels resized (nearest) to each artifact's input size")
+    verdict = gate_line(result)
+    if verdict:
+        console.print(verdict)
     for path, write in (
         (reports.json, write_json),
         (reports.csv, write_csv),
@@ -111,3 +124,5 @@ def bench(
             console.print(f"wrote {write(result, Path(path))}")
     if result.failed:  # reports are written first: they say which rows failed and why
         raise typer.Exit(ExitCode.FAILED)
+    if result.gate_failed:  # every row ran; some port lost too much (or is too slow)
+        raise typer.Exit(ExitCode.GATE_FAILED)
