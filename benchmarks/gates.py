@@ -4,9 +4,10 @@ Every artifact ``edgeseg export`` writes carries its checkpoint's reference mIoU
 (:mod:`edgeseg.reference`). :func:`judge` puts beside each measured row:
 
 ``extra["reference"]``
-    ``{"miou", "delta", "ratio", "images"}``: the reference scored on exactly the images the row
-    was measured on (host rows: the first ``images``; the app runner: ``extra.image_indices``),
-    the row's mIoU minus it (0..1 units; negative: accuracy lost) and row / reference; or
+    ``{"miou", "delta", "ratio", "images", "per_class_iou"}``: the reference scored on exactly
+    the images the row was measured on (host rows: the first ``images``; the app runner:
+    ``extra.image_indices``), the row's mIoU minus it (0..1 units; negative: accuracy lost),
+    row / reference, and the reference's per-class IoU there; or
     ``{"why": "…"}`` when there is nothing to compare with (no reference in the sidecar, other
     data, more images than the reference covers, no mIoU measured).
 ``extra["gate"]`` (only when a gate was asked for)
@@ -68,11 +69,18 @@ def compare(r: RunResult, ref: Reference | str, options: BenchOptions) -> dict:
     indices = r.extra.get("image_indices") or list(range(r.images))
     if max(indices) >= ref.images:
         return {"why": f"reference covers {ref.images} images, the row used image {max(indices)}"}
-    miou, _ = ref.score(indices)
+    miou, per_class = ref.score(indices)
     if miou is None:
         return {"why": "no class in the reference's truth or prediction"}
     ratio = r.miou / miou if miou > 0 else None
-    return {"miou": miou, "delta": r.miou - miou, "ratio": ratio, "images": len(indices)}
+    delta = r.miou - miou
+    return {
+        "miou": miou,
+        "delta": delta,
+        "ratio": ratio,
+        "images": len(indices),
+        "per_class_iou": per_class,
+    }
 
 
 def gate(r: RunResult, gates: GateOptions) -> dict:

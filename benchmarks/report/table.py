@@ -96,14 +96,9 @@ def gate_line(report: BenchReport) -> str:
     counts = {"pass": 0, "fail": 0, "unchecked": 0}
     for r in report.results:
         counts[(r.extra.get("gate") or {}).get("status", "unchecked")] += 1
-    asked = [
-        f"ΔmIoU ≥ −{g.max_miou_drop:g} points" if g.max_miou_drop is not None else "",
-        f"mIoU ratio ≥ {g.min_miou_ratio:g}" if g.min_miou_ratio is not None else "",
-        f"median ≤ {g.max_latency_ms:g} ms" if g.max_latency_ms is not None else "",
-    ]
     verdict = "FAILED" if counts["fail"] else "passed"
     return (
-        f"gates ({', '.join(a for a in asked if a)}): {verdict} — {counts['pass']} pass, "
+        f"gates ({gates_asked(g)}): {verdict} — {counts['pass']} pass, "
         f"{counts['fail']} fail, {counts['unchecked']} unchecked"
     )
 
@@ -116,6 +111,16 @@ def bench_notes(report: BenchReport) -> list[str]:
         if note:
             lines.append(f"{_mark(record)}{i} {record['name']}: {note}")
     return lines
+
+
+def gates_asked(g) -> str:
+    """The gates of a :class:`~edgeseg.benchmarks.options.GateOptions`, in words."""
+    asked = [
+        f"ΔmIoU ≥ −{g.max_miou_drop:g} points" if g.max_miou_drop is not None else "",
+        f"mIoU ratio ≥ {g.min_miou_ratio:g}" if g.min_miou_ratio is not None else "",
+        f"median ≤ {g.max_latency_ms:g} ms" if g.max_latency_ms is not None else "",
+    ]
+    return ", ".join(a for a in asked if a)
 
 
 def _mark(record: dict) -> str:
