@@ -79,6 +79,13 @@ def int8_speedups(report: BenchReport) -> list[Speedup]:
     return found
 
 
+def _clock(r: RunResult) -> str:
+    """Which latency :func:`latency_ms` took, said beside the number."""
+    if r.one_thread_cpu_ms is not None:
+        return "(thread CPU)"
+    return "(median)" if r.latency and r.latency.median_ms is not None else "(mean)"
+
+
 def worst_drop(report: BenchReport) -> RunResult | None:
     """The row with the most negative ΔmIoU against its reference (None: nothing compared)."""
     compared = [r for r in report.results if "delta" in (r.extra.get("reference") or {})]
@@ -109,7 +116,7 @@ def verdict_lines(report: BenchReport) -> list[str]:
             accuracy += f" (Δ {100 * ref['delta']:+.2f})"
         lines.append(
             f"best on {device}: {Path(row.artifact).name} ({row.runner}, {row.quantization}) "
-            f"— {latency_ms(row):.2f} ms{accuracy}"
+            f"— {latency_ms(row):.2f} ms {_clock(row)}{accuracy}"
         )
     for s in int8_speedups(report):
         lines.append(
