@@ -38,6 +38,15 @@ def meta(**changes) -> dict:
         "edgeseg_version": "0.1.0",
         "target": "tflite",
         "parity": {"status": "passed", "agreement": 0.99},
+        "reference": {  # one image; per class: intersection 1, union 2 (edgeseg.reference)
+            "miou": 0.5,
+            "per_class_iou": {"bg": 0.5, "thing": 0.5},
+            "dataset": "sample",
+            "split": "val",
+            "size": [8, 12],
+            "images": 1,
+            "image_counts": "AQAAAAEAAAACAAAAAgAAAA==",
+        },
     }
     data.update(changes)
     return data
