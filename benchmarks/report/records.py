@@ -7,7 +7,8 @@ JSON schema (``"schema": "edgeseg-bench/1"``)::
       "created": "2025-01-01T12:00:00+00:00",          # UTC
       "host": {"platform", "machine", "processor", "cpus", "python"},
       "settings": {"warmup", "runs", "threads", "devices", "runner", "data", "split",
-                   "images", "class_map"},
+                   "images", "class_map",
+                   "gates": {"max_miou_drop", "min_miou_ratio", "max_latency_ms"}},
       "roofline": null | {"threads", "size", "fp32_gmacs", "int8_gmacs", "int8_method"},
       "records": [
         {
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from edgeseg.atomic import atomic_path
@@ -95,6 +97,7 @@ def report_dict(report: BenchReport) -> dict:
         "split": o.accuracy.split,
         "images": o.accuracy.images,
         "class_map": o.accuracy.class_map,
+        "gates": asdict(o.gates),
     }
     return {
         "schema": SCHEMA,
