@@ -96,7 +96,7 @@ def gate_line(report: BenchReport) -> str:
     counts = {"pass": 0, "fail": 0, "unchecked": 0}
     for r in report.results:
         counts[(r.extra.get("gate") or {}).get("status", "unchecked")] += 1
-    verdict = "FAILED" if counts["fail"] else "passed"
+    verdict = "FAILED" if counts["fail"] else "not all checked" if counts["unchecked"] else "passed"
     return (
         f"gates ({gates_asked(g)}): {verdict} — {counts['pass']} pass, "
         f"{counts['fail']} fail, {counts['unchecked']} unchecked"
