@@ -75,3 +75,17 @@ def test_malformed_reference_and_dataset_keys(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert dataset_key("camvid:data/camvid") == f"camvid:{tmp_path / 'data' / 'camvid'}"
     assert dataset_key("Sample") == "sample"
+
+
+def test_export_cli_says_what_reference_it_recorded(sample_checkpoint, tmp_path, capsys) -> None:
+    from edgeseg.cli import main
+
+    args = ["export", str(sample_checkpoint), "--target", "torchscript", "--out", str(tmp_path)]
+    assert main([*args, "--reference-images", "-1"]) == 2
+    assert "--reference-images" in capsys.readouterr().err
+    assert main([*args, "--reference-images", "5"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "reference mIoU (the checkpoint, eager): " in out
+    assert "on sample val, 5 images at 64x80; in every sidecar" in out
+    (artifact,) = tmp_path.glob("*.pt")
+    assert read_sidecar(artifact)["reference"]["images"] == 5
