@@ -29,6 +29,7 @@ from edgeseg.benchmarks.base import (
     runner_for,
     runner_names,
 )
+from edgeseg.benchmarks.gates import gate_failed, judge
 from edgeseg.benchmarks.harness import one_line
 from edgeseg.benchmarks.measure import artifact_bytes
 from edgeseg.benchmarks.options import BenchOptions, RunRequest
@@ -50,6 +51,11 @@ class BenchReport:
     def failed(self) -> list[RunResult]:
         """Rows that failed (a skipped row, e.g. Core ML off macOS, is not a failure)."""
         return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def gate_failed(self) -> list[RunResult]:
+        """Rows that ran but failed a gate (``--max-miou-drop``, ``--min-miou-ratio``, …)."""
+        return gate_failed(self.results)
 
 
 def run_bench(paths: list[str | Path], options: BenchOptions) -> BenchReport:
@@ -78,6 +84,7 @@ def run_bench(paths: list[str | Path], options: BenchOptions) -> BenchReport:
             return result
 
         results = run_jobs(jobs, one, options.schedule.host_alongside)
+    judge(results, options)  # Δ mIoU against each artifact's reference; the gates
     report = BenchReport(results, options, created=_now(), host=host_info())
     if options.roofline:
         share_macs(results)

@@ -16,6 +16,8 @@ before a dataset is read, a child process started or a phone touched:
   dataset's classes, whether to count MACs);
 - :class:`ScheduleOptions`: whether the host's rows run alongside the phones' (phones always
   run in parallel, one worker each: :mod:`~edgeseg.benchmarks.schedule`);
+- :class:`GateOptions`: the pass/fail gates every measured row is judged by (mIoU drop and ratio
+  against the artifact's reference, latency), for CI;
 - :class:`ReportOptions`: the files the report is written to (``--json/--csv/--plot/--report``),
   checked writable when made, so a bad path fails before a single artifact is measured;
 - :class:`BenchOptions`: the run as a whole (devices, runner name, roofline, progress bar) plus
@@ -206,6 +208,49 @@ class ScheduleOptions:
 
 
 @dataclass(frozen=True)
+class GateOptions:
+    """Pass/fail gates per artifact × device (None: that gate is off). The mIoU gates compare a
+    row's mIoU with its sidecar's reference (the checkpoint's own mIoU on the same images,
+    :mod:`edgeseg.reference`); MLPerf Mobile asks ≥ 96–97 % of the fp32 reference."""
+
+    max_miou_drop: float | None = None  # points of mIoU (0-100) the row may lose
+    min_miou_ratio: float | None = None  # row mIoU / reference mIoU, at least this
+    max_latency_ms: float | None = None  # median latency (mean where no median), at most this
+
+    def __post_init__(self) -> None:
+        _require(
+            self.max_miou_drop is None
+            or (_number(self.max_miou_drop) and 0 <= self.max_miou_drop <= 100),
+            "--max-miou-drop",
+            self.max_miou_drop,
+            "is out of range: mIoU points 0-100",
+        )
+        _require(
+            self.min_miou_ratio is None
+            or (_number(self.min_miou_ratio) and 0 < self.min_miou_ratio <= 1),
+            "--min-miou-ratio",
+            self.min_miou_ratio,
+            "is out of range: a ratio above 0 and at most 1 (e.g. 0.97)",
+        )
+        _require(
+            self.max_latency_ms is None
+            or (_number(self.max_latency_ms) and self.max_latency_ms > 0),
+            "--max-latency-ms",
+            self.max_latency_ms,
+            "is out of range: milliseconds above 0",
+        )
+
+    @property
+    def miou(self) -> bool:
+        """Whether an mIoU gate is on (it needs --data)."""
+        return self.max_miou_drop is not None or self.min_miou_ratio is not None
+
+    @property
+    def any(self) -> bool:
+        return self.miou or self.max_latency_ms is not None
+
+
+@dataclass(frozen=True)
 class ReportOptions:
     """Where the finished report goes; each path is checked writable before anything runs."""
 
@@ -271,6 +316,7 @@ class BenchOptions:
     progress: bool = True
     reports: ReportOptions = field(default_factory=ReportOptions)
     schedule: ScheduleOptions = field(default_factory=ScheduleOptions)
+    gates: GateOptions = field(default_factory=GateOptions)
 
     def __post_init__(self) -> None:
         devices = (self.devices,) if isinstance(self.devices, str) else tuple(self.devices)
@@ -285,6 +331,15 @@ class BenchOptions:
             raise BenchOptionError(
                 f"schedule is a {type(self.schedule).__name__}, not ScheduleOptions"
             )
+        if not isinstance(self.gates, GateOptions):
+            raise BenchOptionError(f"gates is a {type(self.gates).__name__}, not GateOptions")
+        flag = "--max-miou-drop" if self.gates.max_miou_drop is not None else "--min-miou-ratio"
+        _require(
+            not self.gates.miou or self.accuracy.data is not None,
+            flag,
+            self.gates.max_miou_drop if flag == "--max-miou-drop" else self.gates.min_miou_ratio,
+            "needs --data: mIoU is measured on a labelled dataset",
+        )
 
     def request(self, device: str, data_classes: tuple[str, ...] = ()) -> RunRequest:
         """The request every artifact on ``device`` is run with."""

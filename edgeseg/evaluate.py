@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,10 +18,12 @@ from PIL import Image
 
 from edgeseg.atomic import atomic_path
 from edgeseg.checkpoint import CheckpointMeta, load_model
+from edgeseg.contract import postprocess, preprocess, resize_mask
 from edgeseg.data import build_dataloader, build_dataset, eval_transforms
 from edgeseg.errors import DataError
 from edgeseg.metrics import SegMetrics
 from edgeseg.outputs import check_output_dir
+from edgeseg.reference import Reference, dataset_key, image_counts
 from edgeseg.train.loop import evaluate
 from edgeseg.utils import check_range, check_size, parse_size
 from edgeseg.visualize import save_comparison
@@ -149,3 +152,54 @@ def _write_report(result: EvalResult, path: Path, checkpoint) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(report, indent=2) + "\n")
     return path
+
+
+@torch.no_grad()
+def checkpoint_reference(
+    model: torch.nn.Module,
+    meta: CheckpointMeta,
+    spec: str,
+    split: str,
+    size: tuple[int, int],
+    count: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Reference:
+    """The checkpoint's own accuracy on the first ``count`` (None: all) images of ``spec``,
+    measured the way ``edgeseg bench`` and the phone app measure an artifact: each picture
+    through :func:`edgeseg.contract.preprocess` (float32 NCHW at ``size``, the checkpoint's
+    mean/std), argmax, labels resized by nearest neighbour. An export records it, so every
+    artifact can be compared with the model it came from (:mod:`edgeseg.reference`).
+
+    Raises DataError when the data has no labels or other classes than the model."""
+    dataset = build_dataset(spec, split)
+    n = meta.num_classes
+    if not dataset.info.labeled:
+        raise DataError(f"{spec} has no labels: no reference mIoU")
+    if len(dataset.info.classes) != n:
+        raise DataError(
+            f"{spec} has {len(dataset.info.classes)} classes, the model {n}: no reference mIoU"
+        )
+    total = len(dataset) if count is None else min(count, len(dataset))
+    if total == 0:
+        raise DataError(f"{spec} has no {split} images: no reference mIoU")
+    contract = {
+        "classes": list(meta.classes),
+        "palette": [list(c) for c in meta.palette],
+        "input_size": list(size),
+        "layout": "NCHW",
+        "mean": list(meta.mean),
+        "std": list(meta.std),
+        "input_dtype": "float32",
+        "output": "logits",
+        "output_dtype": "float32",
+    }
+    model.eval()
+    counts = np.zeros((total, 2, n), dtype=np.int64)
+    for i in range(total):
+        image = np.asarray(dataset.load_image(i).convert("RGB"))
+        logits = model(torch.from_numpy(preprocess(image, contract)))
+        pred = postprocess(logits.numpy(), contract)
+        counts[i] = image_counts(pred, resize_mask(dataset.load_mask(i), size), n)
+        if progress:
+            progress(i + 1, total)
+    return Reference(tuple(meta.classes), dataset_key(spec), split, tuple(size), counts)

@@ -29,6 +29,7 @@ from edgeseg.converters.wrappers import example_input, wrap_model
 from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
 from edgeseg.errors import EdgesegError, ExportError
+from edgeseg.evaluate import checkpoint_reference
 from edgeseg.outputs import check_output_dir
 from edgeseg.progress import progress_bar
 from edgeseg.quantization import QuantMode
@@ -87,15 +88,22 @@ def export_checkpoint(
     calib_data: str | None = None,
     calib_images: int = 32,
     parity_images: int = 8,
+    reference_images: int | None = None,
     out: str | Path | None = None,
     explain: bool = False,
     progress: bool = False,
 ) -> list[ExportOutcome]:
     """Export ``checkpoint`` to each of ``targets`` ("all", a name, or a list/comma list);
-    ``progress`` shows a bar over the targets (each takes seconds to a minute)."""
+    ``progress`` shows a bar over the targets (each takes seconds to a minute).
+
+    ``reference_images``: the checkpoint's reference mIoU (:mod:`edgeseg.reference`) goes into
+    every sidecar, measured on the first N val images of the parity data (None: all, 0: none);
+    without labelled data there is none, and the outcome's notes say why."""
     asked = check_size(parse_size(size))  # numbers first: before the checkpoint is read
     check_range("--calib-images", calib_images, 1, whole=True)
     check_range("--parity-images", parity_images, 0, whole=True)
+    if reference_images is not None:
+        check_range("--reference-images", reference_images, 0, whole=True)
     names = check_targets(targets, quantize, layout)
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
     check_output_dir(out_dir, "--out")  # before the model is loaded, calibrated or converted
@@ -124,16 +132,35 @@ def export_checkpoint(
     prepared = _Int8Prepared(wrapped, spec) if quantize == QuantMode.INT8 else None
     outcomes = []
     with progress_bar(progress) as bar:
+        reference = _reference(model, meta, data, hw, reference_images, bar)
+        if isinstance(reference, dict):
+            spec.metadata["reference"] = reference
         task = bar.add_task(f"export {quantize}", total=len(names), info="")
         for name in names:
             bar.update(task, info=name)
             float_model, notes = prepared.get(name) if prepared else (wrapped, [])
+            notes = notes if isinstance(reference, dict) else [*notes, reference]
             outcome = _export_one(name, float_model, model, spec, meta.arch, out_dir, parity, notes)
             if explain:
                 outcome.explain = _explain(outcome)
             outcomes.append(outcome)
             bar.advance(task)
     return outcomes
+
+
+def _reference(model, meta, data: str, hw, count: int | None, bar) -> dict | str:
+    """The checkpoint's reference mIoU (a sidecar value), or a note saying why there is none:
+    an export without labelled data still exports, and bench then says "no reference"."""
+    if count == 0:
+        return "no reference mIoU (--reference-images 0)"
+    task = bar.add_task("reference mIoU", total=None, info=data)
+    try:
+        found = checkpoint_reference(
+            model, meta, data, "val", hw, count, lambda i, n: bar.update(task, completed=i, total=n)
+        )
+    except EdgesegError as exc:
+        return f"no reference mIoU: {_one_line(exc)}"
+    return found.as_dict()
 
 
 class _Int8Prepared:

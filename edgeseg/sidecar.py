@@ -70,6 +70,12 @@ what :func:`parse_meta` checks; the others are information for people and report
     phone app, which refuses a ``.pte`` newer than its ExecuTorch, an opset its ONNX Runtime does
     not run and a TFLite file newer than its LiteRT implements, with a message
     (``RuntimeVersions`` in the app's core). Validated when present.
+``reference`` (optional)
+    The checkpoint's own mIoU on the export's evaluation data (the parity images' dataset and
+    split, at the artifact's input size), with per-image intersection/union counts so any
+    subset of those images can be scored exactly; the format is
+    :class:`edgeseg.reference.Reference`. Writer: export, when that data has labels (absent
+    otherwise). Reader: bench (Δ mIoU, ratio and the accuracy gates per artifact × device).
 """
 
 from __future__ import annotations
@@ -114,6 +120,7 @@ INFORMATIONAL = (
     "target",
     "parity",
     "runtime_version",
+    "reference",
 )
 KEYS = VALIDATED + INFORMATIONAL  # every key edgeseg writes (see the module docstring)
 

@@ -39,6 +39,15 @@ def meta(**changes) -> dict:
         "target": "tflite",
         "parity": {"status": "passed", "agreement": 0.99},
         "runtime_version": {"runtime": "tflite", "version": "2.3.0"},
+        "reference": {  # one image; per class: intersection 1, union 2 (edgeseg.reference)
+            "miou": 0.5,
+            "per_class_iou": {"bg": 0.5, "thing": 0.5},
+            "dataset": "sample",
+            "split": "val",
+            "size": [8, 12],
+            "images": 1,
+            "image_counts": "AQAAAAEAAAACAAAAAgAAAA==",
+        },
     }
     data.update(changes)
     return data

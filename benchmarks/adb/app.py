@@ -21,7 +21,7 @@ model is *in the app*, and how accurate it is *on the phone*. The protocol is
 ``threads``, ``temps_c``/``cooldown_s`` (the thermal gate), ``notes``, ``run_id``, ``command`` (the
 ``am start`` line), ``pulled`` (host folder of the
 pulled run, masks included), ``memory`` (before load / after runs, kB), ``samples_ms``,
-``preprocess_ms_mean``, ``postprocess_ms_mean``, and with ``--data``: ``data``,
+``preprocess_ms_mean``, ``postprocess_ms_mean``, and with ``--data``: ``data``, ``image_indices``,
 ``host_miou``, ``miou_delta`` (on-device − host; negative: the port loses accuracy),
 ``pixel_agreement`` (share of pixels where phone and host masks agree) or ``accuracy_note``
 when the host side could not run; on a crash, ``crash_log``.

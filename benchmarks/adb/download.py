@@ -117,7 +117,7 @@ def fetch(
     """Download ``url`` to ``target`` (resuming a ``.part``), verified, made executable."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    part, meta = part_path(target), target.with_name(target.name + ".part.json")
+    part, meta = part_path(target), target.with_name(target.name + ".part.meta")
     offset = part.stat().st_size if part.is_file() else 0
     stream, total, md5, offset = _open(url, offset)
     if md5 is None and offset and meta.is_file():

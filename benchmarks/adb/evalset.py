@@ -16,7 +16,7 @@ split (CamVid's first frames are one street), deterministic for a given dataset.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ class EvalSet:
     images: list[np.ndarray]  # HxWx3 uint8, exactly the pushed pixels
     labels: list[np.ndarray] | None  # HxW uint8 at input_size, 255 = ignore; None: unlabelled
     classes: tuple[str, ...]
+    indices: list[int] = field(default_factory=list)  # which images of the split (gates' Δ)
 
 
 def build_eval_set(
@@ -72,7 +73,8 @@ def build_eval_set(
         if info.labeled:
             mask = Image.fromarray(dataset.load_mask(index)).resize((w, h), Image.NEAREST)
             labels.append(np.asarray(mask, dtype=np.uint8))
-    return EvalSet(spec, folder, names, images, labels if info.labeled else None, info.classes)
+    labels_ = labels if info.labeled else None
+    return EvalSet(spec, folder, names, images, labels_, info.classes, [int(k) for k in picks])
 
 
 def score(masks: Sequence[np.ndarray], labels: Sequence[np.ndarray], classes: Sequence[str]):
@@ -135,6 +137,7 @@ def fill_accuracy(
     masks = match_masks(rows, evalset, parse_meta(meta).size)
     result.images = len(masks)
     result.extra["data"] = evalset.spec
+    result.extra["image_indices"] = evalset.indices  # the reference is scored on these
     if evalset.labels is not None:
         result.miou, result.per_class_iou = metrics_row(
             score(masks, evalset.labels, evalset.classes)

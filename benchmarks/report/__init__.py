@@ -10,13 +10,14 @@ from edgeseg.benchmarks.report.records import (
     write_csv,
     write_json,
 )
-from edgeseg.benchmarks.report.table import bench_notes, bench_table
+from edgeseg.benchmarks.report.table import bench_notes, bench_table, gate_line
 
 __all__ = [
     "CSV_COLUMNS",
     "SCHEMA",
     "bench_notes",
     "bench_table",
+    "gate_line",
     "plot_png",
     "render_html",
     "report_dict",

@@ -7,7 +7,8 @@ JSON schema (``"schema": "edgeseg-bench/1"``)::
       "created": "2025-01-01T12:00:00+00:00",          # UTC
       "host": {"platform", "machine", "processor", "cpus", "python"},
       "settings": {"warmup", "runs", "threads", "devices", "runner", "data", "split",
-                   "images", "class_map"},
+                   "images", "class_map",
+                   "gates": {"max_miou_drop", "min_miou_ratio", "max_latency_ms"}},
       "roofline": null | {"threads", "size", "fp32_gmacs", "int8_gmacs", "int8_method"},
       "records": [
         {
@@ -34,7 +35,12 @@ the input contract came from), ``notes`` (caveats, e.g. how a foreign model was 
 ``rss_before_load_mb``, ``origin`` (checkpoint sha256 @ size), ``pixel_accuracy``,
 ``miou_mapped`` (mIoU over the dataset classes the class map reaches), ``label_resize``,
 ``overlays`` (PNG paths), ``macs`` + ``macs_method`` and ``roofline`` (``gmacs_per_s``,
-``peak``, ``peak_gmacs_per_s``, ``fraction_of_peak``) with ``--roofline``. adb rows: see
+``peak``, ``peak_gmacs_per_s``, ``fraction_of_peak``) with ``--roofline``; on every row with
+``--data``: ``reference`` (``miou``, ``delta``, ``ratio``, ``images``: the artifact's reference
+on the same images, or ``why`` there is none) and with a gate: ``gate`` (``status``
+pass | fail | unchecked, ``why``), see ``benchmarks/gates.py``. The CSV flattens them into
+``ref_miou``, ``delta_miou``, ``miou_ratio`` and ``gate`` (``pass``, ``fail: why``,
+``unchecked: why``). adb rows: see
 ``benchmarks/adb/session.py`` (device info, tool, raw output, repeats, spread, temperatures).
 """
 
@@ -42,6 +48,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from edgeseg.atomic import atomic_path
@@ -66,6 +73,10 @@ CSV_COLUMNS = (
     "peak_rss_mb",
     "miou",
     "images",
+    "ref_miou",
+    "delta_miou",
+    "miou_ratio",
+    "gate",
     "macs",
     "gmacs_per_s",
     "fraction_of_peak",
@@ -86,6 +97,7 @@ def report_dict(report: BenchReport) -> dict:
         "split": o.accuracy.split,
         "images": o.accuracy.images,
         "class_map": o.accuracy.class_map,
+        "gates": asdict(o.gates),
     }
     return {
         "schema": SCHEMA,
@@ -128,11 +140,33 @@ def flat_row(record: dict) -> dict:
         },
         **{k: lat.get(k) for k in ("mean_ms", "median_ms", "p90_ms", "min_ms", "std_ms", "runs")},
         "file_mb": size / 1e6 if size is not None else None,
+        **reference_cells(record),
         "macs": (record.get("extra") or {}).get("macs"),
         "gmacs_per_s": roof.get("gmacs_per_s"),
         "fraction_of_peak": roof.get("fraction_of_peak"),
     }
     return {k: row[k] for k in CSV_COLUMNS}
+
+
+def reference_cells(record: dict) -> dict:
+    """The reference comparison and gate of a record as flat cells (empty when absent)."""
+    extra = record.get("extra") or {}
+    ref = extra.get("reference") or {}
+    verdict = extra.get("gate")
+    gate = None
+    if verdict:
+        why = verdict.get("why")
+        gate = (
+            verdict["status"]
+            if verdict["status"] == "pass" or not why
+            else f"{verdict['status']}: {why}"
+        )
+    return {
+        "ref_miou": ref.get("miou"),
+        "delta_miou": ref.get("delta"),
+        "miou_ratio": ref.get("ratio"),
+        "gate": gate,
+    }
 
 
 def write_csv(report: BenchReport, path: Path) -> Path:

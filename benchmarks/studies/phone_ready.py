@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeseg.sidecar import sidecar_path
 from tests.benchmarks.adb.fake import PIXEL_8, FakeDevice
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -75,7 +76,7 @@ def tiny_onnx(folder: Path) -> Path:
     model.ir_version = 8
     path = folder / "tiny_fp32.onnx"
     onnx.save(model, path)
-    path.with_name(path.name + ".json").write_text(json.dumps(SIDECAR))
+    sidecar_path(path).write_text(json.dumps(SIDECAR))
     return path
 
 

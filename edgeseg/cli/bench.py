@@ -50,6 +50,13 @@ def bench(
     host_alongside: Annotated[
         bool, _opt("Run host rows while the phones run (faster; noisier host timings)")
     ] = False,
+    max_miou_drop: Annotated[
+        Optional[float], _opt("Gate: mIoU points a row may lose against its reference")
+    ] = None,
+    min_miou_ratio: Annotated[
+        Optional[float], _opt("Gate: row mIoU / reference mIoU at least R (e.g. 0.97)")
+    ] = None,
+    max_latency_ms: Annotated[Optional[float], _opt("Gate: median latency at most MS")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Benchmark ARTIFACTS: load time, latency stats, peak RSS, size and (with --data) mIoU."""
@@ -58,6 +65,7 @@ def bench(
         AccuracyOptions,
         BenchOptions,
         FeedOptions,
+        GateOptions,
         PhoneOptions,
         ReportOptions,
         ScheduleOptions,
@@ -66,6 +74,7 @@ def bench(
     from edgeseg.benchmarks.report import (
         bench_notes,
         bench_table,
+        gate_line,
         write_csv,
         write_html,
         write_json,
@@ -94,6 +103,7 @@ def bench(
         progress=not quiet,
         reports=reports,
         schedule=ScheduleOptions(host_alongside=host_alongside),
+        gates=GateOptions(max_miou_drop, min_miou_ratio, max_latency_ms),
     )
     result = run_bench([str(a) for a in artifacts], options)
     console.print(bench_table(result))
@@ -108,6 +118,9 @@ def bench(
         )
     if data:
         console.print("mIoU: labels resized (nearest) to each artifact's input size")
+    verdict = gate_line(result)
+    if verdict:
+        console.print(verdict)
     for path, write in (
         (reports.json, write_json),
         (reports.csv, write_csv),
@@ -118,3 +131,5 @@ def bench(
             console.print(f"wrote {write(result, Path(path))}")
     if result.failed:  # reports are written first: they say which rows failed and why
         raise typer.Exit(ExitCode.FAILED)
+    if result.gate_failed:  # every row ran; some port lost too much (or is too slow)
+        raise typer.Exit(ExitCode.GATE_FAILED)

@@ -14,6 +14,7 @@ from edgeseg.cli.options import JsonOpt, SizeOpt, make_console
 from edgeseg.errors import ExitCode
 from edgeseg.export import ExportOutcome, export_checkpoint
 from edgeseg.quantization import QuantMode
+from edgeseg.sidecar import read_sidecar
 
 console = make_console()
 STATUS = {"passed": "✅ passed", "below": "❎ below", "failed": "❌ failed", "skipped": "– skipped"}
@@ -49,6 +50,13 @@ def export(
         str, typer.Option(help="logits | mask (mask: argmax in the graph, uint8)")
     ] = "logits",
     parity_images: Annotated[int, typer.Option(help="Validation images for parity")] = 8,
+    reference_images: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Checkpoint's reference mIoU for bench's gates: first N val images "
+            "(default: all; 0: none)"
+        ),
+    ] = None,
     out: Annotated[
         Optional[Path], typer.Option(help="Output directory (default: next to the checkpoint)")
     ] = None,
@@ -79,6 +87,7 @@ def export(
         calib_data=calib_data,
         calib_images=calib_images,
         parity_images=parity_images,
+        reference_images=reference_images,
         out=out,
         explain=explain,
     )
@@ -86,6 +95,7 @@ def export(
         typer.echo(json.dumps([o.as_dict() for o in outcomes]))
     else:
         console.print(outcome_table(outcomes))
+        console.print(reference_line(outcomes))
         if explain:
             console.print(explain_table(outcomes))
     if android_demo is not None:
@@ -94,6 +104,23 @@ def export(
             typer.echo(line, err=as_json)
     if any(o.failed for o in outcomes) or not any(o.ok for o in outcomes):
         raise typer.Exit(ExitCode.FAILED)  # a target failed, or nothing could be exported
+
+
+def reference_line(outcomes: list[ExportOutcome]) -> str:
+    """What the sidecars carry for ``edgeseg bench``'s accuracy gates, or why nothing."""
+    done = [o.result for o in outcomes if o.ok]
+    if not done:
+        return "reference mIoU: — (nothing exported)"
+    ref = read_sidecar(done[0].path, validate=False).get("reference")
+    if ref is None:
+        why = [n for n in done[0].notes if n.startswith("no reference")]
+        return why[0] if why else "no reference mIoU"
+    miou = "n/a" if ref["miou"] is None else f"{100 * ref['miou']:.2f}"
+    return (
+        f"reference mIoU (the checkpoint, eager): {miou} on {ref['dataset']} {ref['split']}, "
+        f"{ref['images']} images at {ref['size'][0]}x{ref['size'][1]}; in every sidecar, for "
+        "edgeseg bench --max-miou-drop / --min-miou-ratio"
+    )
 
 
 def explain_table(outcomes: list[ExportOutcome]) -> Table:

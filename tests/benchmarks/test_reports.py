@@ -88,7 +88,7 @@ def test_png_html_and_table(report, tmp_path) -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     page = write_html(report, tmp_path / "r.html").read_text()
     assert "<table>" in page and "bad.tflite" in page
-    assert page.count("data:image/png;base64,") == 3  # the plot + 2 overlays
+    assert page.count("data:image/png;base64,") == 5  # the plot + 2 overlays + their 2 truths
     assert len(report.results[0].extra["overlays"]) == 2
     table = bench_table(report)
     assert table.row_count == 2 and "GMAC/s" in [c.header for c in table.columns]
