@@ -243,7 +243,8 @@ def _swap_folder(tmp: Path, target: Path) -> None:
 def atomic_path(target: str | os.PathLike, directory: bool = False) -> Iterator[Path]:
     """Yield a temp path next to ``target``; rename it onto ``target`` only on success.
 
-    For a file the temp exists (empty, mode 0600) when yielded; for ``directory=True`` (an
+    For a file the temp exists (empty, mode 0666 less the umask, as ``open`` would make the
+    target) when yielded; for ``directory=True`` (an
     artifact that is a folder, such as ``.mlpackage``) it does not, and the writer creates it.
     Stale temps of earlier interrupted runs in the same folder are swept first.
     """
@@ -255,7 +256,7 @@ def atomic_path(target: str | os.PathLike, directory: bool = False) -> Iterator[
         tmp = temp_name(target, directory=directory)
         try:
             if not directory:
-                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             yield tmp
             if directory:
                 _swap_folder(tmp, target)

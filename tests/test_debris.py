@@ -307,3 +307,16 @@ def test_cli_export_interrupted_leaves_nothing(sample_checkpoint, tmp_path, sign
     child.send_signal(signum)
     assert child.wait(timeout=120) in codes, child.stderr.read()[-2000:]
     assert list(out.iterdir()) == []
+
+
+def test_atomic_files_get_the_permissions_open_would_give(tmp_path) -> None:
+    """An artifact copied into the Android app must be readable by the build, not 0600."""
+    from edgeseg.atomic import atomic_path
+
+    old = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "model.onnx") as tmp:
+            tmp.write_bytes(b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "model.onnx").stat().st_mode & 0o777 == 0o644
