@@ -158,8 +158,12 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             "all",
             "--json",
             str(work / "both.json"),
-            why="5. benchmark on both phones at once (PLACEHOLDER: issue 17b's accuracy gates, "
-            "e.g. --max-miou-drop 1.0 --max-latency-ms 50, go here)",
+            "--max-latency-ms",
+            str(args.max_latency_ms),
+            "--report",
+            str(work / "report.html"),
+            why="5. benchmark on both phones at once, gated on latency, with an HTML report "
+            "(mIoU gates need --data and a sidecar reference: `edgeseg export` writes one)",
         )
         one8 = s.edgeseg("bench", *bench, "--device", p8, why="6a. the same, Pixel 8 alone")
         one7 = s.edgeseg("bench", *bench, "--device", p7, why="6b. the same, Pixel 7 alone")
@@ -222,6 +226,7 @@ def write(data: dict, command: str, results: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=2.0, help="extra s per fake tool run")
+    parser.add_argument("--max-latency-ms", type=float, default=500.0, help="latency gate")
     parser.add_argument("--shared", default=os.environ.get("EDGESEG_SHARED", "../shared"))
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the .md/.json go")
     args = parser.parse_args(argv)
