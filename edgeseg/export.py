@@ -28,11 +28,11 @@ from edgeseg.converters.parity import ParityData, ParityResult, parity_of
 from edgeseg.converters.wrappers import example_input, wrap_model
 from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
-from edgeseg.errors import EdgesegError, ExportError
+from edgeseg.errors import EdgesegError, ExportError, OutputPathError
 from edgeseg.outputs import check_output_dir
 from edgeseg.progress import progress_bar
 from edgeseg.quantization import QuantMode
-from edgeseg.sidecar import IN_GRAPH, write_sidecar
+from edgeseg.sidecar import IN_GRAPH, artifact_digest, write_sidecar
 from edgeseg.utils import SIZE_RANGE, check_range, check_size, parse_size
 
 
@@ -205,8 +205,11 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
             result, path=target, bytes=_size(target), notes=[*notes, *result.notes]
         )
         labels = {"target": name, "quantization": result.quantize, "parity": check.as_dict()}
-        write_sidecar(target, {**spec.metadata, **result.metadata, **labels})
+        integrity = artifact_digest(target)  # what bench, teachers and the app check it against
+        write_sidecar(target, {**spec.metadata, **result.metadata, **labels, **integrity})
         return ExportOutcome(name, spec.quantize, result, check)
+    except OutputPathError:  # a full disk fails every target alike: bad input, exit 2
+        raise
     except Exception as exc:  # one target's failure never stops the others
         reason = _one_line(exc)
         return ExportOutcome(name, spec.quantize, None, ParityResult("failed", reason=reason))

@@ -61,10 +61,15 @@ what :func:`parse_meta` checks; the others are information for people and report
 ``parity``
     The parity check against the eager model (``ParityResult.as_dict``). Writer: export.
     Readers: people, reports.
+``artifact_bytes`` / ``artifact_sha256``
+    The artifact's size and hash (:func:`artifact_digest`; a folder's files in sorted order).
+    Optional (older sidecars lack them). Writer: export. Reader: :func:`verify_artifact`, in
+    bench (a failed row), artifact teachers and ``android-demo add`` (refused).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -105,7 +110,8 @@ INFORMATIONAL = (
     "target",
     "parity",
 )
-KEYS = VALIDATED + INFORMATIONAL  # every key edgeseg writes (see the module docstring)
+INTEGRITY = ("artifact_bytes", "artifact_sha256")  # checked by verify_artifact, not parse_meta
+KEYS = VALIDATED + INFORMATIONAL + INTEGRITY  # every key edgeseg writes (see the module docstring)
 
 
 class ContractError(EdgesegError):
@@ -225,6 +231,43 @@ def read_sidecar(
     elif not isinstance(data, dict):
         raise ContractError(f"{path}: expected a JSON object, got {type(data).__name__}")
     return data
+
+
+def artifact_digest(artifact: str | Path) -> dict[str, Any]:
+    """``{"artifact_bytes", "artifact_sha256"}`` of a file, or of a folder's files in sorted
+    order (names and sizes hashed too: a renamed, missing or extra file changes it)."""
+    root = Path(artifact)
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+    digest, total = hashlib.sha256(), 0
+    for path in files:
+        total += (size := path.stat().st_size)
+        if root.is_dir():
+            digest.update(f"{path.relative_to(root).as_posix()}\0{size}\0".encode())
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return {"artifact_bytes": total, "artifact_sha256": digest.hexdigest()}
+
+
+def verify_artifact(artifact: str | Path, meta: Mapping[str, Any] | None = None) -> None:
+    """Raise :class:`ContractError` unless ``artifact`` is the file its sidecar (``meta``, or
+    read here) describes; no sidecar, or one without the integrity keys, passes."""
+    artifact = Path(artifact)
+    meta = read_sidecar(artifact, missing_ok=True, validate=False) if meta is None else meta
+    size, sha = meta.get("artifact_bytes"), meta.get("artifact_sha256")
+    if (size is None and sha is None) or not artifact.exists():
+        return  # nothing recorded, or a missing file (its runner or loader says so)
+    found = artifact_digest(artifact)
+    if size is not None and found["artifact_bytes"] != size:
+        why = f"{found['artifact_bytes']} bytes, the sidecar records {size} (truncated or replaced)"
+    elif sha is not None and found["artifact_sha256"] != sha:
+        why = "its sha256 differs from the one recorded at export (damaged or replaced)"
+    else:
+        return
+    raise ContractError(
+        f"{artifact.name} does not match its sidecar {sidecar_path(artifact).name}: {why}; "
+        "re-export it with edgeseg export (or copy it again with its sidecar)"
+    )
 
 
 def quant_label(meta: Mapping[str, Any]) -> QuantLabel | str | None:

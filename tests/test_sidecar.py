@@ -38,6 +38,8 @@ def meta(**changes) -> dict:
         "edgeseg_version": "0.1.0",
         "target": "tflite",
         "parity": {"status": "passed", "agreement": 0.99},
+        "artifact_bytes": 5,
+        "artifact_sha256": "cd" * 32,
     }
     data.update(changes)
     return data

@@ -27,7 +27,7 @@ from edgeseg.app_protocol import (  # noqa: F401  (re-exported: the app's side o
     read_bench_result,
 )
 from edgeseg.atomic import atomic_path
-from edgeseg.sidecar import read_sidecar, sidecar_path
+from edgeseg.sidecar import read_sidecar, sidecar_path, verify_artifact
 
 MODELS_DIR = Path("app/src/main/assets/models")
 INDEX = "index.json"
@@ -76,6 +76,7 @@ def add_model(artifact: str | Path, app: str | Path | None = None) -> AddResult:
         raise AndroidDemoError(f"{artifact}: no such model file")
     meta = read_sidecar(artifact)  # absent or invalid sidecar → ContractError
     root = check_app(app)
+    check_model(artifact, meta)
     target = root / MODELS_DIR / artifact.name
     for src, dst in ((artifact, target), (sidecar_path(artifact), sidecar_path(target))):
         with atomic_path(dst) as tmp:
@@ -91,6 +92,31 @@ def add_model(artifact: str | Path, app: str | Path | None = None) -> AddResult:
     }
     index = _write_index(root, entry)
     return AddResult(target, sidecar_path(target), index, label)
+
+
+def check_model(artifact: Path, meta: dict[str, Any]) -> None:
+    """Refuse a file the phone would fail on, here and in one line: it must match its sidecar
+    (size and sha256, when recorded) and load in its runtime on this machine (the same
+    library the app bundles), or at least pass that runtime's header check when the library is
+    not installed here."""
+    from edgeseg import runtimes
+
+    verify_artifact(artifact, meta)
+    cure = "re-export it with edgeseg export"
+    try:
+        runtime = runtimes.runtime_for(artifact)
+        runtime.check_file(artifact)
+        runtime.check_available()
+    except runtimes.RuntimeNotInstalled:
+        return  # the header passed; the full load needs a library this machine lacks
+    except runtimes.ArtifactLoadError as exc:
+        raise AndroidDemoError(f"cannot add {artifact}: {exc}; {cure}") from exc
+    try:
+        runtime.load(artifact, threads=1)
+    except runtimes.RuntimeUnavailable:
+        return
+    except runtimes.ArtifactLoadError as exc:
+        raise AndroidDemoError(f"cannot add {artifact}: {exc}; {cure}") from exc
 
 
 def read_index(app: str | Path | None = None) -> list[dict[str, Any]]:
