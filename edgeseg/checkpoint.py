@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 import edgeseg
-from edgeseg.atomic import atomic_path
+from edgeseg.atomic import atomic_path, native_file
 from edgeseg.errors import CheckpointError
 
 FORMAT = "edgeseg-checkpoint"
@@ -93,7 +93,7 @@ def save_checkpoint(
     if train_state is not None:
         payload["train_state"] = train_state
     path = Path(path)
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, native_file(tmp) as fh:
         torch.save(payload, fh)
     return path
 

@@ -27,6 +27,7 @@ from edgeseg.app_protocol import (  # noqa: F401  (re-exported: the app's side o
     read_bench_result,
 )
 from edgeseg.atomic import atomic_path
+from edgeseg.noise import terminal_stderr
 from edgeseg.sidecar import read_sidecar, sidecar_path, verify_artifact
 
 MODELS_DIR = Path("app/src/main/assets/models")
@@ -204,7 +205,9 @@ def install(device: str | None = None, app: str | Path | None = None) -> Install
         raise AndroidDemoError("cannot build the Android demo: " + "; ".join(missing))
     serials = [d.serial for d in resolve_devices(device)] if device else []
     gradlew = root / ("gradlew.bat" if os.name == "nt" else "gradlew")
-    build = subprocess.run([str(gradlew), ":app:assembleDebug"], cwd=root, check=False)
+    build = subprocess.run(  # Gradle's log is for the user: the real stderr, not the captured
+        [str(gradlew), ":app:assembleDebug"], cwd=root, check=False, stderr=terminal_stderr()
+    )
     if build.returncode != 0:
         raise AndroidDemoError(
             f"gradle build failed (exit {build.returncode}); run `./gradlew :app:assembleDebug` "
