@@ -20,7 +20,8 @@ class ExitCode(IntEnum):
     OK = 0  # everything asked was done or measured (a skip, e.g. Core ML on Linux, is no failure)
     INTERNAL = 1  # an unexpected exception: a bug in edgeseg or a library it calls
     BAD_INPUT = 2  # an EdgesegError or a usage error: fix the command line or the files
-    FAILED = 3  # the command ran, but an artifact failed (a failed bench row or export target)
+    FAILED = 3  # the command ran, but an artifact or a gate failed (a bench row, an export
+    # target, a parity check below its threshold, a failed quickstart stage)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
     @classmethod
@@ -28,7 +29,7 @@ class ExitCode(IntEnum):
         """One line per code, for ``edgeseg --help``."""
         return (
             "Exit codes: 0 done (skips are not failures), 1 internal error, 2 bad input, "
-            "3 some artifact or export target failed, 130 interrupted."
+            "3 some artifact, export target, gate or stage failed, 130 interrupted."
         )
 
 

@@ -57,6 +57,11 @@ class ExportOutcome:
         ``skipped`` row, like a Core ML parity check on Linux): the CLI exits 3."""
         return self.result is None and self.parity.status != "skipped"
 
+    @property
+    def below(self) -> bool:
+        """Exported, but its parity gate failed (agreement under the threshold): exit 3 too."""
+        return self.result is not None and self.parity.status == "below"
+
     def as_dict(self) -> dict:
         r = self.result
         extra = {} if self.explain is None else {"explain": self.explain}
