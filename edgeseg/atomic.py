@@ -27,7 +27,8 @@ killed mid-way does not leave its intermediate models in ``/tmp`` for good eithe
    :class:`~edgeseg.errors.OutputPathError` "no space left on DIR", with the temp removed. Native
    writers that abort the process when a write fails inside a C++ destructor (``torch.jit.save``
    and ``torch.save`` given a *path*) are handed a Python file instead (:func:`native_file`), so
-   the failure is an ``OSError`` here and not a SIGABRT.
+   the failure is an ``OSError`` here and not a SIGABRT; for those that exit outright (LiteRT's
+   LLVM writer) the caller checks the room first (:func:`check_room`).
 """
 
 from __future__ import annotations
@@ -304,6 +305,24 @@ def no_space_message(target: Path) -> str:
         f"no space left on {target.parent} (writing {target.name}); free some space or pass a "
         "path on another disk"
     )
+
+
+def check_room(target: str | os.PathLike, need: int) -> None:
+    """Refuse up front, as "no space left", a write of about ``need`` bytes that cannot fit next
+    to ``target``: for native writers that end the process on a failed write instead of raising
+    (LiteRT's LLVM writer calls ``exit(1)``), checking first is the only clean failure."""
+    target = Path(target)
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # cannot tell: the write itself will say
+    if free < need:
+        raise OutputPathError(
+            f"{no_space_message(target)} ({free // 1024} KiB free, about {need // 1024} KiB needed)"
+        )
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 import edgeseg
-from edgeseg.atomic import atomic_path
+from edgeseg.atomic import atomic_path, check_room
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
 from edgeseg.converters import ExportResult, ExportSpec, get_converter, resolve_targets
 from edgeseg.converters.int8prep import prepare_for_int8
@@ -197,6 +197,7 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
         )
     try:
         target = out_dir / converter.filename(arch, spec)
+        check_room(target, _estimate_bytes(wrapped, spec.quantize))  # native writers may exit
         with atomic_path(target, directory=converter.directory) as tmp:
             cpu_started = time.process_time()
             result = converter.convert(wrapped, example_input(spec), tmp, spec)
@@ -226,6 +227,14 @@ def _parity(converter, path: Path, eager, parity: ParityData, spec: ExportSpec) 
     return parity_of(
         path, converter.runtime, eager, parity, uint8_input, spec.quantize, spec.layout
     )
+
+
+def _estimate_bytes(model: nn.Module, quantize: str) -> int:
+    """About how large the artifact will be: its weights at the quantization's width (graph
+    and metadata on top are small), as a lower bound for :func:`check_room`."""
+    width = {QuantMode.FP16: 2, QuantMode.INT8: 1}.get(quantize, 4)
+    count = sum(t.numel() for t in (*model.parameters(), *model.buffers()))
+    return count * width + 64 * 1024
 
 
 def _size(path: Path) -> int:
