@@ -29,6 +29,7 @@ from edgeseg.converters.wrappers import example_input, wrap_model
 from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
 from edgeseg.errors import EdgesegError, ExportError, OutputPathError
+from edgeseg.noise import quiet_zone
 from edgeseg.outputs import check_output_dir
 from edgeseg.progress import progress_bar
 from edgeseg.quantization import QuantMode
@@ -200,7 +201,8 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
         check_room(target, _estimate_bytes(wrapped, spec.quantize))  # native writers may exit
         with atomic_path(target, directory=converter.directory) as tmp:
             cpu_started = time.process_time()
-            result = converter.convert(wrapped, example_input(spec), tmp, spec)
+            with quiet_zone():  # the converter's libraries log their own way (edgeseg.noise)
+                result = converter.convert(wrapped, example_input(spec), tmp, spec)
             result.cpu_seconds = time.process_time() - cpu_started
             # parity runs before the swap: a file its runtime cannot run replaces nothing
             if isinstance(parity, str):

@@ -28,6 +28,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -45,24 +46,40 @@ _HANDLE = logging.Handler.handle.__code__  # every logging handler runs under th
 class Captured:
     """What a command's third-party libraries said while it ran."""
 
-    messages: deque[str] = field(default_factory=lambda: deque(maxlen=_KEEP))
+    messages: deque[str] = field(default_factory=lambda: deque(maxlen=_KEEP))  # whole ones
+    written: deque[str] = field(default_factory=lambda: deque(maxlen=_KEEP))  # stream chunks
     native: bytes = b""
     terminal_fd: int | None = None  # the real stderr while capturing (for child processes)
 
     def lines(self) -> list[str]:
         """Every captured line, Python's first, then the native ones."""
         text = "".join(m if m.endswith("\n") else m + "\n" for m in self.messages)
-        native = self.native.decode("utf-8", errors="replace")
-        return [line for line in (text + native).splitlines() if line.strip()]
+        text += "".join(self.written) + "\n" + self.native.decode("utf-8", errors="replace")
+        return [line for line in text.splitlines() if line.strip()]
 
 
 _current: Captured | None = None
+_zone = threading.local()  # .depth > 0: this thread is inside quiet_zone()
 
 
 def terminal_stderr() -> int | None:
     """The real stderr's fd while a capture runs (None otherwise): what a child process whose
     output the user must see (a Gradle build) is given instead of the captured fd 2."""
     return _current.terminal_fd if _current is not None else None
+
+
+@contextlib.contextmanager
+def quiet_zone() -> Iterator[None]:
+    """Mark a call into a native library (a runtime's load, a converter): what this thread
+    writes to ``sys.stderr`` meanwhile is the library's, not edgeseg's — pybind11 modules such
+    as ExecuTorch's send their C++ logs through Python's ``sys.stderr``, past the fd capture.
+    Other threads (a progress bar's refresh) are not affected. Free when nothing captures."""
+    depth = getattr(_zone, "depth", 0)
+    _zone.depth = depth + 1
+    try:
+        yield
+    finally:
+        _zone.depth = depth
 
 
 @contextlib.contextmanager
@@ -121,16 +138,20 @@ def _log_records(box: Captured) -> Iterator[None]:
 
 class _Terminal(io.TextIOBase):
     """``sys.stderr`` while capturing: the real terminal, except for what a logging handler
-    writes (a library's own StreamHandler made during the command binds this stream)."""
+    writes (a library's own StreamHandler made during the command binds this stream) and what
+    is written inside :func:`quiet_zone`."""
 
     def __init__(self, stream: TextIO, box: Captured) -> None:
         self._stream, self._box = stream, box
 
     def write(self, text: str) -> int:
+        if getattr(_zone, "depth", 0):
+            self._box.written.append(text)
+            return len(text)
         frame = sys._getframe(1)
         while frame is not None:
             if frame.f_code is _HANDLE:
-                self._box.messages.append(text)
+                self._box.written.append(text)
                 return len(text)
             frame = frame.f_back
         return self._stream.write(text)

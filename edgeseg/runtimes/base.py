@@ -20,6 +20,7 @@ import numpy as np
 
 from edgeseg.contract import Quant, dequantize, quantize
 from edgeseg.errors import EdgesegError
+from edgeseg.noise import quiet_zone
 from edgeseg.runtimes.errors import ArtifactLoadError, RuntimeNotInstalled, first_line
 from edgeseg.utils import class_registrar, pick_by_content, unknown_name_message
 
@@ -118,7 +119,8 @@ class Runtime:
         path = Path(path)
         self.check_file(path)
         try:
-            session = self.open(path, threads)
+            with quiet_zone():  # the library's own logs are noise (edgeseg.noise)
+                session = self.open(path, threads)
         except ArtifactLoadError:
             raise
         except EdgesegError as exc:  # already one line that says what to do

@@ -1,10 +1,12 @@
 """A full disk is one line, exit 2, no temp left, never a signal (issue 16, class 2).
 
 Each case runs the real CLI in a child process (a regression would abort it, not pytest) on a
-disk too small for what it writes: a real 256 KiB tmpfs when this runs as root and may mount,
-and always a file-size limit (``RLIMIT_FSIZE`` with SIGXFSZ ignored, so a write past it fails
-with EFBIG, as on a full disk) — the probe ``edgeseg.outputs`` makes up front still passes, so
-the failure really comes mid-write, where ``torch.jit.save`` used to abort (SIGABRT, exit 134).
+disk too small for what it writes: a real 256 KiB tmpfs when this runs as root and may mount
+(export refuses it up front from its size estimate; a checkpoint write fails mid-way with
+ENOSPC), and always a file-size limit (``RLIMIT_FSIZE`` with SIGXFSZ ignored: a write past it
+fails with EFBIG while the disk looks empty, so the probe of ``edgeseg.outputs`` and the size
+estimate pass and the failure really comes mid-write, where ``torch.jit.save`` used to abort
+the process: SIGABRT, exit 134, a partial temp left).
 """
 
 from __future__ import annotations

@@ -52,6 +52,24 @@ def test_captured_keeps_noise_off_fd2_and_keeps_it(capfd) -> None:
         assert text in kept, kept
 
 
+def test_quiet_zone_hides_what_a_library_writes_through_sys_stderr(capfd) -> None:
+    """pybind11 modules (ExecuTorch) log through Python's sys.stderr, past the fd capture: inside
+    quiet_zone() (a runtime's load, a converter) that is noise; another thread (a progress
+    bar) and the code outside the zone still reach the terminal."""
+    import threading
+
+    with noise.captured() as hidden:
+        with noise.quiet_zone():
+            sys.stderr.write("[threadpool.cpp:66] Resetting threadpool\n")
+            other = threading.Thread(target=lambda: sys.stderr.write("bar refresh\n"))
+            other.start()
+            other.join()
+        sys.stderr.write("after the zone\n")
+    err = capfd.readouterr().err
+    assert "threadpool" not in err and "bar refresh" in err and "after the zone" in err
+    assert any("Resetting threadpool" in line for line in hidden.lines())
+
+
 def test_captured_disabled_changes_nothing(capfd) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("always")
