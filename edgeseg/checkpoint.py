@@ -106,8 +106,18 @@ def weights_digest(state_dict: dict[str, torch.Tensor]) -> str:
         tensor = state_dict[name].detach().cpu().contiguous()
         digest.update(f"{name}|{tensor.dtype}|{list(tensor.shape)}|".encode())
         if tensor.numel():
-            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+            digest.update(_tensor_bytes(tensor))
     return digest.hexdigest()
+
+
+def _tensor_bytes(tensor: torch.Tensor) -> bytes:
+    """The tensor's raw bytes; a kind that cannot be viewed as bytes (quantized, sparse) is
+    hashed by its values instead."""
+    try:
+        return tensor.reshape(-1).view(torch.uint8).numpy().tobytes()
+    except (RuntimeError, TypeError):
+        dense = tensor.dequantize() if tensor.is_quantized else tensor.to_dense()
+        return repr(dense.tolist()).encode()
 
 
 def check_zip_crcs(path: Path) -> None:
