@@ -37,6 +37,7 @@ from edgeseg.benchmarks.roofline import Peak, attach, measure_peak, share_macs
 from edgeseg.benchmarks.schedule import Job, run_jobs
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
+from edgeseg.sidecar import verify_artifact
 
 
 @dataclass
@@ -145,6 +146,7 @@ def _one(
     except BenchError as exc:
         return _failed(artifact, name or "?", request.device, one_line(exc))
     try:
+        verify_artifact(artifact)  # the file its sidecar describes, or a failed row saying so
         return runner.run(artifact, request, show)
     except EdgesegError as exc:  # one artifact failing never stops the others
         return _failed(artifact, runner.name, request.device, one_line(exc))

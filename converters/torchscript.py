@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from edgeseg.atomic import native_file
 from edgeseg.converters.base import Converter, ExportResult, ExportSpec, register_converter
 from edgeseg.quantization import QuantLabel, QuantMode
 
@@ -33,7 +34,8 @@ class TorchScript(Converter):
             traced = torch.jit.trace(model, example, check_trace=False)
             frozen = torch.jit.freeze(traced.eval())
         extra = {"edgeseg.json": _json(spec.metadata)}
-        torch.jit.save(frozen, str(out_path), _extra_files=extra)
+        with native_file(out_path) as fh:  # a full disk: OSError, not SIGABRT
+            torch.jit.save(frozen, fh, _extra_files=extra)
         seconds = time.perf_counter() - started
         return ExportResult(self.name, QuantLabel.FP32, out_path, out_path.stat().st_size, seconds)
 

@@ -21,11 +21,20 @@ all of them at once:
 
 Work folders in the system temp dir (:func:`scratch_dir`) follow the same rules, so an export
 killed mid-way does not leave its intermediate models in ``/tmp`` for good either.
+
+4. **A full disk is one line.** A write that runs out of space (``ENOSPC``, a quota, a file-size
+   limit), or fails while the folder has no space left, becomes an
+   :class:`~edgeseg.errors.OutputPathError` "no space left on DIR", with the temp removed. Native
+   writers that abort the process when a write fails inside a C++ destructor (``torch.jit.save``
+   and ``torch.save`` given a *path*) are handed a Python file instead (:func:`native_file`), so
+   the failure is an ``OSError`` here and not a SIGABRT; for those that exit outright (LiteRT's
+   LLVM writer) the caller checks the room first (:func:`check_room`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -38,6 +47,8 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+from edgeseg.errors import OutputPathError
 
 _TAG = "edgeseg"
 _NAME_MAX = 255
@@ -262,9 +273,65 @@ def atomic_path(target: str | os.PathLike, directory: bool = False) -> Iterator[
                 _swap_folder(tmp, target)
             else:
                 os.replace(tmp, target)
+        except Exception as exc:
+            if _no_space(exc, target.parent):
+                raise OutputPathError(no_space_message(target)) from exc
+            raise
         finally:
             if os.getpid() == owner:
                 _remove(tmp)
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_NEARLY_FULL = 64 * 1024  # bytes free under which a failed write is blamed on the disk
+
+
+def _no_space(exc: BaseException, folder: Path) -> bool:
+    """``exc`` (or what caused it) is a full disk, or the write failed on a disk with no room
+    left (a library that reports ENOSPC in its own words)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _FULL:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL
+    except OSError:
+        return False
+
+
+def no_space_message(target: Path) -> str:
+    """The one line for a write that ran out of space."""
+    return (
+        f"no space left on {target.parent} (writing {target.name}); free some space or pass a "
+        "path on another disk"
+    )
+
+
+def check_room(target: str | os.PathLike, need: int) -> None:
+    """Refuse up front, as "no space left", a write of about ``need`` bytes that cannot fit next
+    to ``target``: for native writers that end the process on a failed write instead of raising
+    (LiteRT's LLVM writer calls ``exit(1)``), checking first is the only clean failure."""
+    target = Path(target)
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # cannot tell: the write itself will say
+    if free < need:
+        raise OutputPathError(
+            f"{no_space_message(target)} ({free // 1024} KiB free, about {need // 1024} KiB needed)"
+        )
+
+
+@contextlib.contextmanager
+def native_file(tmp: Path) -> Iterator[object]:
+    """``tmp`` opened for a native writer: its writes go through Python, so a full disk raises
+    ``OSError`` instead of aborting the process from a C++ destructor (``torch.jit.save``)."""
+    with open(tmp, "wb") as fh:
+        yield fh
 
 
 @contextlib.contextmanager

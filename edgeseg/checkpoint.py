@@ -5,6 +5,12 @@ classes): ``{"format": "edgeseg-checkpoint", "format_version": 1, "state_dict": 
 "train_state": {…} | absent}``. ``meta`` carries architecture, classes, palette, normalisation,
 input size, dataset, recipe and edgeseg version; ``train_state`` (optimizer, scheduler, epoch, RNG)
 is only in the ``last.pt`` files used by ``--resume``.
+
+Integrity: torch's zip reader does not check the CRCs its own writer records, so a flipped bit in
+the weights loads fine and silently costs accuracy. :func:`load_checkpoint` therefore checks every
+zip member's CRC, and ``meta.weights_sha256`` (a hash of the tensors, written by
+:func:`save_checkpoint`) against the tensors it read; a checkpoint older than that hash gets the
+CRC check only.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import datetime as _dt
 import hashlib
 import pickle
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +28,7 @@ import torch
 from torch import nn
 
 import edgeseg
-from edgeseg.atomic import atomic_path
+from edgeseg.atomic import atomic_path, native_file
 from edgeseg.errors import CheckpointError
 
 FORMAT = "edgeseg-checkpoint"
@@ -45,6 +52,7 @@ class CheckpointMeta:
     metrics: dict[str, Any] = field(default_factory=dict)
     epoch: int = 0
     aux_loss: bool = False
+    weights_sha256: str = ""  # weights_digest(state_dict), set by save_checkpoint ("" = older file)
     edgeseg_version: str = edgeseg.__version__
     created: str = field(
         default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -70,19 +78,67 @@ def save_checkpoint(
     meta: CheckpointMeta,
     train_state: dict[str, Any] | None = None,
 ) -> Path:
-    """Write atomically: an interrupted save never replaces a good checkpoint with a broken one."""
+    """Write atomically: an interrupted save never replaces a good checkpoint with a broken one.
+
+    The weights' hash goes into the metadata so that a load can tell a damaged file from a good
+    one. torch writes through a Python file object, so a full disk is an ``OSError`` (which
+    :func:`~edgeseg.atomic.atomic_path` turns into "no space left"), not a C++ error."""
+    state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "meta": asdict(meta),
+        "state_dict": state_dict,
+        "meta": {**asdict(meta), "weights_sha256": weights_digest(state_dict)},
     }
     if train_state is not None:
         payload["train_state"] = train_state
     path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    with atomic_path(path) as tmp, native_file(tmp) as fh:
+        torch.save(payload, fh)
     return path
+
+
+def weights_digest(state_dict: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes, in name order: what the zip's
+    CRCs cannot say — that the tensors read back are the ones that were saved."""
+    digest = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{list(tensor.shape)}|".encode())
+        if tensor.numel():
+            digest.update(_tensor_bytes(tensor))
+    return digest.hexdigest()
+
+
+def _tensor_bytes(tensor: torch.Tensor) -> bytes:
+    """The tensor's raw bytes; a kind that cannot be viewed as bytes (quantized, sparse) is
+    hashed by its values instead."""
+    try:
+        return tensor.reshape(-1).view(torch.uint8).numpy().tobytes()
+    except (RuntimeError, TypeError):
+        dense = tensor.dequantize() if tensor.is_quantized else tensor.to_dense()
+        return repr(dense.tolist()).encode()
+
+
+def check_zip_crcs(path: Path) -> None:
+    """Raise a :class:`CheckpointError` if a member of the zip ``path`` fails its CRC (or the
+    zip cannot be read through); a file that is not a zip is left to ``torch.load``."""
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+        raise CheckpointError(_corrupt(path, f"its zip cannot be read: {exc}")) from exc
+    if bad is not None:
+        raise CheckpointError(_corrupt(path, f"zip member {bad.split('/', 1)[-1]} fails its CRC"))
+
+
+def _corrupt(path: Path, why: str) -> str:
+    return (
+        f"{path} is corrupt ({why}); restore it from a copy or train it again "
+        "(edgeseg train writes a checked checkpoint)"
+    )
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
@@ -92,6 +148,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise CheckpointError(
             f"Checkpoint not found: {path} (pass the .pt written by edgeseg train)"
         )
+    check_zip_crcs(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError, ValueError) as exc:
@@ -111,7 +168,21 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         meta = CheckpointMeta.from_dict(payload["meta"])
     except (KeyError, TypeError) as exc:
         raise CheckpointError(f"{path} has incomplete edgeseg metadata ({exc})") from exc
+    _check_weights(path, payload["state_dict"], meta.weights_sha256)
     return Checkpoint(payload["state_dict"], meta, payload.get("train_state"), path)
+
+
+def _check_weights(path: Path, state_dict: Any, expected: str) -> None:
+    """The tensors read are the tensors saved (when the checkpoint records their hash)."""
+    if not expected:
+        return  # written before checkpoints carried the hash: the CRC check is all there is
+    ok = isinstance(state_dict, dict) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state_dict.items()
+    )
+    if not ok or weights_digest(state_dict) != expected:
+        raise CheckpointError(
+            _corrupt(path, "its weights do not match the hash recorded when it was saved")
+        )
 
 
 def build_model_from_checkpoint(ckpt: Checkpoint, expected_arch: str | None = None) -> nn.Module:

@@ -20,7 +20,8 @@ class ExitCode(IntEnum):
     OK = 0  # everything asked was done or measured (a skip, e.g. Core ML on Linux, is no failure)
     INTERNAL = 1  # an unexpected exception: a bug in edgeseg or a library it calls
     BAD_INPUT = 2  # an EdgesegError or a usage error: fix the command line or the files
-    FAILED = 3  # the command ran, but an artifact failed (a failed bench row or export target)
+    FAILED = 3  # the command ran, but an artifact failed (a bench row, an export target or its
+    # parity check below the threshold, a failed quickstart stage)
     GATE_FAILED = 4  # bench: every row ran, but one failed a gate (--max-miou-drop, …)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
@@ -29,7 +30,8 @@ class ExitCode(IntEnum):
         """One line per code, for ``edgeseg --help``."""
         return (
             "Exit codes: 0 done (skips are not failures), 1 internal error, 2 bad input, "
-            "3 some artifact or export target failed, 4 a bench gate failed, 130 interrupted."
+            "3 some artifact, export target or stage failed, 4 a bench gate failed, "
+            "130 interrupted."
         )
 
 

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 import edgeseg
-from edgeseg.atomic import atomic_path
+from edgeseg.atomic import atomic_path, check_room
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
 from edgeseg.converters import ExportResult, ExportSpec, get_converter, resolve_targets
 from edgeseg.converters.int8prep import prepare_for_int8
@@ -28,13 +28,14 @@ from edgeseg.converters.parity import ParityData, ParityResult, parity_of
 from edgeseg.converters.wrappers import example_input, wrap_model
 from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
-from edgeseg.errors import EdgesegError, ExportError
+from edgeseg.errors import EdgesegError, ExportError, OutputPathError
 from edgeseg.evaluate import checkpoint_reference
+from edgeseg.noise import quiet_zone
 from edgeseg.outputs import check_output_dir
 from edgeseg.progress import progress_bar
 from edgeseg.quantization import QuantMode
 from edgeseg.runtimes.versions import runtime_version
-from edgeseg.sidecar import IN_GRAPH, write_sidecar
+from edgeseg.sidecar import IN_GRAPH, artifact_digest, write_sidecar
 from edgeseg.utils import SIZE_RANGE, check_range, check_size, parse_size
 
 
@@ -58,6 +59,11 @@ class ExportOutcome:
         under ``all`` that cannot take the quantization/layout or lacks its toolchain is a
         ``skipped`` row, like a Core ML parity check on Linux): the CLI exits 3."""
         return self.result is None and self.parity.status != "skipped"
+
+    @property
+    def below(self) -> bool:
+        """Exported, but its parity gate failed (agreement under the threshold): exit 3 too."""
+        return self.result is not None and self.parity.status == "below"
 
     def as_dict(self) -> dict:
         r = self.result
@@ -220,9 +226,11 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
         )
     try:
         target = out_dir / converter.filename(arch, spec)
+        check_room(target, _estimate_bytes(wrapped, spec.quantize))  # native writers may exit
         with atomic_path(target, directory=converter.directory) as tmp:
             cpu_started = time.process_time()
-            result = converter.convert(wrapped, example_input(spec), tmp, spec)
+            with quiet_zone():  # the converter's libraries log their own way (edgeseg.noise)
+                result = converter.convert(wrapped, example_input(spec), tmp, spec)
             result.cpu_seconds = time.process_time() - cpu_started
             # parity runs before the swap: a file its runtime cannot run replaces nothing
             if isinstance(parity, str):
@@ -236,8 +244,11 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
         verified_by = runtime_version(converter.runtime, target)
         if verified_by is not None:
             labels["runtime_version"] = verified_by
-        write_sidecar(target, {**spec.metadata, **result.metadata, **labels})
+        integrity = artifact_digest(target)  # what bench, teachers and the app check it against
+        write_sidecar(target, {**spec.metadata, **result.metadata, **labels, **integrity})
         return ExportOutcome(name, spec.quantize, result, check)
+    except OutputPathError:  # a full disk fails every target alike: bad input, exit 2
+        raise
     except Exception as exc:  # one target's failure never stops the others
         reason = _one_line(exc)
         return ExportOutcome(name, spec.quantize, None, ParityResult("failed", reason=reason))
@@ -249,6 +260,14 @@ def _parity(converter, path: Path, eager, parity: ParityData, spec: ExportSpec) 
     return parity_of(
         path, converter.runtime, eager, parity, uint8_input, spec.quantize, spec.layout
     )
+
+
+def _estimate_bytes(model: nn.Module, quantize: str) -> int:
+    """About how large the artifact will be: its weights at the quantization's width (graph
+    and metadata on top are small), as a lower bound for :func:`check_room`."""
+    width = {QuantMode.FP16: 2, QuantMode.INT8: 1}.get(quantize, 4)
+    count = sum(t.numel() for t in (*model.parameters(), *model.buffers()))
+    return count * width + 64 * 1024
 
 
 def _size(path: Path) -> int:

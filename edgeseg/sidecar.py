@@ -76,28 +76,43 @@ what :func:`parse_meta` checks; the others are information for people and report
     subset of those images can be scored exactly; the format is
     :class:`edgeseg.reference.Reference`. Writer: export, when that data has labels (absent
     otherwise). Reader: bench (Δ mIoU, ratio and the accuracy gates per artifact × device).
+``artifact_bytes`` / ``artifact_sha256``
+    The artifact's size and hash (:func:`artifact_digest`; a folder's files in sorted order).
+    Optional (older sidecars lack them). Writer: export. Reader: :func:`verify_artifact`, in
+    bench (a failed row), artifact teachers and ``android-demo add`` (refused).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from edgeseg.atomic import atomic_path
-from edgeseg.errors import EdgesegError
 from edgeseg.quantization import QuantLabel, read_label
+from edgeseg.sidecar_checks import (  # noqa: F401  (ContractError, Quant: re-exported)
+    DTYPE_RANGES,
+    IN_GRAPH,
+    ContractError,
+    Quant,
+    _choice,
+    _norm,
+    _palette,
+    _quant,
+    _runtime_version,
+    _shape,
+    _size,
+    _str_list,
+)
 
 SUFFIX = ".json"
-IN_GRAPH = "in-graph"
 LAYOUTS = ("NCHW", "NHWC")
 INPUT_DTYPES = ("float32", "uint8", "int8")
 LOGIT_DTYPES = ("float32", "uint8", "int8")
 MASK_DTYPES = ("uint8", "int32", "int64")
-DTYPE_RANGES = {"uint8": (0, 255), "int8": (-128, 127)}
 VALIDATED = (
     "classes",
     "palette",
@@ -122,19 +137,8 @@ INFORMATIONAL = (
     "runtime_version",
     "reference",
 )
-KEYS = VALIDATED + INFORMATIONAL  # every key edgeseg writes (see the module docstring)
-
-
-class ContractError(EdgesegError):
-    """A sidecar, image or tensor that does not fit the model contract."""
-
-
-@dataclass(frozen=True)
-class Quant:
-    """Affine quantisation: ``real = (q - zero_point) * scale``."""
-
-    scale: float
-    zero_point: int
+INTEGRITY = ("artifact_bytes", "artifact_sha256")  # checked by verify_artifact, not parse_meta
+KEYS = VALIDATED + INFORMATIONAL + INTEGRITY  # every key edgeseg writes (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,43 @@ def read_sidecar(
     return data
 
 
+def artifact_digest(artifact: str | Path) -> dict[str, Any]:
+    """``{"artifact_bytes", "artifact_sha256"}`` of a file, or of a folder's files in sorted
+    order (names and sizes hashed too: a renamed, missing or extra file changes it)."""
+    root = Path(artifact)
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+    digest, total = hashlib.sha256(), 0
+    for path in files:
+        total += (size := path.stat().st_size)
+        if root.is_dir():
+            digest.update(f"{path.relative_to(root).as_posix()}\0{size}\0".encode())
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return {"artifact_bytes": total, "artifact_sha256": digest.hexdigest()}
+
+
+def verify_artifact(artifact: str | Path, meta: Mapping[str, Any] | None = None) -> None:
+    """Raise :class:`ContractError` unless ``artifact`` is the file its sidecar (``meta``, or
+    read here) describes; no sidecar, or one without the integrity keys, passes."""
+    artifact = Path(artifact)
+    meta = read_sidecar(artifact, missing_ok=True, validate=False) if meta is None else meta
+    size, sha = meta.get("artifact_bytes"), meta.get("artifact_sha256")
+    if (size is None and sha is None) or not artifact.exists():
+        return  # nothing recorded, or a missing file (its runner or loader says so)
+    found = artifact_digest(artifact)
+    if size is not None and found["artifact_bytes"] != size:
+        why = f"{found['artifact_bytes']} bytes, the sidecar records {size} (truncated or replaced)"
+    elif sha is not None and found["artifact_sha256"] != sha:
+        why = "its sha256 differs from the one recorded at export (damaged or replaced)"
+    else:
+        return
+    raise ContractError(
+        f"{artifact.name} does not match its sidecar {sidecar_path(artifact).name}: {why}; "
+        "re-export it with edgeseg export (or copy it again with its sidecar)"
+    )
+
+
 def quant_label(meta: Mapping[str, Any]) -> QuantLabel | str | None:
     """The sidecar's ``quantization``: a :class:`QuantLabel`, or the string a foreign sidecar
     wrote (kept, not refused: see :func:`edgeseg.quantization.read_label`); None when absent."""
@@ -292,106 +333,3 @@ def parse_meta(meta: Mapping[str, Any], source: str = "sidecar") -> Contract:
         _quant(meta, "output", source),
         source,
     )
-
-
-def _shape(shape: Sequence[int]) -> str:
-    return "[" + ", ".join(str(int(d)) for d in shape) + "]"
-
-
-def _get(meta: Mapping[str, Any], key: str, source: str) -> Any:
-    if key not in meta:
-        raise ContractError(f"{source}: missing key '{key}'; re-export the model with edgeseg")
-    return meta[key]
-
-
-def _choice(meta: Mapping[str, Any], key: str, valid: Sequence[str], source: str) -> str:
-    value = _get(meta, key, source)
-    if value not in valid:
-        raise ContractError(f"{source}: {key} must be one of {', '.join(valid)}, got {value!r}")
-    return value
-
-
-def _str_list(meta: Mapping[str, Any], key: str, source: str) -> tuple[str, ...]:
-    value = _get(meta, key, source)
-    if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
-        raise ContractError(f"{source}: {key} must be a non-empty list of names")
-    return tuple(value)
-
-
-def _palette(meta: Mapping[str, Any], n: int, source: str) -> tuple[tuple[int, int, int], ...]:
-    value = _get(meta, "palette", source)
-    ok = isinstance(value, list) and len(value) >= n
-    ok = ok and all(
-        isinstance(c, list) and len(c) == 3 and all(_is_int(v) and 0 <= v <= 255 for v in c)
-        for c in value
-    )
-    if not ok:
-        raise ContractError(f"{source}: palette must hold one [r, g, b] (0-255) per class ({n})")
-    return tuple((int(c[0]), int(c[1]), int(c[2])) for c in value)
-
-
-def _size(meta: Mapping[str, Any], source: str) -> tuple[int, int]:
-    value = _get(meta, "input_size", source)
-    if not (isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value)):
-        raise ContractError(f"{source}: input_size must be [height, width], got {value!r}")
-    if min(value) <= 0:
-        raise ContractError(f"{source}: input_size must be positive, got {value!r}")
-    return int(value[0]), int(value[1])
-
-
-def _norm(meta: Mapping[str, Any], key: str, source: str) -> tuple[float, ...] | None:
-    value = _get(meta, key, source)
-    if value == IN_GRAPH:
-        return None
-    if not (isinstance(value, list) and len(value) == 3 and all(_is_number(v) for v in value)):
-        raise ContractError(f"{source}: {key} must be 3 numbers or '{IN_GRAPH}', got {value!r}")
-    return tuple(float(v) for v in value)
-
-
-def _quant(meta: Mapping[str, Any], kind: str, source: str) -> Quant | None:
-    value = meta.get(f"{kind}_quantization")
-    if value is None:
-        return None
-    scale = value.get("scale") if isinstance(value, Mapping) else None
-    zero = value.get("zero_point") if isinstance(value, Mapping) else None
-    if not (_is_number(scale) and math.isfinite(scale) and scale > 0 and _is_int(zero)):
-        raise ContractError(
-            f"{source}: {kind}_quantization must be {{scale > 0, zero_point integer}}, "
-            f"got {value!r}"
-        )
-    dtype = meta.get(f"{kind}_dtype")
-    lo, hi = DTYPE_RANGES.get(dtype, (-(2**31), 2**31 - 1))
-    if not lo <= zero <= hi:
-        raise ContractError(f"{source}: {kind}_quantization.zero_point {zero} is outside {dtype}")
-    return Quant(float(scale), int(zero))
-
-
-def _runtime_version(meta: Mapping[str, Any], source: str) -> None:
-    """``runtime_version``, when present, as the phone app's ``ModelMetadata`` checks it."""
-    value = meta.get("runtime_version")
-    if value is None:
-        return
-    if not isinstance(value, Mapping):
-        raise ContractError(f"{source}: runtime_version must be an object, got {value!r}")
-    for key in ("runtime", "version"):
-        if not isinstance(value.get(key), str):
-            raise ContractError(f"{source}: runtime_version.{key} must be a string")
-    if not value["version"][:1].isdigit():
-        raise ContractError(
-            f"{source}: runtime_version.version must be a release like 1.5.1, "
-            f"got {value['version']!r}"
-        )
-    opset = value.get("opset")
-    if opset is not None and not (_is_int(opset) and 1 <= opset <= 1000):
-        raise ContractError(f"{source}: runtime_version.opset must be a positive integer")
-    minimum = value.get("min_runtime_version")
-    if minimum is not None and not (isinstance(minimum, str) and minimum[:1].isdigit()):
-        raise ContractError(f"{source}: runtime_version.min_runtime_version must be a release")
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -48,6 +48,8 @@ def meta(**changes) -> dict:
             "images": 1,
             "image_counts": "AQAAAAEAAAACAAAAAgAAAA==",
         },
+        "artifact_bytes": 5,
+        "artifact_sha256": "cd" * 32,
     }
     data.update(changes)
     return data

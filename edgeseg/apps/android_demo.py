@@ -31,7 +31,8 @@ from edgeseg.app_protocol import (  # noqa: F401  (re-exported: the app's side o
     read_bench_result,
 )
 from edgeseg.atomic import atomic_path
-from edgeseg.sidecar import read_sidecar, sidecar_path
+from edgeseg.noise import terminal_stderr
+from edgeseg.sidecar import read_sidecar, sidecar_path, verify_artifact
 
 if TYPE_CHECKING:  # numpy, PIL and the runtimes load only when a golden mask is written
     import numpy as np
@@ -103,6 +104,7 @@ def add_model(artifact: str | Path, app: str | Path | None = None) -> AddResult:
     artifact = Path(artifact)
     runtime, meta = _check_artifact(artifact)
     root = check_app(app)
+    check_model(artifact, meta)
     target = root / MODELS_DIR / artifact.name
     for src, dst in ((artifact, target), (sidecar_path(artifact), sidecar_path(target))):
         with atomic_path(dst) as tmp:
@@ -183,6 +185,31 @@ def add_models(
     for path in files:
         _check_artifact(path)
     return [add_model(path, root) for path in files], notes
+
+
+def check_model(artifact: Path, meta: dict[str, Any]) -> None:
+    """Refuse a file the phone would fail on, here and in one line: it must match its sidecar
+    (size and sha256, when recorded) and load in its runtime on this machine (the same
+    library the app bundles), or at least pass that runtime's header check when the library is
+    not installed here."""
+    from edgeseg import runtimes
+
+    verify_artifact(artifact, meta)
+    cure = "re-export it with edgeseg export"
+    try:
+        runtime = runtimes.runtime_for(artifact)
+        runtime.check_file(artifact)
+        runtime.check_available()
+    except runtimes.RuntimeNotInstalled:
+        return  # the header passed; the full load needs a library this machine lacks
+    except runtimes.ArtifactLoadError as exc:
+        raise AndroidDemoError(f"cannot add {artifact}: {exc}; {cure}") from exc
+    try:
+        runtime.load(artifact, threads=1)
+    except runtimes.RuntimeUnavailable:
+        return
+    except runtimes.ArtifactLoadError as exc:
+        raise AndroidDemoError(f"cannot add {artifact}: {exc}; {cure}") from exc
 
 
 def read_index(app: str | Path | None = None) -> list[dict[str, Any]]:
@@ -270,7 +297,9 @@ def install(device: str | None = None, app: str | Path | None = None) -> Install
         raise AndroidDemoError("cannot build the Android demo: " + "; ".join(missing))
     serials = [d.serial for d in resolve_devices(device)] if device else []
     gradlew = root / ("gradlew.bat" if os.name == "nt" else "gradlew")
-    build = subprocess.run([str(gradlew), ":app:assembleDebug"], cwd=root, check=False)
+    build = subprocess.run(  # Gradle's log is for the user: the real stderr, not the captured
+        [str(gradlew), ":app:assembleDebug"], cwd=root, check=False, stderr=terminal_stderr()
+    )
     if build.returncode != 0:
         raise AndroidDemoError(
             f"gradle build failed (exit {build.returncode}); run `./gradlew :app:assembleDebug` "

@@ -118,6 +118,16 @@ class QuickstartResult:
     files: dict[str, Path] = field(default_factory=dict)  # what → where, in the order written
 
     @property
+    def failed(self) -> list[str]:
+        """What did not work, one short phrase each: failed export targets, parity gates below
+        their threshold and failed bench rows (skips are not failures). Not empty: exit 3."""
+        out = [f"export {o.target} {o.quantize}" for o in self.exports if o.failed]
+        out += [f"parity {o.target} {o.quantize} below" for o in self.exports if o.below]
+        rows = self.bench.failed if self.bench is not None else []
+        out += [f"bench {Path(r.artifact).name} on {r.device}" for r in rows]
+        return out
+
+    @property
     def seconds(self) -> tuple[float, float]:
         """(wall, CPU) over all stages."""
         return sum(s.wall_s for s in self.stages), sum(s.cpu_s for s in self.stages)

@@ -5,6 +5,8 @@ result. Exceptions become exit codes here and only here (:class:`~edgeseg.errors
 known errors (:class:`~edgeseg.errors.EdgesegError`) are one line on stderr and exit 2, anything
 else is an internal error, exit 1. ``--debug`` (anywhere on the command line) prints the
 traceback as well, with the same exit code. A command whose artifacts failed exits 3 itself.
+Third-party warnings, logs and native stderr are kept off the terminal here, once, for every
+command (:func:`edgeseg.noise.captured`); ``--debug`` or ``--verbose`` shows them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import traceback
 import typer
 
 import edgeseg
+from edgeseg import noise
 from edgeseg.cli import android_demo as android_demo_cmd
 from edgeseg.cli import bench as bench_cmd
 from edgeseg.cli import devices as devices_cmd
@@ -57,7 +60,12 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_print_version, is_eager=True, help="Print the version"
     ),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (anywhere)"),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show tracebacks and third-party output (anywhere)"
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="Show third-party warnings and logs (anywhere)"
+    ),
 ) -> None:
     """Semantic segmentation from training to phones."""
 
@@ -74,8 +82,21 @@ def error_line(exc: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit code (:class:`ExitCode`)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    args = android_demo_cmd.bare_flags([a for a in args if a != "--debug"])
+    debug, verbose = "--debug" in args, "--verbose" in args
+    args = android_demo_cmd.bare_flags([a for a in args if a not in ("--debug", "--verbose")])
+    with noise.captured(enabled=not (debug or verbose)) as hidden:
+        code = _run(args, debug)
+    if code == ExitCode.INTERNAL and hidden.lines():
+        typer.echo(
+            f"({len(hidden.lines())} lines of third-party output were hidden; --verbose shows "
+            "them)",
+            err=True,
+        )
+    return code
+
+
+def _run(args: list[str], debug: bool) -> int:
+    """The command, its exceptions mapped onto :class:`ExitCode`."""
     try:
         app(args=args, prog_name="edgeseg", standalone_mode=True)
     except SystemExit as exc:  # Typer/click usage errors (exit 2), --help and normal exits

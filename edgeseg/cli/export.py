@@ -102,8 +102,8 @@ def export(
         done = [o.result.path for o in outcomes if o.ok]
         for line in add_exports(done, android_demo or None):
             typer.echo(line, err=as_json)
-    if any(o.failed for o in outcomes) or not any(o.ok for o in outcomes):
-        raise typer.Exit(ExitCode.FAILED)  # a target failed, or nothing could be exported
+    if any(o.failed or o.below for o in outcomes) or not any(o.ok for o in outcomes):
+        raise typer.Exit(ExitCode.FAILED)  # a target or its parity gate failed, or none exported
 
 
 def reference_line(outcomes: list[ExportOutcome]) -> str:

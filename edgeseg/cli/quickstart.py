@@ -18,6 +18,7 @@ from edgeseg.apps.quickstart import (
 )
 from edgeseg.cli.export import outcome_table
 from edgeseg.cli.options import OutOpt, QuietOpt, WorkersOpt, make_console
+from edgeseg.errors import ExitCode
 from edgeseg.quantization import QuantMode
 from edgeseg.utils import parse_size
 
@@ -82,6 +83,12 @@ def quickstart(
     for what, path in result.files.items():
         console.print(f"{what}: {escape(str(path))}", highlight=False)
     wall, cpu = result.seconds
+    if result.failed:  # the run finished, but not everything in it worked: exit 3
+        console.print(
+            f"[bold red]done with failures[/] in {_duration(wall)}: "
+            f"{escape(', '.join(result.failed))}"
+        )
+        raise typer.Exit(ExitCode.FAILED)
     console.print(f"[bold green]done[/] in {_duration(wall)} ({_duration(cpu)} CPU)")
 
 

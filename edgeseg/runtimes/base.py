@@ -20,6 +20,7 @@ import numpy as np
 
 from edgeseg.contract import Quant, dequantize, quantize
 from edgeseg.errors import EdgesegError
+from edgeseg.noise import quiet_zone
 from edgeseg.runtimes.errors import (
     ArtifactLoadError,
     RuntimeNotInstalled,
@@ -133,10 +134,11 @@ class Runtime:
         path = Path(path)
         self.check_file(path)
         try:
-            if scores is False:
-                session = self.open(path, threads)
-            else:
-                session = self.open_scores(path, threads, None if scores is True else scores)
+            with quiet_zone():  # the library's own logs are noise (edgeseg.noise)
+                if scores is False:
+                    session = self.open(path, threads)
+                else:
+                    session = self.open_scores(path, threads, None if scores is True else scores)
         except (ArtifactLoadError, ScoresUnavailable):
             raise
         except EdgesegError as exc:  # already one line that says what to do

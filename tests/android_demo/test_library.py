@@ -29,17 +29,30 @@ def app(tmp_path):
     return root
 
 
+_REAL: dict[str, bytes] = {}  # suffix → a real exported model (add_model loads what it adds)
+
+
+@pytest.fixture
+def real_models(shared_export) -> None:
+    """The session's real .onnx/.tflite/.pte exports, for tests whose models must load."""
+    for target in ("onnx", "tflite", "executorch"):
+        outcome = shared_export(target)
+        if outcome.ok:
+            _REAL[outcome.result.path.suffix] = outcome.result.path.read_bytes()
+
+
 def _artifact(folder, name="lraspp_fp32.onnx", sidecar=True, **fields):
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_bytes(b"model bytes " + name.encode())
+    suffix = path.suffix
+    path.write_bytes(_REAL[suffix] if suffix in _REAL else b"model bytes " + name.encode())
     if sidecar:
         meta = {**base_meta((64, 80)), **fields}
         path.with_name(name + ".json").write_text(json.dumps(meta))
     return path
 
 
-def test_add_copies_model_and_sidecar_and_indexes_them_in_order(app, tmp_path) -> None:
+def test_add_copies_model_and_sidecar_and_indexes_them_in_order(app, tmp_path, real_models):
     first = add_model(_artifact(tmp_path / "e", "a_fp32.onnx"), app)
     add_model(_artifact(tmp_path / "e", "b_int8.tflite", quantization="int8"), app)
     models = app / "app/src/main/assets/models"
@@ -86,7 +99,7 @@ def test_read_bench_result_refuses_other_files(tmp_path) -> None:
         android_demo.read_bench_result(tmp_path)
 
 
-def test_cli_add_list_and_errors(app, tmp_path, capsys) -> None:
+def test_cli_add_list_and_errors(app, tmp_path, capsys, real_models) -> None:
     model = _artifact(tmp_path / "e", "m_fp32.pte")
     assert main(["android-demo", "add", str(model), "--app", str(app), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["label"].endswith("executorch")

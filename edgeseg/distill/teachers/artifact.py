@@ -24,7 +24,7 @@ from edgeseg import runtimes
 from edgeseg.distill.teachers.base import Teacher, TeacherOptions, class_list, register_teacher
 from edgeseg.errors import DistillError
 from edgeseg.progress import console
-from edgeseg.sidecar import IN_GRAPH, ContractError, read_sidecar
+from edgeseg.sidecar import IN_GRAPH, ContractError, read_sidecar, verify_artifact
 
 HARD_LOGIT = 20.0  # one-hot logit of a mask-output teacher: softmax ≈ 1 on its class
 # The runtimes that read any file of their format (edgeseg's or not) and report its input tensor
@@ -71,9 +71,9 @@ class ArtifactTeacher(Teacher):
     option_keys = ("tensor",)  # the scores tensor, by name or index (default: found)
 
     def __init__(self, path: Path, options: TeacherOptions) -> None:
+        side = _sidecar(path)  # checked against the file first: a damaged file is never run
         self.session = _open(path, options.extra.get("tensor"))
         shape = list(self.session.input.shape)
-        side = _sidecar(path)
         self.layout = (options.layout or side.get("layout") or _layout(shape)).upper()
         spatial = shape[1:3] if self.layout == "NHWC" else shape[2:4]
         size = options.size or side.get("input_size") or spatial
@@ -137,9 +137,12 @@ def _layout(shape: list[int]) -> str:
 
 def _sidecar(path: Path) -> dict:
     """The sidecar as far as it goes: a teacher fills what it lacks from its options and the
-    file's input shape, so a partial one is read without the full contract check."""
+    file's input shape, so a partial one is read without the full contract check. When it
+    records the artifact's size and hash, the file must match them."""
     try:
-        return read_sidecar(path, missing_ok=True, validate=False)
+        side = read_sidecar(path, missing_ok=True, validate=False)
+        verify_artifact(path, side)
+        return side
     except ContractError as exc:
         raise DistillError(str(exc)) from exc  # names the file and what is wrong
 

@@ -24,7 +24,7 @@ from edgeseg.data import IGNORE_INDEX
 from edgeseg.distill.classmap import ClassMap
 from edgeseg.errors import DistillError
 from edgeseg.models._base import VOC_CLASSES
-from edgeseg.utils import unknown_name_message
+from edgeseg.utils import check_size, unknown_name_message
 
 # Cityscapes' 19 training ids, in the order its models output them (no background class).
 CITYSCAPES_CLASSES = (
@@ -68,6 +68,11 @@ class TeacherOptions:
     student_classes: tuple[str, ...] = ()  # the labels' classes (what ground-truth ids mean)
     extra: dict[str, str] = field(default_factory=dict)  # kind-specific (owlsam: iou=0.8, …)
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    def __post_init__(self) -> None:
+        # --teacher-size in range before a teacher is loaded (1x1 crashes the teacher's
+        # backbone, 30000x30000 exhausts memory): the same bounds as every --size
+        self.size = check_size(self.size, "--teacher-size")
 
 
 def parse_teacher_options(options: Sequence[str]) -> dict[str, str]:

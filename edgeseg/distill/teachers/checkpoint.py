@@ -108,6 +108,12 @@ def _from_registry(arch: str, weights: str | None, options: TeacherOptions, spec
     if cfg is not None:
         num_classes, classes = cfg.num_classes, cfg.classes
         mean, std = cfg.mean, cfg.std
+    elif not _looks_like_file(weights):  # a tag the architecture does not know, not a path
+        known = ", ".join(pretrained_cfgs(arch)) or "none"
+        raise DistillError(
+            f"Teacher '{spec}': unknown weights tag '{weights}' for {arch} (known: {known}); "
+            f"or pass {arch}:FILE.pth"
+        )
     else:
         num_classes, classes = _classes_in_file(arch, weights), None
         mean, std = IMAGENET_MEAN, IMAGENET_STD
@@ -116,6 +122,11 @@ def _from_registry(arch: str, weights: str | None, options: TeacherOptions, spec
     return CheckpointTeacher(
         model, classes, options.mean or mean, options.std or std, options, spec
     )
+
+
+def _looks_like_file(text: str) -> bool:
+    """A path or URL (``ARCH:FILE``) rather than a tag (``ARCH:TAG``)."""
+    return "/" in text or "\\" in text or Path(text).suffix != "" or Path(text).exists()
 
 
 def _classes_in_file(arch: str, weights: str) -> int:
