@@ -19,7 +19,6 @@ import datetime as _dt
 import hashlib
 import pickle
 import zipfile
-import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from torch import nn
 import edgeseg
 from edgeseg.atomic import atomic_path, native_file
 from edgeseg.errors import CheckpointError
+from edgeseg.integrity import weights_digest, weights_match, zip_problem
 
 FORMAT = "edgeseg-checkpoint"
 FORMAT_VERSION = 1
@@ -98,40 +98,12 @@ def save_checkpoint(
     return path
 
 
-def weights_digest(state_dict: dict[str, torch.Tensor]) -> str:
-    """sha256 over every tensor's name, dtype, shape and bytes, in name order: what the zip's
-    CRCs cannot say — that the tensors read back are the ones that were saved."""
-    digest = hashlib.sha256()
-    for name in sorted(state_dict):
-        tensor = state_dict[name].detach().cpu().contiguous()
-        digest.update(f"{name}|{tensor.dtype}|{list(tensor.shape)}|".encode())
-        if tensor.numel():
-            digest.update(_tensor_bytes(tensor))
-    return digest.hexdigest()
-
-
-def _tensor_bytes(tensor: torch.Tensor) -> bytes:
-    """The tensor's raw bytes; a kind that cannot be viewed as bytes (quantized, sparse) is
-    hashed by its values instead."""
-    try:
-        return tensor.reshape(-1).view(torch.uint8).numpy().tobytes()
-    except (RuntimeError, TypeError):
-        dense = tensor.dequantize() if tensor.is_quantized else tensor.to_dense()
-        return repr(dense.tolist()).encode()
-
-
 def check_zip_crcs(path: Path) -> None:
     """Raise a :class:`CheckpointError` if a member of the zip ``path`` fails its CRC (or the
     zip cannot be read through); a file that is not a zip is left to ``torch.load``."""
-    if not zipfile.is_zipfile(path):
-        return
-    try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
-        raise CheckpointError(_corrupt(path, f"its zip cannot be read: {exc}")) from exc
-    if bad is not None:
-        raise CheckpointError(_corrupt(path, f"zip member {bad.split('/', 1)[-1]} fails its CRC"))
+    why = zip_problem(path)
+    if why:
+        raise CheckpointError(_corrupt(path, why))
 
 
 def _corrupt(path: Path, why: str) -> str:
@@ -176,10 +148,7 @@ def _check_weights(path: Path, state_dict: Any, expected: str) -> None:
     """The tensors read are the tensors saved (when the checkpoint records their hash)."""
     if not expected:
         return  # written before checkpoints carried the hash: the CRC check is all there is
-    ok = isinstance(state_dict, dict) and all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state_dict.items()
-    )
-    if not ok or weights_digest(state_dict) != expected:
+    if not weights_match(state_dict, expected):
         raise CheckpointError(
             _corrupt(path, "its weights do not match the hash recorded when it was saved")
         )

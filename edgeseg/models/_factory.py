@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from edgeseg.errors import ModelError, WeightsError
+from edgeseg.integrity import weights_match, zip_problem
 from edgeseg.models._base import PretrainedCfg, SegmentationModel
 from edgeseg.models._registry import model_entrypoint, pretrained_cfgs
 from edgeseg.utils import unknown_name_message
@@ -102,6 +103,8 @@ def load_weights_file(path_or_url: WeightsSpec, *, arch: str | None = None) -> d
             raise WeightsError(f"'{source}' is a directory: pass the weights file inside it")
         if not path.is_file():
             raise WeightsError(f"Weights file '{source}' not found: check the path")
+        if why := zip_problem(path):
+            raise WeightsError(f"'{source}' is corrupt ({why}); restore it from a copy")
         try:
             with torch.serialization.safe_globals([argparse.Namespace]):
                 obj = torch.load(path, map_location="cpu", weights_only=True)
@@ -142,6 +145,12 @@ def _reason(err: BaseException) -> str:
 def _unwrap(obj: object, source: str, arch: str | None) -> dict[str, Tensor]:
     if isinstance(obj, Mapping) and obj.get("format") == "edgeseg-checkpoint":
         meta = obj.get("meta") or {}
+        expected = meta.get("weights_sha256") if isinstance(meta, Mapping) else None
+        if expected and not weights_match(obj.get("state_dict"), expected):
+            raise WeightsError(
+                f"'{source}' is corrupt (its weights do not match the hash recorded when it was "
+                "saved); restore it from a copy or train it again"
+            )
         found = meta.get("arch") if isinstance(meta, Mapping) else None
         if arch is not None and found != arch:
             raise WeightsError(

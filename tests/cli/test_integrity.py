@@ -232,3 +232,31 @@ def test_artifact_teacher_refuses_a_file_that_does_not_match(capsys, tmp_path, o
     line = one_error_line(err)
     assert onnx_copy.name in line and "does not match its sidecar" in line
     assert not (tmp_path / "student" / "best.pt").exists()
+
+
+def test_weights_of_a_damaged_checkpoint_are_refused_as_weights(tmp_path, capsys) -> None:
+    """``--weights`` reads checkpoints through another loader: it refuses the same damage."""
+    from edgeseg.checkpoint import CheckpointMeta, save_checkpoint
+    from edgeseg.data.sample import SAMPLE_CLASSES
+    from edgeseg.models import create_model
+
+    model = create_model("lraspp_mobilenet_v3_small", num_classes=len(SAMPLE_CLASSES))
+    meta = CheckpointMeta(
+        arch="lraspp_mobilenet_v3_small",
+        num_classes=len(SAMPLE_CLASSES),
+        classes=list(SAMPLE_CLASSES),
+        palette=[[0, 0, 0]] * len(SAMPLE_CLASSES),
+        mean=[0.5] * 3,
+        std=[0.5] * 3,
+        input_size=[32, 32],
+        dataset="sample",
+    )
+    path = save_checkpoint(tmp_path / "w.pt", model, meta)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 32] = bytes(b ^ 0xFF for b in data[middle : middle + 32])
+    path.write_bytes(bytes(data))
+    argv = ["train", "lraspp_mobilenet_v3_small", "--data", "sample", "--epochs", "1"]
+    code = main([*argv, "--quiet", "--weights", str(path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "is corrupt" in err and len(err.splitlines()) == 1, err
