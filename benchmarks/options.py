@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edgeseg.benchmarks.base import BenchError
-from edgeseg.errors import ConfigError
+from edgeseg.distill.classmap import read_map_file
+from edgeseg.errors import ConfigError, DistillError
 from edgeseg.outputs import check_output_dir, check_output_file
 
 MAX_THREADS = 256  # far above any CPU edgeseg targets; 100000 kills runtimes (SIGSEGV)
@@ -117,6 +118,11 @@ class AccuracyOptions:
             f"is out of range: {COUNTS}",
         )
         _require(_whole(self.overlays, 0), "--overlays", self.overlays, "is out of range: ≥ 0")
+        if self.class_map is not None:  # a broken file fails here, not after every row ran
+            try:
+                read_map_file(self.class_map)
+            except DistillError as exc:
+                raise BenchOptionError(f"--class-map: {exc}") from exc
         _require(
             not self.overlays or self.overlay_dir is not None,
             "--overlays",

@@ -110,7 +110,10 @@ def _pairs(pairs: list[tuple[str, object]]) -> list[tuple[str, object]]:
     return pairs
 
 
-def _read_map(path: Path, teacher: list[str], student: list[str]) -> ClassMap:
+def read_map_file(path: str | Path) -> list[tuple[str, object]]:
+    """A class-map file's (key, value) pairs, duplicates kept; a missing file, bad JSON or
+    anything but a non-empty object is a one-line DistillError (checked before any work)."""
+    path = Path(path)
     if not path.is_file():
         raise DistillError(f"Class-map file {path} does not exist; pass a JSON file")
     try:
@@ -119,6 +122,11 @@ def _read_map(path: Path, teacher: list[str], student: list[str]) -> ClassMap:
         raise DistillError(f"{path} is not valid JSON ({exc}); write a JSON object") from exc
     if not isinstance(raw, list) or not raw or not all(isinstance(p, tuple) for p in raw):
         raise DistillError(f'{path} must be a non-empty JSON object {{"teacher": "student"}}')
+    return raw
+
+
+def _read_map(path: Path, teacher: list[str], student: list[str]) -> ClassMap:
+    raw = read_map_file(path)
     t_index = {_norm(c): i for i, c in enumerate(teacher)}
     s_index = {_norm(c): i for i, c in enumerate(student)}
     sources: list[list[int]] = [[] for _ in student]

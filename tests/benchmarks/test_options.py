@@ -120,3 +120,14 @@ def test_cli_refuses_before_anything_runs(nothing_runs, tmp_path, capsys, args, 
     err = captured.err.strip()
     assert err.startswith(f"error: {message}") and len(err.splitlines()) == 1, err
     assert captured.out == ""
+
+
+def test_a_broken_class_map_fails_before_any_row(tmp_path) -> None:
+    from edgeseg.benchmarks.options import AccuracyOptions
+
+    bad = tmp_path / "map.json"
+    bad.write_text("{not json")
+    with pytest.raises(BenchOptionError, match="--class-map: .* is not valid JSON"):
+        AccuracyOptions(data="sample", class_map=str(bad))
+    with pytest.raises(BenchOptionError, match="does not exist"):
+        AccuracyOptions(data="sample", class_map=str(tmp_path / "none.json"))
