@@ -65,21 +65,25 @@ def test_the_shipped_sample_picture_is_edgesegs_own_drawing() -> None:
 
 
 def test_a_folder_is_checked_whole_before_anything_is_copied(app, tmp_path) -> None:
+    pytest.importorskip("onnxruntime")
     export = tmp_path / "export"
-    _fake(export, "a_fp32.onnx")
-    _fake(export, "b_int8.tflite", layout="CHW")  # a broken sidecar
+    export.mkdir()
+    meta = base_meta((64, 80))
+    for name in ("a_fp32.onnx", "b_int8.onnx"):  # real models: add loads each one
+        _conv_onnx(export / name, len(meta["classes"]), (64, 80))
+        (export / f"{name}.json").write_text(json.dumps(meta))
+    (export / "b_int8.onnx.json").write_text(json.dumps({**meta, "layout": "CHW"}))  # broken
     (export / "c_fp32.pt").write_bytes(b"torchscript")
     (export / "export.json").write_text("[]")
-    with pytest.raises(contract.ContractError, match="b_int8.tflite.json: layout must be one of"):
+    with pytest.raises(contract.ContractError, match="b_int8.onnx.json: layout must be one of"):
         add_models([export], app)
     assert read_index(app) == [] and not (app / "app/src/main/assets/models").exists()
 
-    _fake(export, "b_int8.tflite")
+    (export / "b_int8.onnx.json").write_text(json.dumps(meta))
     results, notes = add_models([export], app)
-    assert [r.model.name for r in results] == ["a_fp32.onnx", "b_int8.tflite"]
+    assert [r.model.name for r in results] == ["a_fp32.onnx", "b_int8.onnx"]
     assert notes == [f"skipped in {export}: c_fp32.pt (the app runs .tflite, .pte, .onnx)"]
-    assert [r["file"] for r in read_index(app)] == ["a_fp32.onnx", "b_int8.tflite"]
-    assert results[0].golden is None and results[0].note.startswith("no golden mask: ")
+    assert [r["file"] for r in read_index(app)] == ["a_fp32.onnx", "b_int8.onnx"]
 
 
 def test_a_folder_without_models_says_what_to_run(app, tmp_path, capsys) -> None:
