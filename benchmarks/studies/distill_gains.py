@@ -39,6 +39,7 @@ from edgeseg.utils import parse_size
 
 REPO = Path(__file__).resolve().parents[2]
 PROTOCOLS = {"equal": None, "labels_10pct": "train_10pct.txt", "labels_25pct": "train_25pct.txt"}
+NOTES = "<!-- notes -->"
 DEFAULT_RECIPE = ("ce:weight=1", "kd:weight=1,temperature=2")
 
 
@@ -149,8 +150,10 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
         tmp.write_text(json.dumps({"studies": studies}, indent=1) + "\n")
     with atomic_path(runs_path) as tmp:
         tmp.write_text(json.dumps(runs, indent=1) + "\n")
-    with atomic_path(results / "distill_gains.md") as tmp:
-        tmp.write_text(render(studies, runs))
+    md = results / "distill_gains.md"
+    kept = md.read_text().partition(NOTES)[2] if md.is_file() else ""
+    with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-render
+        tmp.write_text(render(studies, runs) + (f"\n{NOTES}{kept}" if kept else ""))
     curves = [
         (f"{s['protocol']} {s['size']}", f"{label} s{i}", _history(Path(args.out), r))
         for s in studies
