@@ -21,13 +21,15 @@ from edgeseg.cli import main
 REPO = Path(__file__).resolve().parents[1]
 
 # The child writes through the mechanism and sleeps inside the write; "ready" says it got there.
-# SIGINT gets Python's usual handler even when the test runner started us with it ignored.
+# SIGINT gets Python's usual handler even when the test runner started us with it ignored,
+# SIGHUP its default action (nohup ignores it).
 CHILD = textwrap.dedent(
     """
     import signal, sys, time
     from pathlib import Path
     target, kind, sigint = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     signal.signal(signal.SIGINT, signal.SIG_DFL if sigint == "dfl" else signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as from a terminal, also under nohup
 
     def ready():
         print("ready", flush=True)

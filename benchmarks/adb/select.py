@@ -104,6 +104,9 @@ def no_runner_line(tool: AdbRunner, suffix: str, info: DeviceInfo) -> str:
 def pick_for(artifact: Path, request: RunRequest) -> Runner:
     """:func:`choose` for ``request.device``, downloading the tool when that is the choice (first
     use per ABI); a failed download's line also names the other ways to get a runner."""
+    found = runner_for(artifact, "adb")
+    if not isinstance(found, AdbRunner):
+        return found  # a registered phone runner that brings no tool of its own runs as it is
     tool_runner(artifact)  # a type no phone runs fails before adb is asked anything
     info = device_info(request.device)
     choice = choose(artifact, info, request.phone)

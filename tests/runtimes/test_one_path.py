@@ -29,9 +29,11 @@ def opened(monkeypatch) -> list[tuple[Session, dict]]:
     calls: list[tuple[Session, dict]] = []
     real = runtimes.load
 
-    def spy(path, threads=1, runtime=None):
-        session = real(path, threads, runtime)
-        calls.append((session, {"path": path, "threads": threads, "runtime": runtime}))
+    def spy(path, threads=1, runtime=None, scores=False):
+        session = real(path, threads, runtime, scores)
+        calls.append(
+            (session, {"path": path, "threads": threads, "runtime": runtime, "scores": scores})
+        )
         return session
 
     monkeypatch.setattr(runtimes, "load", spy)
