@@ -63,6 +63,23 @@ class CheckpointMeta:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
 
+    def float_contract(self, size: tuple[int, int] | None = None) -> dict[str, Any]:
+        """The sidecar an fp32 NCHW logits export of this model would carry (at ``size``, else
+        its own input size): how the eager model itself is fed and read, by the same
+        ``edgeseg.contract`` steps as its artifacts."""
+        h, w = (int(v) for v in (size or self.input_size))
+        return {
+            "classes": list(self.classes),
+            "palette": [list(c) for c in self.palette],
+            "input_size": [h, w],
+            "layout": "NCHW",
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "input_dtype": "float32",
+            "output": "logits",
+            "output_dtype": "float32",
+        }
+
 
 @dataclass
 class Checkpoint:

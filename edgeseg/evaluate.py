@@ -182,17 +182,7 @@ def checkpoint_reference(
     total = len(dataset) if count is None else min(count, len(dataset))
     if total == 0:
         raise DataError(f"{spec} has no {split} images: no reference mIoU")
-    contract = {
-        "classes": list(meta.classes),
-        "palette": [list(c) for c in meta.palette],
-        "input_size": list(size),
-        "layout": "NCHW",
-        "mean": list(meta.mean),
-        "std": list(meta.std),
-        "input_dtype": "float32",
-        "output": "logits",
-        "output_dtype": "float32",
-    }
+    contract = meta.float_contract(size)
     model.eval()
     counts = np.zeros((total, 2, n), dtype=np.int64)
     for i in range(total):

@@ -40,15 +40,7 @@ class Pytorch(Runtime):
         h, w = (int(v) for v in meta.input_size)
         sidecar = {
             "arch": meta.arch,
-            "classes": list(meta.classes),
-            "palette": [list(c) for c in meta.palette],
-            "input_size": [h, w],
-            "layout": "NCHW",
-            "mean": list(meta.mean),
-            "std": list(meta.std),
-            "input_dtype": "float32",
-            "output": "logits",
-            "output_dtype": "float32",
+            **meta.float_contract(),
             "quantization": QuantLabel.FP32,
             "source_sha256": file_sha256(path),  # what its exports record: rows pair up
         }
