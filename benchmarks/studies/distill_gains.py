@@ -74,9 +74,11 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
 def configs(args: argparse.Namespace, extra: dict[str, Any], seed: int):
     """(alone, kd) library configs of one seed."""
     data = camvid_spec()
+    if args.heldout:
+        data = heldout_view(Path(data.split(":", 1)[1]), args.heldout, Path(args.out))
     subset = PROTOCOLS[args.protocol]
     labels = str(Path(data.split(":", 1)[1]) / "splits" / subset) if subset else None
-    out = Path(args.out) / f"{args.protocol}_{args.size}_e{args.epochs}"
+    out = Path(args.out) / f"{args.protocol}{_heldout_tag(args)}_{args.size}_e{args.epochs}"
     common = {
         "arch": args.student,
         "data": data,
@@ -98,9 +100,40 @@ def configs(args: argparse.Namespace, extra: dict[str, Any], seed: int):
         teacher_size=parse_size(args.teacher_size),
         losses=tuple(args.loss or DEFAULT_RECIPE),
         pseudo_labels=args.pseudo_labels,
-        teacher_cache=str(Path(args.out) / f"cache_{args.name}_{args.size}"),
+        teacher_cache=str(Path(args.out) / f"cache_{args.name}{_heldout_tag(args)}_{args.size}"),
     )
     return alone, kd
+
+
+def _heldout_tag(args: argparse.Namespace) -> str:
+    return f"_without_{args.heldout}" if args.heldout else ""
+
+
+def heldout_view(camvid: Path, drive: str, out: Path) -> str:
+    """A CamVid folder (links to the shared files, new lists) whose train split lacks ``drive``
+    and whose val split is that drive's training frames — the shared README's check that a
+    recipe generalises to a drive none of its training frames come from. The labelled subsets
+    keep only their frames of the remaining drives."""
+    lines = [line for line in (camvid / "train.txt").read_text().splitlines() if line.strip()]
+
+    def of_drive(line: str) -> bool:
+        return Path(line.split()[0]).name.startswith(f"{drive}_")
+
+    held = [line for line in lines if of_drive(line)]
+    if not held:
+        sys.exit(f"--heldout {drive}: no training frame of that drive in {camvid / 'train.txt'}")
+    view = out / f"camvid_without_{drive}"
+    (view / "splits").mkdir(parents=True, exist_ok=True)
+    for folder in ("train", "trainannot"):
+        link = view / folder
+        if not link.exists():
+            link.symlink_to(camvid / folder, target_is_directory=True)
+    (view / "train.txt").write_text("\n".join(x for x in lines if not of_drive(x)) + "\n")
+    (view / "val.txt").write_text("\n".join(held) + "\n")
+    for subset in filter(None, PROTOCOLS.values()):
+        kept = [x for x in (camvid / "splits" / subset).read_text().splitlines() if x.strip()]
+        (view / "splits" / subset).write_text("\n".join(x for x in kept if not of_drive(x)) + "\n")
+    return f"camvid:{view}"
 
 
 def main(argv: list[str]) -> int:
@@ -139,7 +172,8 @@ def _mean(values: list[float]) -> float:
 
 def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Namespace) -> None:
     """Replace the same study in distill_gains.json, keep its runs for the Markdown, plot."""
-    path, runs_path = results / "distill_gains.json", results / "distill_gains_runs.json"
+    stem = f"distill_gains{_heldout_tag(args).replace('_without_', '_heldout_')}"
+    path, runs_path = results / f"{stem}.json", results / f"{stem}_runs.json"
     key = ("protocol", "student", "teacher", "recipe", "epochs", "size")
     studies = json.loads(path.read_text())["studies"] if path.is_file() else []
     studies = [s for s in studies if any(s[k] != entry[k] for k in key)] + [entry]
@@ -150,10 +184,10 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
         tmp.write_text(json.dumps({"studies": studies}, indent=1) + "\n")
     with atomic_path(runs_path) as tmp:
         tmp.write_text(json.dumps(runs, indent=1) + "\n")
-    md = results / "distill_gains.md"
+    md = results / f"{stem}.md"
     kept = md.read_text().partition(NOTES)[2] if md.is_file() else ""
     with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-render
-        tmp.write_text(render(studies, runs) + (f"\n{NOTES}{kept}" if kept else ""))
+        tmp.write_text(render(studies, runs, args.heldout) + (f"\n{NOTES}{kept}" if kept else ""))
     curves = [
         (f"{s['protocol']} {s['size']}", f"{label} s{i}", _history(Path(args.out), r))
         for s in studies
@@ -162,7 +196,7 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
         for i, r in enumerate(runs.get(_key(s, key), {}).get(arm, []))
     ]
     if curves:
-        with atomic_path(results / f"distill_gains_{entry['protocol']}.png") as tmp:
+        with atomic_path(results / f"{stem}_{entry['protocol']}.png") as tmp:
             tmp.write_bytes(plot_png([c for c in curves if c[2]]))
 
 
@@ -185,12 +219,17 @@ def _host() -> str:
     return f"{platform.platform()}, torch {torch.__version__}, {os.cpu_count()} CPUs{gpu}"
 
 
-def render(studies: list[dict], runs: dict) -> str:
+def render(studies: list[dict], runs: dict, heldout: str | None = None) -> str:
+    split = (
+        f"train without drive {heldout} → that drive's {heldout} frames"
+        if heldout
+        else "train → val"
+    )
     lines = [
-        "# Distillation gains on CamVid (train → val, 11 classes, void ignored)",
+        f"# Distillation gains on CamVid ({split}, 11 classes, void ignored)",
         "",
         "Written by `python -m benchmarks.studies.distill_gains`; mIoU is the **last epoch's** "
-        "val mIoU in percent (no checkpoint chosen on val), mean over seeds.",
+        "score in percent (no checkpoint chosen on it), mean over seeds.",
         "",
         "| protocol | student | teacher | recipe | size | epochs | alone | KD | gain |",
         "|---|---|---|---|---|---:|---:|---:|---:|",

@@ -8,9 +8,13 @@ image file names; every line must name an image of the split, each once.
 - ``edgeseg train --labels LIST`` trains on the labelled images alone (:class:`IndexedDataset`),
   repeated to the split's length (:class:`RepeatedDataset`): an epoch has as many steps as in the
   distillation run it is compared with, so "alone" is not starved of optimiser steps.
-- ``edgeseg distill --labels LIST`` trains on the whole split (:class:`PartiallyLabeled`): an
-  unlabelled image's mask is all :data:`UNLABELED`, a value that is neither a class nor ignore,
-  so the distillation objective knows to use its pixels for the teacher's terms only.
+- ``edgeseg distill --labels LIST`` trains on the whole split (:class:`PartiallyLabeled`): the
+  labelled images repeated to the split's length, exactly as "alone" sees them, *plus* each
+  unlabelled image once — the semi-supervised methods' "a labelled batch and an unlabelled batch
+  per step". Without the repeat the labelled images would be seen a tenth as often as by the
+  run it is compared with (at 10 % labels), and the comparison would measure that, not the
+  teacher. An unlabelled image's mask is all :data:`UNLABELED`, a value that is neither a class
+  nor ignore, so the distillation objective uses its pixels for the teacher's terms only.
 """
 
 from __future__ import annotations
@@ -68,6 +72,12 @@ class _View(SegDataset):
     def __len__(self) -> int:
         return len(self.indices)
 
+    def source_index(self, index: int) -> int:
+        """The split's index of item ``index`` through any views below (what a teacher cache is
+        keyed by)."""
+        inner = self.indices[index]
+        return self.base.source_index(inner) if isinstance(self.base, _View) else inner
+
     def image_path(self, index: int) -> Path:
         return self.base.image_path(self.indices[index])
 
@@ -93,13 +103,17 @@ class RepeatedDataset(_View):
 
 
 class PartiallyLabeled(_View):
-    """The whole split; masks of images not in ``labeled`` are all :data:`UNLABELED`."""
+    """The labelled images cycled to the split's length, then every other image of the split
+    once with its mask all :data:`UNLABELED` (``len(base) + unlabelled`` items)."""
 
     def __init__(self, base: SegDataset, labeled: Sequence[int]) -> None:
-        super().__init__(base, range(len(base)))
         self.labeled = frozenset(labeled)
+        repeated = RepeatedDataset(IndexedDataset(base, sorted(self.labeled)), len(base))
+        pool = [i for i in range(len(base)) if i not in self.labeled]
+        super().__init__(base, [repeated.source_index(i) for i in range(len(repeated))] + pool)
 
     def load_mask(self, index: int) -> np.ndarray:
-        if index in self.labeled:
-            return self.base.load_mask(index)
-        return np.full(self.base.image_size(index), UNLABELED, dtype=np.uint8)
+        source = self.indices[index]
+        if source in self.labeled:
+            return self.base.load_mask(source)
+        return np.full(self.base.image_size(source), UNLABELED, dtype=np.uint8)

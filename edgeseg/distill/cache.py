@@ -33,7 +33,8 @@ SHARD = 256
 
 
 class GeometryItems(torch.utils.data.Dataset):
-    """``dataset[i]`` plus ``{"index": i, …geometry}``: what the cache needs to warp logits."""
+    """``dataset[i]`` plus ``{"index": source, …geometry}``: what the cache needs to warp logits
+    (``source``: the split's index of the item, also for a view that repeats images)."""
 
     def __init__(self, dataset) -> None:
         self.dataset = dataset
@@ -46,7 +47,8 @@ class GeometryItems(torch.utils.data.Dataset):
         if isinstance(base, torch.utils.data.Subset):  # held-out split of --unlabeled
             base, index = base.dataset, int(base.indices[index])
         image, mask = base[index]
-        return image, mask, {"index": index, **base.transform.geometry()}
+        source = base.source_index(index) if hasattr(base, "source_index") else index
+        return image, mask, {"index": source, **base.transform.geometry()}
 
     def __getattr__(self, name: str) -> Any:
         if name == "dataset" or name.startswith("__"):

@@ -127,10 +127,47 @@ def test_labels_split_is_exactly_the_complement(camvid_dir) -> None:
     listed = read_label_list(camvid_dir / "splits" / "train_10pct.txt", raw)
     assert len(listed) == 37
     view = PartiallyLabeled(raw, listed)
-    hidden = [i for i in range(len(view)) if (view.load_mask(i) == UNLABELED).all()]
-    assert sorted(set(hidden) | set(listed)) == list(range(len(raw)))
-    assert not set(hidden) & set(listed) and len(hidden) == len(raw) - 37
-    assert (view.load_mask(listed[0]) == raw.load_mask(listed[0])).all()
+    sources = [view.source_index(i) for i in range(len(view))]
+    hidden = [s for i, s in enumerate(sources) if (view.load_mask(i) == UNLABELED).all()]
+    shown = [s for i, s in enumerate(sources) if not (view.load_mask(i) == UNLABELED).all()]
+    assert sorted(hidden) == sorted(set(range(len(raw))) - set(listed))  # each once
+    # the labelled images as often as ``train --labels`` shows them: cycled to the split's length
+    assert len(shown) == len(raw) and set(shown) == set(listed)
+    assert max(shown.count(i) for i in listed) - min(shown.count(i) for i in listed) <= 1
+    first = sources.index(listed[0])
+    assert (view.load_mask(first) == raw.load_mask(listed[0])).all()
+
+
+def test_cache_items_name_the_split_image_behind_a_repeated_view(camvid_dir) -> None:
+    """The teacher cache is keyed by the split's index; a labelled image cycled 10× must fetch
+    its own cached logits each time, not those of the image at the view's position."""
+    from edgeseg.data.transforms import eval_transforms
+    from edgeseg.distill.cache import GeometryItems
+
+    spec = f"camvid:{camvid_dir}"
+    raw = build_dataset(spec, "train")
+    listed = read_label_list(camvid_dir / "splits" / "train_10pct.txt", raw)
+    view = PartiallyLabeled(build_dataset(spec, "train", eval_transforms((24, 32))), listed)
+    items = GeometryItems(view)
+    for position in (0, len(listed), len(listed) + 1, len(raw), len(view) - 1):
+        assert items[position][2]["index"] == view.source_index(position)
+        assert view.image_path(position) == raw.image_path(view.source_index(position))
+    assert items[len(listed)][2]["index"] == listed[0]  # the cycle starts again
+
+
+def test_a_checkpoint_teacher_runs_at_the_size_it_was_trained_at(sample_checkpoint) -> None:
+    """The cache feeds photos at their own size; a checkpoint teacher resizes them to its
+    training size unless --teacher-size says otherwise."""
+    from edgeseg.checkpoint import load_model
+    from edgeseg.distill.teachers import TeacherOptions, build_teacher
+
+    _, meta = load_model(sample_checkpoint)
+    teacher = build_teacher(str(sample_checkpoint), TeacherOptions())
+    assert teacher.input_size() == tuple(meta.input_size)
+    logits, _ = teacher.predict(torch.rand(1, 3, 90, 130))
+    assert tuple(logits.shape[-2:]) != (90, 130)  # ran at the trained size, not the photo's
+    chosen = build_teacher(str(sample_checkpoint), TeacherOptions(size=(40, 56)))
+    assert chosen.input_size() == (40, 56)
 
 
 def test_label_lists_naming_other_images_are_refused(camvid_dir, tmp_path) -> None:

@@ -32,6 +32,7 @@ class CheckpointTeacher(Teacher):
         std,
         options: TeacherOptions,
         source: str,
+        trained_size: tuple[int, int] | None = None,
     ) -> None:
         super().__init__(classes, int(model.num_classes))
         self.model = model.eval().to(options.device)
@@ -39,7 +40,10 @@ class CheckpointTeacher(Teacher):
             param.requires_grad_(False)
         self.mean = torch.tensor(mean, dtype=torch.float32, device=options.device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32, device=options.device).view(1, 3, 1, 1)
-        self.size = options.size
+        # --teacher-size, else the size the checkpoint was trained at: the teacher cache feeds the
+        # photo at its own resolution, and a model trained on 120×160 thumbnails is lost on a
+        # 720×960 photo (objects six times the size it learnt them at)
+        self.size = options.size or (tuple(trained_size) if trained_size else None)
         self.source = source
         self.feature_channels = dict(getattr(model, "feature_channels", {}))
 
@@ -94,7 +98,8 @@ def build(spec: str, options: TeacherOptions) -> CheckpointTeacher:
         raise DistillError(f"Teacher {spec}: {exc}") from exc
     classes = class_list(options.classes) or tuple(meta.classes)
     mean, std = options.mean or meta.mean, options.std or meta.std
-    return CheckpointTeacher(model, classes, mean, std, options, spec)
+    size = tuple(meta.input_size) if meta.input_size else None
+    return CheckpointTeacher(model, classes, mean, std, options, spec, trained_size=size)
 
 
 def _from_registry(arch: str, weights: str | None, options: TeacherOptions, spec: str):
