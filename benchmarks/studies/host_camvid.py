@@ -13,6 +13,10 @@ as the ``edgeseg`` command equivalent to it (``--targets`` and ``--images`` shri
    over those three CamVid classes only (the rest of VOC's world is "background").
 
 Writes ``RESULTS/host_camvid.{json,md,png}``; the HTML report with overlays stays under ``--out``.
+
+``--reference MODEL --reference-classes C --reference-class-map JSON --name NAME`` puts another
+third-party model in the VOC model's place — the issue-19 deployed study benches the distilled
+student next to its Cityscapes teacher (``--name distill_deployed``, ``RESULTS/NAME.*``).
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class BenchStep:
     runs: int
     images: int | None = None
     roofline: bool = False
+    classes: str | None = None
     class_map: str | None = None
     json: str | None = None
     plot: str | None = None
@@ -102,14 +107,20 @@ def plan(args: argparse.Namespace, out: Path) -> dict[str, ExportStep | BenchSte
             plot=str(out / "student.png"),
             report=str(out / "student.html"),
         ),
-        "bench_voc": BenchStep(
-            (str(shared / VOC_TFLITE),),
+        f"bench_{_label(args)}": BenchStep(
+            (str(getattr(args, "reference", None) or shared / VOC_TFLITE),),
             data,
             **timing,
-            class_map=str(CLASS_MAP),
-            json=str(out / "voc.json"),
+            classes=getattr(args, "reference_classes", None),
+            class_map=str(getattr(args, "reference_class_map", None) or CLASS_MAP),
+            json=str(out / f"{_label(args)}.json"),
         ),
     }
+
+
+def _label(args: argparse.Namespace) -> str:
+    """The third-party row's step and file name: ``voc`` (the default model) or ``reference``."""
+    return "reference" if getattr(args, "reference", None) else "voc"
 
 
 def commands(args: argparse.Namespace, out: Path) -> dict[str, list[str]]:
@@ -121,7 +132,12 @@ def bench(step: BenchStep) -> None:
     """``step`` through the library's ``run_bench`` and report writers, as ``edgeseg bench``
     runs them. The one place that knows the bench option objects."""
     from edgeseg.benchmarks.bench import run_bench
-    from edgeseg.benchmarks.options import AccuracyOptions, BenchOptions, TimingOptions
+    from edgeseg.benchmarks.options import (
+        AccuracyOptions,
+        BenchOptions,
+        FeedOptions,
+        TimingOptions,
+    )
     from edgeseg.benchmarks.report import write_html, write_json, write_plot
 
     report = Path(step.report) if step.report else None
@@ -135,6 +151,7 @@ def bench(step: BenchStep) -> None:
             overlays=3 if overlays else 0,
             overlay_dir=str(overlays) if overlays else None,
         ),
+        feed=FeedOptions(classes=step.classes),
         roofline=step.roofline,
     )
     result = run_bench(list(step.artifacts), options)
@@ -213,7 +230,7 @@ def markdown(result: dict[str, Any]) -> str:
         "| artifact | runtime | quant | MB | cpu ms | wall ms | mIoU | GMAC/s | % of peak | note |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for r in result["student"]["records"] + result["voc"]["records"]:
+    for r in result["student"]["records"] + result[result["label"]]["records"]:
         lat, roof = r.get("latency") or {}, (r.get("extra") or {}).get("roofline") or {}
         miou, note = r.get("miou"), r.get("reason") or _mapped_note(r)
         frac = roof.get("fraction_of_peak")
@@ -244,6 +261,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--images", type=int, default=None, help="mIoU over N images (all)")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "host_camvid")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--name", default="host_camvid", help="results file stem")
+    parser.add_argument("--reference", help=f"third-party model benched alongside ({VOC_TFLITE})")
+    parser.add_argument("--reference-classes", help="its classes (voc, cityscapes, FILE)")
+    parser.add_argument("--reference-class-map", help="its classes → CamVid's (JSON)")
     parser.add_argument(
         "--reuse-exports",
         action="store_true",
@@ -259,7 +280,7 @@ def main(argv: list[str]) -> int:
     argvs = {name: step.argv() for name, step in steps.items()}
     seconds: dict[str, float] = {}
     if args.reuse_exports:  # the export commands and times of the run that made them
-        done = json.loads((args.results / "host_camvid.json").read_text())
+        done = json.loads((args.results / f"{args.name}.json").read_text())
         exported = [name for name in done["commands"] if name.startswith("export")]
         argvs |= {name: done["commands"][name] for name in exported}
         seconds |= {name: done["seconds"][name] for name in exported}
@@ -267,7 +288,8 @@ def main(argv: list[str]) -> int:
         if name not in seconds:
             seconds[name] = timed(step)
     student = json.loads((args.out / "student.json").read_text())
-    voc = json.loads((args.out / "voc.json").read_text())
+    label = _label(args)
+    reference = json.loads((args.out / f"{label}.json").read_text())
     result = {
         "command": "python -m benchmarks.studies.host_camvid " + " ".join(argv),
         "host": f"{student['host']['processor']}, {student['host']['cpus']} cores",
@@ -276,17 +298,18 @@ def main(argv: list[str]) -> int:
         "commands": argvs,
         "seconds": seconds,
         "student": student,
-        "voc": voc,
+        "label": label,
+        label: reference,
         "summary": summarize(student["records"]),
     }
-    md, text = args.results / "host_camvid.md", markdown(result)
+    md, text = args.results / f"{args.name}.md", markdown(result)
     kept = md.read_text().partition(NOTES)[2] if md.exists() else ""
     png = (args.out / "student.png").read_bytes()  # everything read and rendered before writing
-    with atomic_path(args.results / "host_camvid.json") as tmp:
+    with atomic_path(args.results / f"{args.name}.json") as tmp:
         tmp.write_text(json.dumps(result, indent=2) + "\n")
     with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-run
         tmp.write_text(text + (f"\n{NOTES}{kept}" if kept else ""))
-    with atomic_path(args.results / "host_camvid.png") as tmp:
+    with atomic_path(args.results / f"{args.name}.png") as tmp:
         tmp.write_bytes(png)
     print(text)
     return 0
