@@ -62,6 +62,12 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
     p.add_argument("--out", default=str(REPO / "runs" / "distill_gains"))
     p.add_argument("--results", default=str(REPO / "benchmarks" / "results"))
     p.add_argument(
+        "--heldout",
+        metavar="DRIVE",
+        help="Train without drive DRIVE's frames (e.g. 0006R0) and score on them instead of val; "
+        "recorded in distill_gains_heldout_DRIVE.json",
+    )
+    p.add_argument(
         "--arm",
         choices=("both", "alone", "kd"),
         default="both",
