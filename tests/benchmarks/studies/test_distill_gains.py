@@ -1,0 +1,42 @@
+"""The distillation study's held-out-drive split: a drive none of the training frames come from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.studies.distill_gains import configs, heldout_view, parse
+from edgeseg.data import build_dataset
+from edgeseg.data.subsets import read_label_list
+
+
+def _drive(path: Path) -> str:
+    return path.name.split("_")[0]
+
+
+def test_heldout_view_trains_without_the_drive_and_scores_on_it(camvid_dir, tmp_path) -> None:
+    spec = heldout_view(camvid_dir, "0006R0", tmp_path)
+    train, val = build_dataset(spec, "train"), build_dataset(spec, "val")
+    full = build_dataset(f"camvid:{camvid_dir}", "train")
+    train_drives = {_drive(train.image_path(i)) for i in range(len(train))}
+    assert "0006R0" not in train_drives and train_drives
+    assert {_drive(val.image_path(i)) for i in range(len(val))} == {"0006R0"}
+    assert len(train) + len(val) == len(full)
+    root = Path(spec.split(":", 1)[1])
+    listed = read_label_list(root / "splits" / "train_10pct.txt", train)  # all in the new split
+    every = read_label_list(camvid_dir / "splits" / "train_10pct.txt", full)
+    held = sum(_drive(full.image_path(i)) == "0006R0" for i in every)
+    assert len(listed) == len(every) - held and held > 0
+
+
+def test_the_study_trains_both_arms_on_the_view(camvid_dir, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
+    args, extra = parse(
+        ["--protocol", "labels_10pct", "--name", "t", "--teacher", "x.tflite", "--heldout",
+         "0006R0", "--out", str(tmp_path)]
+    )  # fmt: skip
+    alone, kd = configs(args, extra, seed=0)
+    view = f"camvid:{tmp_path / 'camvid_without_0006R0'}"
+    assert alone.data == kd.data == view
+    assert alone.labels == kd.labels == str(tmp_path / "camvid_without_0006R0" / "splits" /
+                                             "train_10pct.txt")  # fmt: skip
+    assert "without_0006R0" in str(kd.out) and "without_0006R0" in kd.teacher_cache
