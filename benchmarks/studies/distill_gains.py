@@ -158,7 +158,7 @@ def main(argv: list[str]) -> int:
     entry = {
         "protocol": args.protocol,
         "student": args.student,
-        "teacher": " + ".join(args.teacher),
+        "teacher": " + ".join(_portable(t) for t in args.teacher),
         "recipe": " ".join(args.loss or DEFAULT_RECIPE) + (" +pseudo" * args.pseudo_labels),
         "epochs": args.epochs,
         "size": args.size,
@@ -170,6 +170,22 @@ def main(argv: list[str]) -> int:
     record(Path(args.results), entry, rows, args)
     print(json.dumps(entry))
     return 0
+
+
+def _portable(spec: str) -> str:
+    """A teacher path under the shared folder as ``$EDGESEG_SHARED/…``: the same study is the
+    same entry on every machine (and on the GPU machine, whose copy lives elsewhere)."""
+    shared = str(Path(os.environ.get("EDGESEG_SHARED", REPO.parent / "shared")).resolve())
+    path = str(Path(spec).resolve()) if Path(spec).exists() else spec
+    return "$EDGESEG_SHARED" + path[len(shared) :] if path.startswith(shared + "/") else spec
+
+
+def _short(teacher: str) -> str:
+    """Each member's file name (a checkpoint with its run folder: ``teacher_x/last.pt``)."""
+    paths = [Path(t) for t in teacher.split(" + ")]
+    return " + ".join(
+        f"{p.parent.name}/{p.name}" if p.suffix in (".pt", ".pth") else p.name for p in paths
+    )
 
 
 def _mean(values: list[float]) -> float:
@@ -198,7 +214,7 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
         (f"{s['protocol']} {s['size']}", f"{label} s{i}", _history(Path(args.out), r))
         for s in studies
         if s["protocol"] == entry["protocol"]
-        for label, arm in (("alone", "alone"), (runs[_key(s, key)]["name"], "kd"))
+        for label, arm in (("alone", "alone"), (runs.get(_key(s, key), {}).get("name"), "kd"))
         for i, r in enumerate(runs.get(_key(s, key), {}).get(arm, []))
     ]
     if curves:
@@ -242,7 +258,7 @@ def render(studies: list[dict], runs: dict, heldout: str | None = None) -> str:
     ]
     for s in studies:
         lines.append(
-            f"| {s['protocol']} | {s['student']} | {Path(s['teacher']).name} | {s['recipe']} | "
+            f"| {s['protocol']} | {s['student']} | {_short(s['teacher'])} | {s['recipe']} | "
             f"{s['size']} | {s['epochs']} | {_mean(s['alone_miou']):.2f} "
             f"({', '.join(map(str, s['alone_miou']))}) | {_mean(s['kd_miou']):.2f} "
             f"({', '.join(map(str, s['kd_miou']))}) | **{s['gain']:+.2f}** |"
