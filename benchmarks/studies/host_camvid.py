@@ -261,7 +261,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--images", type=int, default=None, help="mIoU over N images (all)")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "host_camvid")
     parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--name", default="host_camvid", help="results file stem")
+    parser.add_argument("--name", dest="stem", default="host_camvid", help="results file stem")
     parser.add_argument("--reference", help=f"third-party model benched alongside ({VOC_TFLITE})")
     parser.add_argument("--reference-classes", help="its classes (voc, cityscapes, FILE)")
     parser.add_argument("--reference-class-map", help="its classes → CamVid's (JSON)")
@@ -280,7 +280,7 @@ def main(argv: list[str]) -> int:
     argvs = {name: step.argv() for name, step in steps.items()}
     seconds: dict[str, float] = {}
     if args.reuse_exports:  # the export commands and times of the run that made them
-        done = json.loads((args.results / f"{args.name}.json").read_text())
+        done = json.loads((args.results / f"{args.stem}.json").read_text())
         exported = [name for name in done["commands"] if name.startswith("export")]
         argvs |= {name: done["commands"][name] for name in exported}
         seconds |= {name: done["seconds"][name] for name in exported}
@@ -302,14 +302,14 @@ def main(argv: list[str]) -> int:
         label: reference,
         "summary": summarize(student["records"]),
     }
-    md, text = args.results / f"{args.name}.md", markdown(result)
+    md, text = args.results / f"{args.stem}.md", markdown(result)
     kept = md.read_text().partition(NOTES)[2] if md.exists() else ""
     png = (args.out / "student.png").read_bytes()  # everything read and rendered before writing
-    with atomic_path(args.results / f"{args.name}.json") as tmp:
+    with atomic_path(args.results / f"{args.stem}.json") as tmp:
         tmp.write_text(json.dumps(result, indent=2) + "\n")
     with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-run
         tmp.write_text(text + (f"\n{NOTES}{kept}" if kept else ""))
-    with atomic_path(args.results / f"{args.name}.png") as tmp:
+    with atomic_path(args.results / f"{args.stem}.png") as tmp:
         tmp.write_bytes(png)
     print(text)
     return 0
