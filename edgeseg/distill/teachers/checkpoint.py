@@ -42,7 +42,7 @@ class CheckpointTeacher(Teacher):
         self.std = torch.tensor(std, dtype=torch.float32, device=options.device).view(1, 3, 1, 1)
         # --teacher-size, else the size the checkpoint was trained at: the teacher cache feeds the
         # photo at its own resolution, and a model trained on 120×160 thumbnails is lost on a
-        # 720×960 photo (objects six times the size it learnt them at)
+        # 360×480 CamVid photo (objects three times the size it learnt them at)
         self.size = options.size or (tuple(trained_size) if trained_size else None)
         self.source = source
         self.feature_channels = dict(getattr(model, "feature_channels", {}))
