@@ -210,16 +210,18 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
     kept = md.read_text().partition(NOTES)[2] if md.is_file() else ""
     with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-render
         tmp.write_text(render(studies, runs, args.heldout) + (f"\n{NOTES}{kept}" if kept else ""))
+    where = f", scored on drive {args.heldout} (held out of training)" if args.heldout else ""
     curves = [
-        (f"{s['protocol']} {s['size']}", f"{label} s{i}", _history(Path(args.out), r))
+        (f"{s['protocol']} {s['size']}{where}", f"{label} s{i}", _history(Path(args.out), r))
         for s in studies
         if s["protocol"] == entry["protocol"]
         for label, arm in (("alone", "alone"), (runs.get(_key(s, key), {}).get("name"), "kd"))
         for i, r in enumerate(runs.get(_key(s, key), {}).get(arm, []))
     ]
+    curves = list({(c[0], c[1]): c for c in curves if c[2]}.values())  # "alone" once, not per study
     if curves:
         with atomic_path(results / f"{stem}_{entry['protocol']}.png") as tmp:
-            tmp.write_bytes(plot_png([c for c in curves if c[2]]))
+            tmp.write_bytes(plot_png(curves))
 
 
 def _key(study: dict, key: tuple[str, ...]) -> str:
