@@ -30,9 +30,13 @@ REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"
 
 
+def shared_root() -> Path:
+    """The shared data folder: ``$EDGESEG_SHARED``, else ``shared/`` beside the repository."""
+    return Path(os.environ.get("EDGESEG_SHARED", REPO.parent / "shared"))
+
+
 def camvid_spec() -> str:
-    shared = Path(os.environ.get("EDGESEG_SHARED", REPO.parent / "shared"))
-    path = shared / "data" / "camvid"
+    path = shared_root() / "data" / "camvid"
     if not path.is_dir():
         sys.exit(f"CamVid not found at {path}: set EDGESEG_SHARED")
     return f"camvid:{path}"

@@ -29,17 +29,17 @@ from typing import Any
 import torch
 
 from benchmarks.studies import recipe
-from benchmarks.studies.camvid_train import camvid_spec
+from benchmarks.studies.camvid_train import camvid_spec, shared_root
 from benchmarks.studies.distill_camvid import run_once, summarize
 from benchmarks.studies.distill_curves import plot_png
 from edgeseg.atomic import atomic_path
 from edgeseg.distill.config import DistillConfig
+from edgeseg.errors import DataError
 from edgeseg.train import TrainConfig
 from edgeseg.utils import parse_size
 
 REPO = Path(__file__).resolve().parents[2]
 PROTOCOLS = {"equal": None, "labels_10pct": "train_10pct.txt", "labels_25pct": "train_25pct.txt"}
-NOTES = "<!-- notes -->"
 DEFAULT_RECIPE = ("ce:weight=1", "kd:weight=1,temperature=2")
 
 
@@ -127,7 +127,10 @@ def heldout_view(camvid: Path, drive: str, out: Path) -> str:
 
     held = [line for line in lines if of_drive(line)]
     if not held:
-        sys.exit(f"--heldout {drive}: no training frame of that drive in {camvid / 'train.txt'}")
+        raise DataError(
+            f"--heldout {drive}: no training frame of that drive in {camvid / 'train.txt'}; "
+            "name a drive prefix such as 0006R0"
+        )
     view = out / f"camvid_without_{drive}"
     (view / "splits").mkdir(parents=True, exist_ok=True)
     for folder in ("train", "trainannot"):
@@ -175,7 +178,7 @@ def main(argv: list[str]) -> int:
 def _portable(spec: str) -> str:
     """A teacher path under the shared folder as ``$EDGESEG_SHARED/…``: the same study is the
     same entry on every machine (and on the GPU machine, whose copy lives elsewhere)."""
-    shared = str(Path(os.environ.get("EDGESEG_SHARED", REPO.parent / "shared")).resolve())
+    shared = str(shared_root().resolve())
     path = str(Path(spec).resolve()) if Path(spec).exists() else spec
     return "$EDGESEG_SHARED" + path[len(shared) :] if path.startswith(shared + "/") else spec
 
@@ -194,7 +197,7 @@ def _mean(values: list[float]) -> float:
 
 def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Namespace) -> None:
     """Replace the same study in distill_gains.json, keep its runs for the Markdown, plot."""
-    stem = f"distill_gains{_heldout_tag(args).replace('_without_', '_heldout_')}"
+    stem = f"distill_gains_heldout_{args.heldout}" if args.heldout else "distill_gains"
     path, runs_path = results / f"{stem}.json", results / f"{stem}_runs.json"
     key = ("protocol", "student", "teacher", "recipe", "epochs", "size")
     studies = json.loads(path.read_text())["studies"] if path.is_file() else []
@@ -207,9 +210,9 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
     with atomic_path(runs_path) as tmp:
         tmp.write_text(json.dumps(runs, indent=1) + "\n")
     md = results / f"{stem}.md"
-    kept = md.read_text().partition(NOTES)[2] if md.is_file() else ""
-    with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-render
-        tmp.write_text(render(studies, runs, args.heldout) + (f"\n{NOTES}{kept}" if kept else ""))
+    text = recipe.with_notes(md, render(studies, runs, args.heldout))
+    with atomic_path(md) as tmp:
+        tmp.write_text(text)
     where = f", scored on drive {args.heldout} (held out of training)" if args.heldout else ""
     curves = [
         (f"{s['protocol']} {s['size']}{where}", f"{label} s{i}", _history(Path(args.out), r))

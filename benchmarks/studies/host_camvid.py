@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.studies import recipe
-from benchmarks.studies.camvid_train import camvid_spec
+from benchmarks.studies.camvid_train import camvid_spec, shared_root
 from edgeseg.atomic import atomic_path
+from edgeseg.errors import ConfigError
 from edgeseg.export import export_checkpoint
 from edgeseg.utils import parse_size
 
@@ -39,7 +40,6 @@ REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"
 CLASS_MAP = Path(__file__).resolve().parent / "classmaps" / "voc_to_camvid.json"
 VOC_TFLITE = "models/deeplabv3_257_mv_gpu.tflite"
-NOTES = "<!-- notes -->"
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class BenchStep:
 
 def plan(args: argparse.Namespace, out: Path) -> dict[str, ExportStep | BenchStep]:
     """Each step of the study as the library call it makes."""
-    shared = Path(os.environ.get("EDGESEG_SHARED", REPO.parent / "shared"))
+    shared = shared_root()
     data = camvid_spec()
     timing = {"threads": args.threads, "runs": args.runs, "images": args.images}
     export = {"checkpoint": args.student, "target": args.targets, "size": parse_size(args.size)}
@@ -270,7 +270,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="bench the artifacts of the last run again (its export rows stay)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for flag in ("reference", "reference_class_map"):  # before minutes of export, not after
+        value = getattr(args, flag)
+        if value and not Path(value).is_file():
+            raise ConfigError(f"--{flag.replace('_', '-')} {value}: no such file; pass a file")
+    return args
 
 
 def main(argv: list[str]) -> int:
@@ -303,12 +308,12 @@ def main(argv: list[str]) -> int:
         "summary": summarize(student["records"]),
     }
     md, text = args.results / f"{args.stem}.md", markdown(result)
-    kept = md.read_text().partition(NOTES)[2] if md.exists() else ""
+    page = recipe.with_notes(md, text)  # hand-written notes below the marker survive a re-run
     png = (args.out / "student.png").read_bytes()  # everything read and rendered before writing
     with atomic_path(args.results / f"{args.stem}.json") as tmp:
         tmp.write_text(json.dumps(result, indent=2) + "\n")
-    with atomic_path(md) as tmp:  # hand-written notes below the marker survive a re-run
-        tmp.write_text(text + (f"\n{NOTES}{kept}" if kept else ""))
+    with atomic_path(md) as tmp:
+        tmp.write_text(page)
     with atomic_path(args.results / f"{args.stem}.png") as tmp:
         tmp.write_bytes(png)
     print(text)

@@ -130,6 +130,16 @@ def parse_options(argv: list[str], cls: type[TrainConfig], prog: str) -> dict[st
     return given(parser.parse_args(argv), cls)
 
 
+NOTES = "<!-- notes -->"
+
+
+def with_notes(md: Path, text: str) -> str:
+    """``text`` followed by the hand-written notes below :data:`NOTES` in the ``md`` already
+    there: a study re-rendering its Markdown keeps what people wrote under its numbers."""
+    kept = md.read_text().partition(NOTES)[2] if md.is_file() else ""
+    return text + (f"\n{NOTES}{kept}" if kept else "")
+
+
 def study_main(main: Callable[[list[str]], int]) -> None:
     """``python -m`` entry: a user error is one line (exit 2), as under ``edgeseg``."""
     try:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks.studies.distill_gains import configs, heldout_view, parse
 from edgeseg.data import build_dataset
 from edgeseg.data.subsets import read_label_list
+from edgeseg.errors import DataError
 
 
 def _drive(path: Path) -> str:
@@ -40,3 +43,11 @@ def test_the_study_trains_both_arms_on_the_view(camvid_dir, tmp_path, monkeypatc
     assert alone.labels == kd.labels == str(tmp_path / "camvid_without_0006R0" / "splits" /
                                              "train_10pct.txt")  # fmt: skip
     assert "without_0006R0" in str(kd.out) and "without_0006R0" in kd.teacher_cache
+
+
+def test_a_drive_with_no_training_frame_is_one_line_before_anything_is_written(
+    camvid_dir, tmp_path
+) -> None:
+    with pytest.raises(DataError, match="--heldout 9999XX: no training frame of that drive"):
+        heldout_view(camvid_dir, "9999XX", tmp_path)
+    assert list(tmp_path.iterdir()) == []
