@@ -318,15 +318,17 @@ def fit_run(run: Run) -> TrainResult:
     started = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
         record = _train_epoch(run, epoch)
+        # Each checkpoint carries its own epoch's scores: none where that epoch was not validated
+        # (a last.pt stating the best epoch's mIoU would misreport every export made from it).
+        run.meta.epoch, run.meta.metrics = epoch + 1, {}
         if main and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
             metrics = _validate(run)
             record.update(miou=metrics.miou, pixel_accuracy=metrics.pixel_accuracy)
+            run.meta.metrics = metrics.as_dict()
             if metrics.miou > best_miou:
                 best_miou, best_epoch = metrics.miou, epoch + 1
-                run.meta.epoch, run.meta.metrics = epoch + 1, metrics.as_dict()
                 save_checkpoint(best_path, run.model, run.meta)
         history.append(record)
-        run.meta.epoch = epoch + 1
         if main:
             train_state = {
                 "epoch": epoch + 1,

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from edgeseg.checkpoint import load_checkpoint, load_model
+from edgeseg.checkpoint import load_checkpoint, load_model, save_checkpoint
 from edgeseg.train import TrainConfig, fit
 from edgeseg.train.optim import lr_factor
 
@@ -63,6 +63,20 @@ def test_resume_equals_uninterrupted_run(tmp_path) -> None:
     for key, value in a.state_dict.items():
         assert torch.equal(value, b.state_dict[key]), key
     assert [h["loss"] for h in straight.history] == [h["loss"] for h in resumed.history]
+
+
+def test_each_checkpoint_states_its_own_epochs_scores(tmp_path) -> None:
+    fit(tiny_cfg(tmp_path, epochs=1))
+    # A best score no epoch can beat: the resumed epochs are validated but none becomes best.pt,
+    # so last.pt can only hold epoch 3's scores if it records its own, not the best epoch's.
+    ckpt = load_checkpoint(tmp_path / "last.pt")
+    model, _ = load_model(tmp_path / "last.pt")
+    save_checkpoint(tmp_path / "last.pt", model, ckpt.meta, {**ckpt.train_state, "best_miou": 2.0})
+    result = fit(tiny_cfg(tmp_path, epochs=3, resume=True))
+    last, best = load_checkpoint(result.last_path).meta, load_checkpoint(result.best_path).meta
+    scores = [pytest.approx(h["miou"], abs=1e-6) for h in result.history]  # stored to 6 places
+    assert last.epoch == 3 and last.metrics["miou"] == scores[-1]
+    assert best.epoch == 1 and best.metrics["miou"] == scores[0]
 
 
 def test_frozen_backbone_does_not_move(tmp_path) -> None:
