@@ -53,6 +53,11 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
     p.add_argument("--teacher-classes", action="append")
     p.add_argument("--teacher-weight", action="append")
     p.add_argument("--teacher-size")
+    p.add_argument(
+        "--teacher-option",
+        action="append",
+        help="KEY=VALUE for the teacher kind (e.g. tta_scales=1,1.5 for a tta: teacher)",
+    )
     p.add_argument("--loss", action="append", help=f"default: {' '.join(DEFAULT_RECIPE)}")
     p.add_argument("--pseudo-labels", action="store_true")
     p.add_argument("--student", default="lraspp_mobilenet_v3_small")
@@ -104,6 +109,7 @@ def configs(args: argparse.Namespace, extra: dict[str, Any], seed: int):
         teacher_classes=tuple(args.teacher_classes) if args.teacher_classes else None,
         teacher_weights=tuple(args.teacher_weight or ()),
         teacher_size=parse_size(args.teacher_size),
+        teacher_options=tuple(args.teacher_option or ()),
         losses=tuple(args.loss or DEFAULT_RECIPE),
         pseudo_labels=args.pseudo_labels,
         teacher_cache=str(Path(args.out) / f"cache_{args.name}{_heldout_tag(args)}_{args.size}"),
@@ -161,7 +167,8 @@ def main(argv: list[str]) -> int:
     entry = {
         "protocol": args.protocol,
         "student": args.student,
-        "teacher": " + ".join(_portable(t) for t in args.teacher),
+        "teacher": " + ".join(_portable(t) for t in args.teacher)
+        + "".join(f" [{o}]" for o in args.teacher_option or ()),
         "recipe": " ".join(args.loss or DEFAULT_RECIPE) + (" +pseudo" * args.pseudo_labels),
         "epochs": args.epochs,
         "size": args.size,
@@ -185,10 +192,16 @@ def _portable(spec: str) -> str:
 
 def _short(teacher: str) -> str:
     """Each member's file name (a checkpoint with its run folder: ``teacher_x/last.pt``)."""
-    paths = [Path(t) for t in teacher.split(" + ")]
-    return " + ".join(
-        f"{p.parent.name}/{p.name}" if p.suffix in (".pt", ".pth") else p.name for p in paths
-    )
+    members, bracket, options = teacher.partition(" [")  # teacher options follow the members
+    return " + ".join(_short_member(m) for m in members.split(" + ")) + bracket + options
+
+
+def _short_member(member: str) -> str:
+    kind, colon, path = member.partition(":")  # a wrapper kind such as "tta:" stays
+    if not colon or "/" in kind:
+        kind, colon, path = "", "", member
+    p = Path(path)
+    return kind + colon + (f"{p.parent.name}/{p.name}" if p.suffix in (".pt", ".pth") else p.name)
 
 
 def _mean(values: list[float]) -> float:

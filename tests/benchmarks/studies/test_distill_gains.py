@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.studies.distill_gains import configs, heldout_view, parse
+from benchmarks.studies.distill_gains import _short, configs, heldout_view, parse
 from edgeseg.data import build_dataset
 from edgeseg.data.subsets import read_label_list
 from edgeseg.errors import DataError
@@ -51,3 +51,25 @@ def test_a_drive_with_no_training_frame_is_one_line_before_anything_is_written(
     with pytest.raises(DataError, match="--heldout 9999XX: no training frame of that drive"):
         heldout_view(camvid_dir, "9999XX", tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_teacher_options_reach_the_config_and_name_the_teacher(tmp_path) -> None:
+    teacher = "tta:/runs/teacher_lite0_10pct_180x240/last.pt"
+    args, extra = parse(
+        [
+            "--protocol",
+            "labels_10pct",
+            "--name",
+            "tta",
+            "--teacher",
+            teacher,
+            "--out",
+            str(tmp_path),
+            "--teacher-option",
+            "tta_scales=1,1.5",
+        ]
+    )
+    _, kd = configs(args, extra, seed=0)
+    assert kd.teacher == teacher and kd.teacher_options == ("tta_scales=1,1.5",)
+    shown = _short(f"{teacher} + /shared/models/m.tflite [tta_scales=1,1.5]")
+    assert shown == "tta:teacher_lite0_10pct_180x240/last.pt + m.tflite [tta_scales=1,1.5]"
