@@ -55,7 +55,12 @@ def plot_png(runs: list[tuple[str, str, list[dict]]]) -> bytes:
     panels = list(dict.fromkeys(panel for panel, _, _ in runs))
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), dpi=110, squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
-        for i, (_, label, rows) in enumerate(r for r in runs if r[0] == panel):
+        mine = [r for r in runs if r[0] == panel]
+        # past ten curves the default cycle repeats colours: tab20 keeps every run apart
+        colors = [
+            plt.get_cmap("tab20")(i % 20) if len(mine) > 10 else f"C{i}" for i in range(len(mine))
+        ]
+        for i, (_, label, rows) in enumerate(mine):
             s = summary(rows)
             dashed = label.lower().startswith("alone")  # the baseline reads apart from KD runs
             legend = f"{label} (best {s['best']:.1f}, last-{LAST} {s['last_mean']:.1f})"
@@ -63,7 +68,7 @@ def plot_png(runs: list[tuple[str, str, list[dict]]]) -> bytes:
                 [r["epoch"] for r in rows],
                 [100 * r["miou"] for r in rows],
                 marker=".",
-                color=f"C{i}",
+                color=colors[i],
                 linestyle="--" if dashed else "-",
                 label=legend,
             )
