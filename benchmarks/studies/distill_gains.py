@@ -34,6 +34,7 @@ from benchmarks.studies.distill_camvid import run_once, summarize
 from benchmarks.studies.distill_curves import plot_png
 from edgeseg.atomic import atomic_path
 from edgeseg.distill.config import DistillConfig
+from edgeseg.distill.teachers import teacher_kinds
 from edgeseg.errors import DataError
 from edgeseg.train import TrainConfig
 from edgeseg.utils import parse_size
@@ -182,12 +183,22 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _wrapper_and_path(spec: str) -> tuple[str, str]:
+    """``("tta:", path)`` for a wrapping teacher kind, ``("", spec)`` otherwise — the split
+    :func:`edgeseg.distill.teachers.build_teacher` makes."""
+    kind, colon, path = spec.partition(":")
+    return (kind + colon, path) if colon and kind in teacher_kinds() else ("", spec)
+
+
 def _portable(spec: str) -> str:
     """A teacher path under the shared folder as ``$EDGESEG_SHARED/…``: the same study is the
     same entry on every machine (and on the GPU machine, whose copy lives elsewhere)."""
+    wrapper, path = _wrapper_and_path(spec)
     shared = str(shared_root().resolve())
-    path = str(Path(spec).resolve()) if Path(spec).exists() else spec
-    return "$EDGESEG_SHARED" + path[len(shared) :] if path.startswith(shared + "/") else spec
+    path = str(Path(path).resolve()) if Path(path).exists() else path
+    if not path.startswith(shared + "/"):
+        return spec
+    return wrapper + "$EDGESEG_SHARED" + path[len(shared) :]
 
 
 def _short(teacher: str) -> str:
@@ -197,11 +208,9 @@ def _short(teacher: str) -> str:
 
 
 def _short_member(member: str) -> str:
-    kind, colon, path = member.partition(":")  # a wrapper kind such as "tta:" stays
-    if not colon or "/" in kind:
-        kind, colon, path = "", "", member
+    wrapper, path = _wrapper_and_path(member)  # a wrapper kind such as "tta:" stays
     p = Path(path)
-    return kind + colon + (f"{p.parent.name}/{p.name}" if p.suffix in (".pt", ".pth") else p.name)
+    return wrapper + (f"{p.parent.name}/{p.name}" if p.suffix in (".pt", ".pth") else p.name)
 
 
 def _mean(values: list[float]) -> float:

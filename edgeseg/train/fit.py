@@ -319,7 +319,7 @@ def fit_run(run: Run) -> TrainResult:
     for epoch in range(start_epoch, cfg.epochs):
         record = _train_epoch(run, epoch)
         # Each checkpoint carries its own epoch's scores: none where that epoch was not validated
-        # (a last.pt stating the best epoch's mIoU would misreport every export made from it).
+        # (a last.pt of epoch 30 stating the best epoch's mIoU misled whoever read its meta).
         run.meta.epoch, run.meta.metrics = epoch + 1, {}
         if main and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs):
             metrics = _validate(run)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.studies.distill_gains import _short, configs, heldout_view, parse
+from benchmarks.studies.distill_gains import _portable, _short, configs, heldout_view, parse
 from edgeseg.data import build_dataset
 from edgeseg.data.subsets import read_label_list
 from edgeseg.errors import DataError
@@ -53,7 +53,7 @@ def test_a_drive_with_no_training_frame_is_one_line_before_anything_is_written(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_teacher_options_reach_the_config_and_name_the_teacher(tmp_path) -> None:
+def test_teacher_options_reach_the_config_and_name_the_teacher(tmp_path, monkeypatch) -> None:
     teacher = "tta:/runs/teacher_lite0_10pct_180x240/last.pt"
     args, extra = parse(
         [
@@ -73,3 +73,7 @@ def test_teacher_options_reach_the_config_and_name_the_teacher(tmp_path) -> None
     assert kd.teacher == teacher and kd.teacher_options == ("tta_scales=1,1.5",)
     shown = _short(f"{teacher} + /shared/models/m.tflite [tta_scales=1,1.5]")
     assert shown == "tta:teacher_lite0_10pct_180x240/last.pt + m.tflite [tta_scales=1,1.5]"
+    monkeypatch.setenv("EDGESEG_SHARED", str(tmp_path))
+    (tmp_path / "m.tflite").write_bytes(b"")
+    assert _portable(f"tta:{tmp_path / 'm.tflite'}") == "tta:$EDGESEG_SHARED/m.tflite"
+
