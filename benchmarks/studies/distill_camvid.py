@@ -92,8 +92,8 @@ def run_once(cfg: TrainConfig) -> float:
     def start() -> None:
         try:
             recipe.execute(cfg)
-        except EdgesegError as exc:
-            raise SystemExit(f"{cfg.out.name} failed: {exc}: {recipe.shown(argv)}") from exc
+        except EdgesegError as exc:  # still the user's error: one line, exit 2 (study_main)
+            raise EdgesegError(f"{cfg.out.name} failed: {exc}: {recipe.shown(argv)}") from exc
 
     argv = recipe.command(cfg)
     return reuse_or_run(cfg.out / "run.json", argv, start)

@@ -157,7 +157,10 @@ def main(argv: list[str]) -> int:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     rows: dict[str, list[dict[str, Any]]] = {"alone": [], "kd": []}
     for seed in args.seeds:
-        for arm, cfg in zip(("alone", "kd"), configs(args, extra, seed), strict=True):
+        alone, kd = configs(args, extra, seed)
+        # KD first: distill checks the teacher, its options and class maps before any training,
+        # so a bad one is refused before the minutes of the "alone" arm, not after them
+        for arm, cfg in (("kd", kd), ("alone", alone)):
             if args.arm not in ("both", arm):
                 continue
             wall = run_once(cfg)

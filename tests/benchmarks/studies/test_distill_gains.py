@@ -77,3 +77,18 @@ def test_teacher_options_reach_the_config_and_name_the_teacher(tmp_path, monkeyp
     (tmp_path / "m.tflite").write_bytes(b"")
     assert _portable(f"tta:{tmp_path / 'm.tflite'}") == "tta:$EDGESEG_SHARED/m.tflite"
 
+
+def test_a_bad_teacher_option_is_refused_before_either_arm_trains(
+    camvid_dir, sample_checkpoint, tmp_path, monkeypatch
+) -> None:
+    from benchmarks.studies.distill_gains import main
+    from edgeseg.errors import EdgesegError
+
+    monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
+    out, results = tmp_path / "runs", tmp_path / "results"
+    argv = ["--protocol", "labels_10pct", "--name", "t", "--teacher", str(sample_checkpoint),
+            "--teacher-option", "foo=1", "--size", "32x40", "--epochs", "1", "--seeds", "0",
+            "--out", str(out), "--results", str(results), "--", "--workers", "0"]  # fmt: skip
+    with pytest.raises(EdgesegError, match="t_s0 failed: --teacher-option foo: the checkpoint"):
+        main(argv)
+    assert not out.exists() and not results.exists()
