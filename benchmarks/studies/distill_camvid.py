@@ -174,9 +174,10 @@ def plan(argv: list[str]) -> tuple[argparse.Namespace, dict[str, TrainConfig]]:
 def main(argv: list[str]) -> int:
     args, configs = plan(argv)
     commands = {name: recipe.command(cfg) for name, cfg in configs.items()}  # all before any run
-    runs = [
-        summarize(name, cfg.out, commands[name], run_once(cfg)) for name, cfg in configs.items()
-    ]
+    # KD arms first: distill builds and checks the teacher before its first epoch, so a bad
+    # teacher, option or class map is refused before the plain run has spent its epochs
+    walls = {name: run_once(configs[name]) for name in sorted(configs, key=_plain_last)}
+    runs = [summarize(name, cfg.out, commands[name], walls[name]) for name, cfg in configs.items()]
     alone = next((r["best_miou"] for r in runs if r["run"] == "a_alone"), None)
     kd = [r["best_miou"] for r in runs if r["run"] != "a_alone"]
     section = {
@@ -194,6 +195,10 @@ def main(argv: list[str]) -> int:
     }
     print(json.dumps(write_results(Path(args.results), "camvid", section), indent=2))
     return 0
+
+
+def _plain_last(name: str) -> bool:
+    return RECIPES[name] is None
 
 
 def write_results(results: Path, key: str, section: dict[str, Any]) -> dict[str, Any]:

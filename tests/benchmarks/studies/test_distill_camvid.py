@@ -143,3 +143,19 @@ def test_curves_summarise_each_run_and_write_a_png(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit, match="must be an edgeseg train/distill --out"):
         distill_curves.main([f"s/x={tmp_path / 'missing'}", "--out", str(tmp_path / "y.png")])
     assert not (tmp_path / "y.png").exists()
+
+
+def test_a_bad_teacher_option_is_refused_before_the_plain_run_trains(
+    camvid_dir, sample_checkpoint, tmp_path, monkeypatch
+) -> None:
+    from benchmarks.studies.distill_camvid import main
+    from edgeseg.errors import EdgesegError
+
+    monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
+    out, results = tmp_path / "runs", tmp_path / "results"
+    argv = ["--teacher", str(sample_checkpoint), "--teacher-option", "foo=1", "--size", "32x40",
+            "--epochs", "1", "--only", "a_alone,b_response_kd", "--out", str(out),
+            "--results", str(results), "--", "--workers", "0"]  # fmt: skip
+    with pytest.raises(EdgesegError, match="b_response_kd failed: --teacher-option foo: the"):
+        main(argv)
+    assert not (out / "a_alone").exists() and not results.exists()
