@@ -42,6 +42,7 @@ from edgeseg.utils import parse_size
 REPO = Path(__file__).resolve().parents[2]
 PROTOCOLS = {"equal": None, "labels_10pct": "train_10pct.txt", "labels_25pct": "train_25pct.txt"}
 DEFAULT_RECIPE = ("ce:weight=1", "kd:weight=1,temperature=2")
+STUDY_KEY = ("protocol", "student", "teacher", "recipe", "epochs", "size")  # one study
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
@@ -224,7 +225,7 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
     """Replace the same study in distill_gains.json, keep its runs for the Markdown, plot."""
     stem = f"distill_gains_heldout_{args.heldout}" if args.heldout else "distill_gains"
     path, runs_path = results / f"{stem}.json", results / f"{stem}_runs.json"
-    key = ("protocol", "student", "teacher", "recipe", "epochs", "size")
+    key = STUDY_KEY
     studies = json.loads(path.read_text())["studies"] if path.is_file() else []
     studies = [s for s in studies if any(s[k] != entry[k] for k in key)] + [entry]
     runs = json.loads(runs_path.read_text()) if runs_path.is_file() else {}
@@ -239,17 +240,31 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
     with atomic_path(md) as tmp:
         tmp.write_text(text)
     where = f", scored on drive {args.heldout} (held out of training)" if args.heldout else ""
-    curves = [
-        (f"{s['protocol']} {s['size']}{where}", f"{label} s{i}", _history(Path(args.out), r))
-        for s in studies
-        if s["protocol"] == entry["protocol"]
-        for label, arm in (("alone", "alone"), (runs.get(_key(s, key), {}).get("name"), "kd"))
-        for i, r in enumerate(runs.get(_key(s, key), {}).get(arm, []))
-    ]
-    curves = list({(c[0], c[1]): c for c in curves if c[2]}.values())  # "alone" once, not per study
+    curves = protocol_curves(studies, runs, entry["protocol"], Path(args.out), where)
     if curves:
         with atomic_path(results / f"{stem}_{entry['protocol']}.png") as tmp:
             tmp.write_bytes(plot_png(curves))
+
+
+def protocol_curves(
+    studies: list[dict], runs: dict, protocol: str, out: Path, where: str = ""
+) -> list[tuple[str, str, list[dict]]]:
+    """(panel, label, history) of every run of ``protocol``: one panel per size and schedule, so
+    a 60-epoch study's alone arm does not hide the 30-epoch one (same run names), and each
+    panel's baseline is drawn once however many teachers were compared against it."""
+    key = STUDY_KEY
+    curves = [
+        (
+            f"{s['protocol']} {s['size']}, {s['epochs']} epochs{where}",
+            f"{label} s{i}",
+            _history(out, r),
+        )
+        for s in studies
+        if s["protocol"] == protocol
+        for label, arm in (("alone", "alone"), (runs.get(_key(s, key), {}).get("name"), "kd"))
+        for i, r in enumerate(runs.get(_key(s, key), {}).get(arm, []))
+    ]
+    return list({(c[0], c[1]): c for c in curves if c[2]}.values())
 
 
 def _key(study: dict, key: tuple[str, ...]) -> str:

@@ -92,3 +92,36 @@ def test_a_bad_teacher_option_is_refused_before_either_arm_trains(
     with pytest.raises(EdgesegError, match="t_s0 failed: --teacher-option foo: the checkpoint"):
         main(argv)
     assert not out.exists() and not results.exists()
+
+
+def test_each_schedule_gets_its_own_panel_with_its_own_baseline(tmp_path) -> None:
+    """A 60-epoch study's alone runs share names with the 30-epoch ones: neither may hide the
+    other, and two teachers against one baseline draw that baseline once."""
+    import json
+
+    from benchmarks.studies.distill_gains import STUDY_KEY, protocol_curves
+
+    def run(folder: str, miou: float) -> dict:
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "history.jsonl").write_text(json.dumps({"epoch": 1, "miou": miou}))
+        return {"command": f"edgeseg train x --out {tmp_path / folder} --quiet"}
+
+    base = {"protocol": "equal", "student": "s", "recipe": "r", "size": "8x8"}
+    studies = [{**base, "teacher": t, "epochs": e} for t, e in (("a", 30), ("b", 30), ("a", 60))]
+    alone = {30: [run("alone30", 0.1)], 60: [run("alone60", 0.2)]}
+    runs = {
+        "|".join(str(s[k]) for k in STUDY_KEY): {
+            "name": s["teacher"], "alone": alone[s["epochs"]],
+            "kd": [run(f"kd_{s['teacher']}{s['epochs']}", 0.3)],
+        }
+        for s in studies
+    }  # fmt: skip
+    curves = protocol_curves(studies, runs, "equal", tmp_path)
+    drawn = sorted((panel, label, rows[0]["miou"]) for panel, label, rows in curves)
+    assert drawn == [
+        ("equal 8x8, 30 epochs", "a s0", 0.3),
+        ("equal 8x8, 30 epochs", "alone s0", 0.1),
+        ("equal 8x8, 30 epochs", "b s0", 0.3),
+        ("equal 8x8, 60 epochs", "a s0", 0.3),
+        ("equal 8x8, 60 epochs", "alone s0", 0.2),
+    ]
