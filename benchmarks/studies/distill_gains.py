@@ -225,12 +225,10 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
     """Replace the same study in distill_gains.json, keep its runs for the Markdown, plot."""
     stem = f"distill_gains_heldout_{args.heldout}" if args.heldout else "distill_gains"
     path, runs_path = results / f"{stem}.json", results / f"{stem}_runs.json"
-    key = STUDY_KEY
     studies = json.loads(path.read_text())["studies"] if path.is_file() else []
-    studies = [s for s in studies if any(s[k] != entry[k] for k in key)] + [entry]
+    studies = [s for s in studies if study_key(s) != study_key(entry)] + [entry]
     runs = json.loads(runs_path.read_text()) if runs_path.is_file() else {}
-    name = "|".join(str(entry[k]) for k in key)
-    runs[name] = {"name": args.name, "host": _host(), **rows}
+    runs[study_key(entry)] = {"name": args.name, "host": _host(), **rows}
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps({"studies": studies}, indent=1) + "\n")
     with atomic_path(runs_path) as tmp:
@@ -252,23 +250,18 @@ def protocol_curves(
     """(panel, label, history) of every run of ``protocol``: one panel per size and schedule, so
     a 60-epoch study's alone arm does not hide the 30-epoch one (same run names), and each
     panel's baseline is drawn once however many teachers were compared against it."""
-    key = STUDY_KEY
-    curves = [
-        (
-            f"{s['protocol']} {s['size']}, {s['epochs']} epochs{where}",
-            f"{label} s{i}",
-            _history(out, r),
-        )
-        for s in studies
-        if s["protocol"] == protocol
-        for label, arm in (("alone", "alone"), (runs.get(_key(s, key), {}).get("name"), "kd"))
-        for i, r in enumerate(runs.get(_key(s, key), {}).get(arm, []))
-    ]
+    curves = []
+    for s in (s for s in studies if s["protocol"] == protocol):
+        done, panel = runs.get(study_key(s), {}), f"{protocol} {s['size']}, {s['epochs']} epochs"
+        for label, arm in (("alone", "alone"), (done.get("name"), "kd")):
+            for i, row in enumerate(done.get(arm, [])):
+                curves.append((panel + where, f"{label} s{i}", _history(out, row)))
     return list({(c[0], c[1]): c for c in curves if c[2]}.values())
 
 
-def _key(study: dict, key: tuple[str, ...]) -> str:
-    return "|".join(str(study[k]) for k in key)
+def study_key(study: dict) -> str:
+    """What makes two entries the same study (the key of ``distill_gains_runs.json``)."""
+    return "|".join(str(study[k]) for k in STUDY_KEY)
 
 
 def _history(out: Path, row: dict) -> list[dict]:

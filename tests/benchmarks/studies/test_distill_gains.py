@@ -99,7 +99,7 @@ def test_each_schedule_gets_its_own_panel_with_its_own_baseline(tmp_path) -> Non
     other, and two teachers against one baseline draw that baseline once."""
     import json
 
-    from benchmarks.studies.distill_gains import STUDY_KEY, protocol_curves
+    from benchmarks.studies.distill_gains import protocol_curves, study_key
 
     def run(folder: str, miou: float) -> dict:
         (tmp_path / folder).mkdir()
@@ -110,7 +110,7 @@ def test_each_schedule_gets_its_own_panel_with_its_own_baseline(tmp_path) -> Non
     studies = [{**base, "teacher": t, "epochs": e} for t, e in (("a", 30), ("b", 30), ("a", 60))]
     alone = {30: [run("alone30", 0.1)], 60: [run("alone60", 0.2)]}
     runs = {
-        "|".join(str(s[k]) for k in STUDY_KEY): {
+        study_key(s): {
             "name": s["teacher"], "alone": alone[s["epochs"]],
             "kd": [run(f"kd_{s['teacher']}{s['epochs']}", 0.3)],
         }
