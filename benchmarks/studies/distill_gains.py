@@ -19,6 +19,7 @@ numbers and curves go to ``distill_gains.md`` and ``distill_gains_<protocol>.png
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -144,13 +145,25 @@ def heldout_view(camvid: Path, drive: str, out: Path) -> str:
     for folder in ("train", "trainannot"):
         link = view / folder
         if not link.exists():
-            link.symlink_to(camvid / folder, target_is_directory=True)
-    (view / "train.txt").write_text("\n".join(x for x in lines if not of_drive(x)) + "\n")
-    (view / "val.txt").write_text("\n".join(held) + "\n")
+            with contextlib.suppress(FileExistsError):  # another study made it just now
+                link.symlink_to(camvid / folder, target_is_directory=True)
+    _publish(view / "train.txt", [x for x in lines if not of_drive(x)])
+    _publish(view / "val.txt", held)
     for subset in filter(None, PROTOCOLS.values()):
         kept = [x for x in (camvid / "splits" / subset).read_text().splitlines() if x.strip()]
-        (view / "splits" / subset).write_text("\n".join(x for x in kept if not of_drive(x)) + "\n")
+        _publish(view / "splits" / subset, [x for x in kept if not of_drive(x)])
     return f"camvid:{view}"
+
+
+def _publish(path: Path, lines: list[str]) -> None:
+    """Write a list the way concurrent studies can share it: untouched when it already says
+    this, else replaced whole — a study starting beside a running one must never read it empty
+    (truncated and rewritten in place, it was: "No images found" or a short subset)."""
+    text = "\n".join(lines) + "\n"
+    if path.is_file() and path.read_text() == text:
+        return
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
 
 
 def main(argv: list[str]) -> int:

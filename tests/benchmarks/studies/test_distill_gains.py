@@ -31,6 +31,23 @@ def test_heldout_view_trains_without_the_drive_and_scores_on_it(camvid_dir, tmp_
     assert len(listed) == len(every) - held and held > 0
 
 
+def test_a_second_study_never_sees_the_view_lists_rewritten_in_place(camvid_dir, tmp_path) -> None:
+    """Studies started side by side share the view: one that matches is left alone, one that
+    differs is replaced whole, so a reader holding it open keeps the complete old list."""
+    root = Path(heldout_view(camvid_dir, "0006R0", tmp_path).split(":", 1)[1])
+    listed = root / "train.txt"
+    first = listed.stat()
+    heldout_view(camvid_dir, "0006R0", tmp_path)
+    assert listed.stat().st_mtime_ns == first.st_mtime_ns and listed.stat().st_ino == first.st_ino
+    right = listed.read_text()
+    listed.write_text("stale\n")
+    with listed.open() as reader:
+        heldout_view(camvid_dir, "0006R0", tmp_path)
+        assert reader.read() == "stale\n"  # not truncated under it
+    assert listed.read_text() == right
+    assert not [p for p in root.iterdir() if p.name.startswith(".")]  # no temp left behind
+
+
 def test_the_study_trains_both_arms_on_the_view(camvid_dir, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
     args, extra = parse(
