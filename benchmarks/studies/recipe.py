@@ -18,6 +18,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
+from edgeseg import noise
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.run import distill
 from edgeseg.errors import EdgesegError
@@ -141,12 +142,17 @@ def with_notes(md: Path, text: str) -> str:
 
 
 def study_main(main: Callable[[list[str]], int]) -> None:
-    """``python -m`` entry: a user error is one line (exit 2), as under ``edgeseg``."""
-    try:
-        code = main(sys.argv[1:])
-    except EdgesegError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        code = 2
+    """``python -m`` entry: a user error is one line (exit 2), and third-party warnings, logs
+    and native writes (LiteRT's "Created TensorFlow Lite XNNPACK delegate", one per teacher
+    load) stay off the terminal, as under ``edgeseg``; ``--verbose`` shows them."""
+    argv = sys.argv[1:]
+    verbose = "--verbose" in argv
+    with noise.captured(enabled=not verbose):
+        try:
+            code = main([a for a in argv if a != "--verbose"])
+        except EdgesegError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            code = 2
     sys.exit(code)
 
 

@@ -179,3 +179,27 @@ def test_the_recorded_pseudo_label_run_is_what_the_study_runs(camvid_dir, monkey
     cfg = distill_pseudo.student_config(args, out, extra)
     assert cli_config(recorded(command, camvid), monkeypatch) == cfg
     assert cli_config(recipe.command(cfg), monkeypatch) == cfg
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_study_keeps_native_library_output_off_the_terminal(verbose) -> None:
+    """LiteRT writes "Created TensorFlow Lite XNNPACK delegate" on fd 2 at every teacher load;
+    a study shows it only under ``--verbose``, its own lines always."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from benchmarks.studies.recipe import study_main\n"
+        "def main(argv):\n"
+        "    os.write(2, b'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n')\n"
+        "    print('ours', argv, file=sys.stderr)\n"
+        "    return 0\n"
+        "study_main(main)\n"
+    )
+    argv = ["--verbose"] if verbose else []
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv], capture_output=True, text=True, check=True
+    )
+    assert "ours []" in done.stderr
+    assert ("XNNPACK delegate" in done.stderr) is verbose
