@@ -250,7 +250,7 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
     text = recipe.with_notes(md, render(studies, runs, args.heldout))
     with atomic_path(md) as tmp:
         tmp.write_text(text)
-    where = f", scored on drive {args.heldout} (held out of training)" if args.heldout else ""
+    where = f"\nscored on drive {args.heldout} (held out of training)" if args.heldout else ""
     curves = protocol_curves(studies, runs, entry["protocol"], Path(args.out), where)
     if curves:
         with atomic_path(results / f"{stem}_{entry['protocol']}.png") as tmp:
