@@ -50,7 +50,9 @@ def summary(rows: list[dict]) -> dict[str, float]:
     }
 
 
-def plot_png(runs: list[tuple[str, str, list[dict]]]) -> bytes:
+def plot_png(runs: list[tuple[str, str, list[dict]]], scored: str = "val") -> bytes:
+    """One panel per distinct panel name; ``scored`` names the split on the y axis (a held-out
+    drive's curves are not val's)."""
     plt = pyplot()
     panels = list(dict.fromkeys(panel for panel, _, _ in runs))
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), dpi=110, squeeze=False)
@@ -74,7 +76,7 @@ def plot_png(runs: list[tuple[str, str, list[dict]]]) -> bytes:
             )
         ax.set_title(panel)
         ax.set_xlabel("epoch")
-        ax.set_ylabel("val mIoU (%)")
+        ax.set_ylabel(f"{scored} mIoU (%)")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

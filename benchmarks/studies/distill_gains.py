@@ -254,7 +254,7 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
     curves = protocol_curves(studies, runs, entry["protocol"], Path(args.out), where)
     if curves:
         with atomic_path(results / f"{stem}_{entry['protocol']}.png") as tmp:
-            tmp.write_bytes(plot_png(curves))
+            tmp.write_bytes(plot_png(curves, f"drive {args.heldout}" if args.heldout else "val"))
 
 
 def protocol_curves(
