@@ -57,6 +57,14 @@ class Captured:
         text += "".join(self.written) + "\n" + self.native.decode("utf-8", errors="replace")
         return [line for line in text.splitlines() if line.strip()]
 
+    def hint(self) -> str:
+        """The line a command prints after a crash, so what the libraries said (often the
+        cause) is not lost silently; empty when nothing was hidden."""
+        count = len(self.lines())
+        if not count:
+            return ""
+        return f"({count} lines of third-party output were hidden; --verbose shows them)"
+
 
 _current: Captured | None = None
 _zone = threading.local()  # .depth > 0: this thread is inside quiet_zone()

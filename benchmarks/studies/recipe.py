@@ -144,15 +144,21 @@ def with_notes(md: Path, text: str) -> str:
 def study_main(main: Callable[[list[str]], int]) -> None:
     """``python -m`` entry: a user error is one line (exit 2), and third-party warnings, logs
     and native writes (LiteRT's "Created TensorFlow Lite XNNPACK delegate", one per teacher
-    load) stay off the terminal, as under ``edgeseg``; ``--verbose`` shows them."""
+    load) stay off the terminal, as under ``edgeseg`` (a crash says how many lines were hidden);
+    ``--verbose`` shows them."""
     argv = sys.argv[1:]
     verbose = "--verbose" in argv
-    with noise.captured(enabled=not verbose):
-        try:
-            code = main([a for a in argv if a != "--verbose"])
-        except EdgesegError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            code = 2
+    try:
+        with noise.captured(enabled=not verbose) as hidden:
+            try:
+                code = main([a for a in argv if a != "--verbose"])
+            except EdgesegError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                code = 2
+    except Exception:  # a crash: what was hidden (read when the capture ends) may be its cause
+        if hidden.hint():
+            print(hidden.hint(), file=sys.stderr)
+        raise
     sys.exit(code)
 
 

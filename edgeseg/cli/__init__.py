@@ -86,12 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     args = android_demo_cmd.bare_flags([a for a in args if a not in ("--debug", "--verbose")])
     with noise.captured(enabled=not (debug or verbose)) as hidden:
         code = _run(args, debug)
-    if code == ExitCode.INTERNAL and hidden.lines():
-        typer.echo(
-            f"({len(hidden.lines())} lines of third-party output were hidden; --verbose shows "
-            "them)",
-            err=True,
-        )
+    if code == ExitCode.INTERNAL and hidden.hint():
+        typer.echo(hidden.hint(), err=True)
     return code
 
 

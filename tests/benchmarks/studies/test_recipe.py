@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -185,21 +187,29 @@ def test_the_recorded_pseudo_label_run_is_what_the_study_runs(camvid_dir, monkey
 def test_a_study_keeps_native_library_output_off_the_terminal(verbose) -> None:
     """LiteRT writes "Created TensorFlow Lite XNNPACK delegate" on fd 2 at every teacher load;
     a study shows it only under ``--verbose``, its own lines always."""
-    import subprocess
-    import sys
+    done = _study(["--verbose"] if verbose else [], crash=False)
+    assert done.returncode == 0
+    assert "ours []" in done.stderr
+    assert ("XNNPACK delegate" in done.stderr) is verbose
 
+
+def test_a_study_that_crashes_says_how_much_was_hidden() -> None:
+    """As under ``edgeseg``: the hidden lines may hold the cause, so a crash says they exist."""
+    done = _study([], crash=True)
+    assert done.returncode == 1 and "RuntimeError: boom" in done.stderr
+    assert "XNNPACK delegate" not in done.stderr
+    assert "(1 lines of third-party output were hidden; --verbose shows them)" in done.stderr
+
+
+def _study(argv: list[str], crash: bool) -> subprocess.CompletedProcess:
     script = (
         "import os, sys\n"
         "from benchmarks.studies.recipe import study_main\n"
         "def main(argv):\n"
         "    os.write(2, b'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n')\n"
         "    print('ours', argv, file=sys.stderr)\n"
+        f"    if {crash}: raise RuntimeError('boom')\n"
         "    return 0\n"
         "study_main(main)\n"
     )
-    argv = ["--verbose"] if verbose else []
-    done = subprocess.run(
-        [sys.executable, "-c", script, *argv], capture_output=True, text=True, check=True
-    )
-    assert "ours []" in done.stderr
-    assert ("XNNPACK delegate" in done.stderr) is verbose
+    return subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True)
