@@ -185,8 +185,7 @@ def main(argv: list[str]) -> int:
     entry = {
         "protocol": args.protocol,
         "student": args.student,
-        "teacher": " + ".join(_portable(t) for t in args.teacher)
-        + "".join(f" [{o}]" for o in args.teacher_option or ()),
+        "teacher": teacher_label(args),
         "recipe": " ".join(args.loss or DEFAULT_RECIPE) + (" +pseudo" * args.pseudo_labels),
         "epochs": args.epochs,
         "size": args.size,
@@ -198,6 +197,17 @@ def main(argv: list[str]) -> int:
     record(Path(args.results), entry, rows, args)
     print(json.dumps(entry))
     return 0
+
+
+def teacher_label(args: argparse.Namespace) -> str:
+    """The study's teacher as recorded: members, then their options and ensemble weights in
+    brackets. The label is part of the study's key, so an ensemble with other per-class weights
+    is its own row, not a rerun that replaces the equal-weight one."""
+    label = " + ".join(_portable(t) for t in args.teacher)
+    label += "".join(f" [{o}]" for o in args.teacher_option or ())
+    if args.teacher_weight:
+        label += f" [weights {'; '.join(args.teacher_weight)}]"
+    return label
 
 
 def _wrapper_and_path(spec: str) -> tuple[str, str]:

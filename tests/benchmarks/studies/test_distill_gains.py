@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.studies.distill_gains import _portable, _short, configs, heldout_view, parse
+from benchmarks.studies.distill_gains import (
+    _portable,
+    _short,
+    configs,
+    heldout_view,
+    parse,
+    teacher_label,
+)
 from edgeseg.data import build_dataset
 from edgeseg.data.subsets import read_label_list
 from edgeseg.errors import DataError
@@ -93,6 +100,20 @@ def test_teacher_options_reach_the_config_and_name_the_teacher(tmp_path, monkeyp
     monkeypatch.setenv("EDGESEG_SHARED", str(tmp_path))
     (tmp_path / "m.tflite").write_bytes(b"")
     assert _portable(f"tta:{tmp_path / 'm.tflite'}") == "tta:$EDGESEG_SHARED/m.tflite"
+
+
+def test_ensemble_weights_name_the_teacher_so_a_weighted_study_is_its_own_row(tmp_path) -> None:
+    base = ["--protocol", "equal", "--name", "e", "--out", str(tmp_path)]
+    base += ["--teacher", "/runs/t/last.pt", "--teacher", "/m/c.tflite"]
+    weights = ["--teacher-weight", "0,Fence=1", "--teacher-weight", "1,Fence=0"]
+    plain, _ = parse(base)
+    weighted, extra = parse(base + weights)
+    assert teacher_label(plain) == "/runs/t/last.pt + /m/c.tflite"
+    shown = "[weights 0,Fence=1; 1,Fence=0]"
+    assert teacher_label(weighted) == f"/runs/t/last.pt + /m/c.tflite {shown}"
+    assert _short(teacher_label(weighted)) == f"t/last.pt + c.tflite {shown}"
+    _, kd = configs(weighted, extra, seed=0)
+    assert kd.teacher_weights == ("0,Fence=1", "1,Fence=0")
 
 
 def test_a_bad_teacher_option_is_refused_before_either_arm_trains(
