@@ -148,6 +148,7 @@ def study_main(main: Callable[[list[str]], int]) -> None:
     ``--verbose`` shows them."""
     argv = sys.argv[1:]
     verbose = "--verbose" in argv
+    hidden = noise.Captured()  # the capture's own box once it starts (empty if it cannot)
     try:
         with noise.captured(enabled=not verbose) as hidden:
             try:
@@ -156,8 +157,8 @@ def study_main(main: Callable[[list[str]], int]) -> None:
                 print(f"error: {exc}", file=sys.stderr)
                 code = 2
     except Exception:  # a crash: what was hidden (read when the capture ends) may be its cause
-        if hidden.hint():
-            print(hidden.hint(), file=sys.stderr)
+        if hint := hidden.hint():
+            print(hint, file=sys.stderr)
         raise
     sys.exit(code)
 

@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     args = android_demo_cmd.bare_flags([a for a in args if a not in ("--debug", "--verbose")])
     with noise.captured(enabled=not (debug or verbose)) as hidden:
         code = _run(args, debug)
-    if code == ExitCode.INTERNAL and hidden.hint():
-        typer.echo(hidden.hint(), err=True)
+    if code == ExitCode.INTERNAL and (hint := hidden.hint()):
+        typer.echo(hint, err=True)
     return code
 
 
