@@ -114,7 +114,9 @@ def reuse_or_run(marker: Path, command: list[str], start: Callable[[], object]) 
 
 
 def summarize(name: str, out: Path, command: list[str], wall: float) -> dict[str, Any]:
-    """One run's row: its best / last mIoU, epoch time and best checkpoint's per-class IoU."""
+    """One run's row: its best / last mIoU, epoch time, best checkpoint's per-class IoU and the
+    mIoU curve ``[[epoch, miou], …]`` — kept in the record, so a study's figure can be redrawn
+    after its run folders are gone (they live outside the repository)."""
     history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
     best = max(history, key=lambda r: r.get("miou", -1))
     meta = load_checkpoint(out / "best.pt").meta
@@ -128,6 +130,7 @@ def summarize(name: str, out: Path, command: list[str], wall: float) -> dict[str
         "epoch_seconds": round(sum(r["train_seconds"] for r in history) / len(history), 1),
         "wall_seconds": wall,
         "per_class_iou": per_class,
+        "curve": [[r["epoch"], round(r["miou"], 5)] for r in history if r.get("miou") is not None],
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.figures import figure_png, pyplot
 
 LAST = 5  # epochs in the "last-5 mean": less noisy than the best epoch picked on val
+CROWDED = 8  # runs in one panel beyond which each study is drawn as its seed mean
 
 
 def read_run(spec: str) -> tuple[str, str, list[dict]]:
@@ -52,28 +54,31 @@ def summary(rows: list[dict]) -> dict[str, float]:
 
 def plot_png(runs: list[tuple[str, str, list[dict]]], scored: str = "val") -> bytes:
     """One panel per distinct panel name; ``scored`` names the split on the y axis (a held-out
-    drive's curves are not val's)."""
+    drive's curves are not val's). A panel of more than ``CROWDED`` runs draws each study's
+    seed mean with its min–max band instead: nineteen seed curves under one legend hid the
+    curves they named."""
     plt = pyplot()
     panels = list(dict.fromkeys(panel for panel, _, _ in runs))
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), dpi=110, squeeze=False)
     for ax, panel in zip(axes[0], panels, strict=True):
-        mine = [r for r in runs if r[0] == panel]
+        mine = [(label, rows) for p, label, rows in runs if p == panel]
+        lines = seed_means(mine) if len(mine) > CROWDED else [(lb, r, None) for lb, r in mine]
         # past ten curves the default cycle repeats colours: tab20 keeps every run apart
-        colors = [
-            plt.get_cmap("tab20")(i % 20) if len(mine) > 10 else f"C{i}" for i in range(len(mine))
-        ]
-        for i, (_, label, rows) in enumerate(mine):
+        colors = [plt.get_cmap("tab20")(i % 20) if len(lines) > 10 else f"C{i}" for i in range(20)]
+        for i, (label, rows, band) in enumerate(lines):
             s = summary(rows)
             dashed = label.lower().startswith("alone")  # the baseline reads apart from KD runs
-            legend = f"{label} (best {s['best']:.1f}, last-{LAST} {s['last_mean']:.1f})"
+            epochs = [r["epoch"] for r in rows]
             ax.plot(
-                [r["epoch"] for r in rows],
+                epochs,
                 [100 * r["miou"] for r in rows],
-                marker=".",
-                color=colors[i],
+                marker="." if band is None else None,
+                color=colors[i % 20],
                 linestyle="--" if dashed else "-",
-                label=legend,
+                label=f"{label} (best {s['best']:.1f}, last-{LAST} {s['last_mean']:.1f})",
             )
+            if band is not None:
+                ax.fill_between(epochs, *band, color=colors[i % 20], alpha=0.15, linewidth=0)
         ax.set_title(panel)
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{scored} mIoU (%)")
@@ -81,6 +86,26 @@ def plot_png(runs: list[tuple[str, str, list[dict]]], scored: str = "val") -> by
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return figure_png(fig)
+
+
+def seed_means(
+    runs: list[tuple[str, list[dict]]],
+) -> list[tuple[str, list[dict], tuple[list[float], list[float]]]]:
+    """Runs labelled ``NAME sN`` grouped by NAME: (``NAME, mean of k``, the mean mIoU at each
+    epoch every seed reached, (min, max) in percent there)."""
+    groups: dict[str, list[list[dict]]] = {}
+    for label, rows in runs:
+        groups.setdefault(re.sub(r" s\d+$", "", label), []).append(rows)
+    lines = []
+    for name, seeds in groups.items():
+        by_epoch = [{r["epoch"]: r["miou"] for r in rows} for rows in seeds]
+        epochs = sorted(set.intersection(*(set(m) for m in by_epoch)))
+        values = [[m[e] for m in by_epoch] for e in epochs]
+        mean = [{"epoch": e, "miou": sum(v) / len(v)} for e, v in zip(epochs, values, strict=True)]
+        band = ([100 * min(v) for v in values], [100 * max(v) for v in values])
+        label = f"{name}, mean of {len(seeds)}" if len(seeds) > 1 else name
+        lines.append((label, mean, band))
+    return lines
 
 
 def main(argv: list[str]) -> int:

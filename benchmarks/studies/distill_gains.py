@@ -288,11 +288,12 @@ def study_key(study: dict) -> str:
 
 
 def _history(out: Path, row: dict) -> list[dict]:
-    """Val mIoU per epoch of a run, from its history (the run folder named in the command)."""
+    """Scored mIoU per epoch of a run: from its history (the run folder named in the command),
+    else from the curve its record keeps (an older record without one: no curve)."""
     folder = Path(row["command"].split(" --out ")[1].split(" ")[0])
     path = folder / "history.jsonl"
     if not path.is_file():
-        return []
+        return [{"epoch": e, "miou": m} for e, m in row.get("curve", [])]
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     return [r for r in rows if r.get("miou") is not None]
 

@@ -159,3 +159,22 @@ def test_a_bad_teacher_option_is_refused_before_the_plain_run_trains(
     with pytest.raises(EdgesegError, match="b_response_kd failed: --teacher-option foo: the"):
         main(argv)
     assert not (out / "a_alone").exists() and not results.exists()
+
+
+def test_a_crowded_panel_draws_each_study_as_its_seed_mean() -> None:
+    """Past CROWDED runs a panel draws one line per study: the mean over the epochs every seed
+    reached, with the seeds' min–max band; a single-seed study keeps its own name."""
+    from benchmarks.studies import distill_curves
+
+    def rows(*mious: float) -> list[dict]:
+        return [{"epoch": i + 1, "miou": m} for i, m in enumerate(mious)]
+
+    runs = [("kd s0", rows(0.2, 0.4, 0.5)), ("kd s1", rows(0.4, 0.6)), ("alone s0", rows(0.1))]
+    lines = distill_curves.seed_means(runs)
+    assert [label for label, _, _ in lines] == ["kd, mean of 2", "alone"]
+    label, mean, (low, high) = lines[0]
+    assert [r["epoch"] for r in mean] == [1, 2]  # epoch 3: one seed only, not a mean
+    assert [round(r["miou"], 6) for r in mean] == [0.3, 0.5]
+    assert [round(x, 6) for x in low] == [20.0, 40.0] and [round(x, 6) for x in high] == [40, 60]
+    crowded = [("p", f"t{k % 3} s{k // 3}", rows(0.1 * k, 0.1 * k + 0.05)) for k in range(9)]
+    assert distill_curves.plot_png(crowded)[:8] == b"\x89PNG\r\n\x1a\n"

@@ -163,3 +163,16 @@ def test_each_schedule_gets_its_own_panel_with_its_own_baseline(tmp_path) -> Non
         ("equal 8x8, 60 epochs", "a s0", 0.3),
         ("equal 8x8, 60 epochs", "alone s0", 0.2),
     ]
+
+
+def test_a_run_folder_gone_draws_the_curve_its_record_kept(tmp_path) -> None:
+    """Run folders live outside the repository: a study redrawn after they are gone uses the
+    curve kept in its record; an older record without one has no curve, rather than a wrong one."""
+    from benchmarks.studies.distill_gains import _history
+
+    gone = {"command": f"edgeseg train x --out {tmp_path / 'gone'} --quiet"}
+    assert _history(tmp_path, {**gone, "curve": [[1, 0.25], [2, 0.5]]}) == [
+        {"epoch": 1, "miou": 0.25},
+        {"epoch": 2, "miou": 0.5},
+    ]
+    assert _history(tmp_path, gone) == []
