@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -299,8 +300,15 @@ def _history(out: Path, row: dict) -> list[dict]:
 
 
 def _host() -> str:
+    """Where a study ran, with what sets its floating-point path: the same seed and command are
+    bit-identical on one machine, but three 60-epoch "alone" runs rerun in a later session came
+    out 27.22 instead of 28.19 — so a row records the thread count and numeric libraries too."""
     gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", CPU only"
-    return f"{platform.platform()}, torch {torch.__version__}, {os.cpu_count()} CPUs{gpu}"
+    libraries = ", ".join(f"{name} {metadata.version(name)}" for name in ("numpy", "pillow"))
+    return (
+        f"{platform.platform()}, torch {torch.__version__}, {libraries}, "
+        f"{torch.get_num_threads()} thread(s), {os.cpu_count()} CPUs{gpu}"
+    )
 
 
 def render(studies: list[dict], runs: dict, heldout: str | None = None) -> str:

@@ -176,3 +176,18 @@ def test_a_run_folder_gone_draws_the_curve_its_record_kept(tmp_path) -> None:
         {"epoch": 2, "miou": 0.5},
     ]
     assert _history(tmp_path, gone) == []
+
+
+def test_a_study_records_what_sets_its_floating_point_path() -> None:
+    """Reruns of one command differ between sessions, not within one: the host line names the
+    thread count and the numeric libraries, so two rows can be told apart."""
+    from importlib import metadata
+
+    import torch
+
+    from benchmarks.studies.distill_gains import _host
+
+    host = _host()
+    assert f"torch {torch.__version__}" in host
+    assert f"numpy {metadata.version('numpy')}" in host and "pillow " in host
+    assert f"{torch.get_num_threads()} thread(s)" in host
