@@ -130,6 +130,18 @@ def check_range(
         )
 
 
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def parse_bool(text: str, flag: str) -> bool:
+    """``true/false`` (also ``1/0``, ``yes/no``, any case) → bool; anything else is refused —
+    read as "not true", a typo such as ``correct_only=ture`` silently switched the option off."""
+    word = text.strip().lower()
+    if word not in TRUE_WORDS + FALSE_WORDS:
+        raise ConfigError(f"{flag}={text}: write true or false")
+    return word in TRUE_WORDS
+
+
 def range_text(low: float, high: float, low_open: bool = False, whole: bool = False) -> str:
     """'a whole number ≥ 0', 'a number > 0', 'a number in [0, 1]' …"""
     kind = "a whole number" if whole else "a number"

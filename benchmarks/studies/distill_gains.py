@@ -87,10 +87,17 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
 
 
 def configs(args: argparse.Namespace, extra: dict[str, Any], seed: int):
-    """(alone, kd) library configs of one seed."""
+    """(alone, kd) library configs of one seed. With ``--heldout`` every option is checked on
+    the shared CamVid first: the held-out view is written into ``--out``, and a refused option
+    (``kd:correct_only=maybe``) used to leave it there."""
     data = camvid_spec()
     if args.heldout:
+        _configs(args, extra, seed, data)
         data = heldout_view(Path(data.split(":", 1)[1]), args.heldout, Path(args.out))
+    return _configs(args, extra, seed, data)
+
+
+def _configs(args: argparse.Namespace, extra: dict[str, Any], seed: int, data: str):
     subset = PROTOCOLS[args.protocol]
     labels = str(Path(data.split(":", 1)[1]) / "splits" / subset) if subset else None
     out = Path(args.out) / f"{args.protocol}{_heldout_tag(args)}_{args.size}_e{args.epochs}"

@@ -214,5 +214,10 @@ def test_bad_loss_specs_are_one_line_errors() -> None:
         build_losses(["kd:temp=3"], context())
     with pytest.raises(DistillError, match="not a float"):
         build_losses(["kd:temperature=hot"], context())
+    # a switch reads true/false only: "maybe" or a typo was once read as false, silently
+    with pytest.raises(DistillError, match="--loss kd: correct_only=maybe: write true or false"):
+        build_losses(["kd:correct_only=maybe"], context())
+    assert build_losses(["kd:correct_only=No"], context())["kd"].params.correct_only is False
+    assert build_losses(["kd:correct_only=YES"], context())["kd"].params.correct_only is True
     with pytest.raises(DistillError, match="only checkpoint teachers"):
         build_losses(["feature"], context(teacher_channels={}))

@@ -21,7 +21,7 @@ from torch import nn
 
 from edgeseg.distill.teachers.base import TeacherOutput
 from edgeseg.errors import ConfigError, DistillError
-from edgeseg.utils import check_range, class_registrar, unknown_name_message
+from edgeseg.utils import check_range, class_registrar, parse_bool, unknown_name_message
 
 INF = float("inf")
 
@@ -156,10 +156,10 @@ def make_params(name: str, options: dict[str, str]) -> LossParams:
         default = fields[key].default
         try:
             values[key] = (
-                (text.lower() in ("1", "true", "yes"))
-                if isinstance(default, bool)
-                else type(default)(text)
+                parse_bool(text, key) if isinstance(default, bool) else type(default)(text)
             )
+        except ConfigError as exc:  # "correct_only=maybe: write true or false"
+            raise DistillError(f"--loss {name}: {exc}") from None
         except ValueError as exc:
             raise DistillError(
                 f"--loss {name}: {key}={text} is not a {type(default).__name__}"

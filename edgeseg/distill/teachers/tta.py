@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from edgeseg.distill.teachers.base import Teacher, TeacherOptions, build_teacher, register_teacher
-from edgeseg.errors import DistillError
+from edgeseg.errors import ConfigError, DistillError
+from edgeseg.utils import parse_bool
 
 OPTION_KEYS = ("tta_flip", "tta_scales")
 
@@ -84,9 +85,10 @@ def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
 
 
 def _parse(extra: dict[str, str]) -> tuple[tuple[float, ...], bool]:
-    flip_text = extra.get("tta_flip", "true").lower()
-    if flip_text not in ("true", "false", "1", "0", "yes", "no"):
-        raise DistillError(f"--teacher-option tta_flip={flip_text}: write true or false")
+    try:
+        flip = parse_bool(extra.get("tta_flip", "true"), "--teacher-option tta_flip")
+    except ConfigError as exc:
+        raise DistillError(str(exc)) from None
     try:
         scales = tuple(float(s) for s in extra.get("tta_scales", "1").split(",") if s.strip())
     except ValueError:
@@ -96,7 +98,7 @@ def _parse(extra: dict[str, str]) -> tuple[tuple[float, ...], bool]:
             f"--teacher-option tta_scales={extra.get('tta_scales')}: write positive numbers, "
             "e.g. tta_scales=1,1.5"
         )
-    return scales, flip_text in ("true", "1", "yes")
+    return scales, flip
 
 
 @register_teacher("tta")

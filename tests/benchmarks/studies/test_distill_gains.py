@@ -191,3 +191,19 @@ def test_a_study_records_what_sets_its_floating_point_path() -> None:
     assert f"torch {torch.__version__}" in host
     assert f"numpy {metadata.version('numpy')}" in host and "pillow " in host
     assert f"{torch.get_num_threads()} thread(s)" in host
+
+
+def test_a_refused_option_leaves_no_heldout_view_behind(camvid_dir, tmp_path, monkeypatch) -> None:
+    """The held-out view is written into --out; every option is checked before it, so a refused
+    one leaves --out as it found it (it used to leave the view there)."""
+    from benchmarks.studies.distill_gains import main
+    from edgeseg.errors import EdgesegError
+
+    monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
+    out, results = tmp_path / "runs", tmp_path / "results"
+    argv = ["--protocol", "equal", "--name", "t", "--teacher", "x.tflite", "--heldout", "0006R0",
+            "--loss", "kd:correct_only=maybe", "--size", "32x40", "--epochs", "1", "--seeds", "0",
+            "--out", str(out), "--results", str(results), "--", "--workers", "0"]  # fmt: skip
+    with pytest.raises(EdgesegError, match="--loss kd: correct_only=maybe: write true or false"):
+        main(argv)
+    assert not out.exists() and not results.exists()
