@@ -35,11 +35,17 @@ def read_run(spec: str) -> tuple[str, str, list[dict]]:
     path = Path(folder) / "history.jsonl"
     if not path.is_file():
         raise SystemExit(f"{path} does not exist: RUN_DIR must be an edgeseg train/distill --out")
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    rows = [r for r in rows if r.get("miou") is not None]
+    rows = scored_epochs(path)
     if not rows:
         raise SystemExit(f"{path} has no epoch with a val mIoU")
     return panel, label, rows
+
+
+def scored_epochs(path: Path) -> list[dict]:
+    """The rows of a ``history.jsonl`` that carry a scored mIoU (an epoch without validation
+    has none)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in rows if r.get("miou") is not None]
 
 
 def summary(rows: list[dict]) -> dict[str, float]:
@@ -63,9 +69,9 @@ def plot_png(runs: list[tuple[str, str, list[dict]]], scored: str = "val") -> by
     for ax, panel in zip(axes[0], panels, strict=True):
         mine = [(label, rows) for p, label, rows in runs if p == panel]
         lines = seed_means(mine) if len(mine) > CROWDED else [(lb, r, None) for lb, r in mine]
-        # past ten curves the default cycle repeats colours: tab20 keeps every run apart
-        colors = [plt.get_cmap("tab20")(i % 20) if len(lines) > 10 else f"C{i}" for i in range(20)]
         for i, (label, rows, band) in enumerate(lines):
+            # past ten curves the default cycle repeats colours: tab20 keeps every run apart
+            color = plt.get_cmap("tab20")(i % 20) if len(lines) > 10 else f"C{i}"
             s = summary(rows)
             dashed = label.lower().startswith("alone")  # the baseline reads apart from KD runs
             epochs = [r["epoch"] for r in rows]
@@ -73,12 +79,12 @@ def plot_png(runs: list[tuple[str, str, list[dict]]], scored: str = "val") -> by
                 epochs,
                 [100 * r["miou"] for r in rows],
                 marker="." if band is None else None,
-                color=colors[i % 20],
+                color=color,
                 linestyle="--" if dashed else "-",
                 label=f"{label} (best {s['best']:.1f}, last-{LAST} {s['last_mean']:.1f})",
             )
             if band is not None:
-                ax.fill_between(epochs, *band, color=colors[i % 20], alpha=0.15, linewidth=0)
+                ax.fill_between(epochs, *band, color=color, alpha=0.15, linewidth=0)
         ax.set_title(panel)
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{scored} mIoU (%)")

@@ -33,7 +33,7 @@ import torch
 from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec, shared_root
 from benchmarks.studies.distill_camvid import run_once, summarize
-from benchmarks.studies.distill_curves import plot_png
+from benchmarks.studies.distill_curves import plot_png, scored_epochs
 from edgeseg.atomic import atomic_path
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.teachers import teacher_kinds
@@ -302,8 +302,7 @@ def _history(out: Path, row: dict) -> list[dict]:
     path = folder / "history.jsonl"
     if not path.is_file():
         return [{"epoch": e, "miou": m} for e, m in row.get("curve", [])]
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [r for r in rows if r.get("miou") is not None]
+    return scored_epochs(path)
 
 
 def _host() -> str:
