@@ -114,9 +114,10 @@ def reuse_or_run(marker: Path, command: list[str], start: Callable[[], object]) 
 
 
 def summarize(name: str, out: Path, command: list[str], wall: float) -> dict[str, Any]:
-    """One run's row: its best / last mIoU, epoch time, best checkpoint's per-class IoU and the
+    """One run's row: its best / last mIoU, epoch time, best checkpoint's per-class IoU, the
     mIoU curve ``[[epoch, miou], …]`` — kept in the record, so a study's figure can be redrawn
-    after its run folders are gone (they live outside the repository)."""
+    after its run folders are gone (they live outside the repository) — and, for a run with a
+    teacher cache, how the cached teacher agrees with the labels per class."""
     history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
     best = max(history, key=lambda r: r.get("miou", -1))
     meta = load_checkpoint(out / "best.pt").meta
@@ -131,6 +132,7 @@ def summarize(name: str, out: Path, command: list[str], wall: float) -> dict[str
         "wall_seconds": wall,
         "per_class_iou": per_class,
         "curve": [[r["epoch"], round(r["miou"], 5)] for r in history if r.get("miou") is not None],
+        "teacher_vs_labels": meta.recipe.get("teacher_vs_labels"),  # cached-teacher runs only
     }
 
 

@@ -317,6 +317,18 @@ def _host() -> str:
     )
 
 
+def _agreement(a: dict) -> str:
+    """The cached teacher's IoU against the labels at the training size, per class (its mean
+    probability on the labelled class in brackets): where KD argues with the labels."""
+    per_class = ", ".join(
+        f"{c} {100 * iou:.1f} ({p:.2f})"
+        for c, iou, p in zip(a["classes"], a["iou"], a["probability"])
+        if iou is not None and p is not None
+    )
+    h, w = a["size"]
+    return f"mIoU {100 * a['miou']:.1f} at {h}x{w} over {a['images']} images; {per_class}"
+
+
 def render(studies: list[dict], runs: dict, heldout: str | None = None) -> str:
     split = (
         f"train without drive {heldout} → that drive's {heldout} frames"
@@ -349,6 +361,11 @@ def render(studies: list[dict], runs: dict, heldout: str | None = None) -> str:
                     f"{100 * r['best_miou']:.2f} (epoch {r['best_epoch']}), "
                     f"{r['epoch_seconds']} s/epoch: `{r['command']}`"
                 )
+        agreement = next(
+            (r["teacher_vs_labels"] for r in run["kd"] if r.get("teacher_vs_labels")), None
+        )
+        if agreement:
+            lines.append(f"\nTeacher vs labels (what KD teaches): {_agreement(agreement)}")
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -21,6 +21,7 @@ from torch.utils.data import Subset
 from edgeseg.checkpoint import CheckpointMeta
 from edgeseg.data import build_dataloader, build_dataset, compute_class_weights, eval_transforms
 from edgeseg.data.classes import background_ids, voc_colormap
+from edgeseg.distill.agreement import label_agreement
 from edgeseg.distill.cache import GeometryItems, build_cache
 from edgeseg.distill.classmap import ClassMap, resolve_class_map
 from edgeseg.distill.config import DistillConfig
@@ -36,6 +37,7 @@ from edgeseg.distill.teachers import (
 from edgeseg.distill.teachers.ensemble import EnsembleTeacher, Member, parse_weights
 from edgeseg.errors import DistillError
 from edgeseg.metrics import ConfusionMatrix, SegMetrics
+from edgeseg.progress import console
 from edgeseg.train import distributed
 from edgeseg.train.fit import (
     Data,
@@ -161,6 +163,13 @@ def prepare_distill(cfg: DistillConfig) -> Run:
                 cfg.progress and dist.main,
             )
         train_set = GeometryItems(data.train_set)
+        agreement = label_agreement(
+            objective.cache, data.labeled, classes, cfg.progress and dist.main
+        )
+        if agreement is not None:
+            meta.recipe["teacher_vs_labels"] = agreement.as_dict()
+            if dist.main:
+                console.print(agreement.summary(), soft_wrap=True)
     run = make_run(cfg, device, model, data, objective, meta, train_set=train_set, dist=dist)
     if cfg.unlabeled:
         run.evaluate_fn = teacher_agreement

@@ -10,6 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
+from edgeseg.checkpoint import load_checkpoint
 from edgeseg.data import IGNORE_INDEX, SampleDataset, train_transforms
 from edgeseg.distill.cache import warp
 from edgeseg.distill.config import DistillConfig
@@ -57,8 +58,13 @@ def _cfg(tmp_path, teacher, **kw) -> DistillConfig:
     return DistillConfig(**base)
 
 
-def test_cache_is_written_once_and_reused(tmp_path, teacher_ckpt) -> None:
+def test_cache_is_written_once_and_reused(tmp_path, teacher_ckpt, capsys) -> None:
     first = distill(_cfg(tmp_path, teacher_ckpt))
+    # what the cached teacher teaches is measured against the labels, printed and kept
+    agreement = load_checkpoint(first.last_path).meta.recipe["teacher_vs_labels"]
+    assert agreement["images"] == 240 and len(agreement["iou"]) == 5
+    assert 0.0 < agreement["miou"] <= 1.0 and sum(agreement["pixels"]) > 0
+    assert f"teacher vs labels at {SIZE[0]}x{SIZE[1]}" in capsys.readouterr().err
     shard = tmp_path / "cache" / "logits_0000.npy"
     logits = np.load(shard, mmap_mode="r")
     assert logits.dtype == np.float16 and logits.shape == (240, 5, *SIZE)

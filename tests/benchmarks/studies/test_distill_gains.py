@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,36 @@ def test_a_refused_option_leaves_no_heldout_view_behind(camvid_dir, tmp_path, mo
     with pytest.raises(EdgesegError, match="--loss kd: correct_only=maybe: write true or false"):
         main(argv)
     assert not out.exists() and not results.exists()
+
+
+def test_the_markdown_says_where_the_teacher_argues_with_the_labels() -> None:
+    """A KD run's record keeps its cached teacher's agreement with the labels; the study's
+    Markdown prints it per class once, beside the commands (a class absent is left out)."""
+    from benchmarks.studies.distill_gains import render, study_key
+    from edgeseg.distill.agreement import LabelAgreement
+
+    agreement = LabelAgreement(
+        classes=("Road", "Pole", "Gone"),
+        size=(120, 160),
+        images=266,
+        iou=(0.91, 0.125, None),
+        probability=(0.96, 0.21, None),
+        pixels=(100, 10, 0),
+    ).as_dict()
+    study = {
+        "protocol": "equal", "student": "s", "teacher": "t.tflite", "recipe": "r",
+        "size": "120x160", "epochs": 60, "alone_miou": [27.0], "kd_miou": [29.0], "gain": 2.0,
+    }  # fmt: skip
+    row = {"run": "x", "last_miou": 0.29, "best_miou": 0.3, "best_epoch": 9, "epoch_seconds": 1}
+    runs = {
+        study_key(study): {
+            "name": "t", "host": "h", "alone": [{**row, "command": "a"}],
+            "kd": [{**row, "command": "k", "teacher_vs_labels": json.loads(json.dumps(agreement))}],
+        }
+    }  # fmt: skip
+    text = render([study], runs)
+    assert (
+        "Teacher vs labels (what KD teaches): mIoU 51.8 at 120x160 over 266 images; "
+        "Road 91.0 (0.96), Pole 12.5 (0.21)\n" in text
+    )
+    assert text.count("Teacher vs labels") == 1
