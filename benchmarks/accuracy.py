@@ -31,8 +31,6 @@ def class_lut(feed: Feed, data_classes: tuple[str, ...], data: str, class_map: s
 
     model = feed.contract.classes
     teacher = list(model) if feed.classes_named else None
-    if teacher and not class_map and _names(teacher) == _names(data_classes):
-        teacher = None  # the same classes, "__background__" vs "background" aside
     try:
         mapping = resolve_class_map(teacher, list(data_classes), class_map, len(model))
     except DistillError as exc:
@@ -51,13 +49,6 @@ def class_lut(feed: Feed, data_classes: tuple[str, ...], data: str, class_map: s
         for target, sources in enumerate(mapping.sources):
             lut[list(sources)] = target
     return lut
-
-
-def _names(classes) -> list[str]:
-    from edgeseg.data.classes import BACKGROUND_NAMES
-
-    norm = [c.strip().lower() for c in classes]
-    return ["background" if c in BACKGROUND_NAMES else c for c in norm]
 
 
 def evaluate(

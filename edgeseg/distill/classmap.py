@@ -59,7 +59,11 @@ class ClassMap:
 
 
 def _norm(name: str) -> str:
-    return name.strip().lower()
+    """A class name as names are matched: any case, and one name for background, however a
+    source spells it — torchvision's VOC weights say "__background__", a VOC dataset says
+    "background", and the two are the same class, not a mismatch needing a class map."""
+    name = name.strip().lower()
+    return "background" if name in BACKGROUND_NAMES else name
 
 
 def resolve_class_map(

@@ -61,6 +61,22 @@ def test_a_fold_that_maps_a_class_twice_is_refused(tmp_path) -> None:
         _map(tmp_path, '[["a", "x"]]', classes)
 
 
+def test_background_is_one_class_however_it_is_spelt(tmp_path) -> None:
+    """A torchvision VOC teacher ("__background__") onto VOC data ("background") needs no class
+    map — it was refused as 21 classes against 21 — and a map file may name it either way."""
+    from edgeseg.data.voc import VOC_CLASSES as DATA_VOC
+    from edgeseg.models._base import VOC_CLASSES as TORCHVISION_VOC
+
+    assert TORCHVISION_VOC[0] != DATA_VOC[0]
+    assert resolve_class_map(TORCHVISION_VOC, DATA_VOC).identity
+    path = tmp_path / "map.json"
+    path.write_text(json.dumps({"background": "x", "bg_free": "y"}))
+    cmap = resolve_class_map(("__background__", "bg_free"), STUDENT, path)
+    assert cmap.sources == ((0,), (1,), ())
+    with pytest.raises(DistillError, match="has 21 classes"):  # other names stay a mismatch
+        resolve_class_map(TORCHVISION_VOC, ("sky", *DATA_VOC[1:]))
+
+
 def test_ensemble_is_the_weighted_mean_of_mapped_probabilities() -> None:
     one = Fixed([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]], STUDENT)
     two = Fixed([[0.2, 0.2, 0.6], [0.2, 0.2, 0.6]], STUDENT)
