@@ -1,7 +1,8 @@
 """Class maps: a teacher's classes onto the student's (VOC's 21 → CamVid's 11, …).
 
 A class-map file is JSON, ``{"teacher class": "student class" | null, …}``; names are matched
-case-insensitively and a teacher class may also be given by its index. Several teacher classes may
+case-insensitively, "background", "__background__" and "bg" as one name, and a teacher class may
+also be given by its index. Several teacher classes may
 feed one student class (VOC car and bus → CamVid Car): their logits are merged with logsumexp, so
 the merged probability is the sum of theirs. Teacher classes that are absent or map to ``null``
 have no student counterpart: pixels the teacher assigns to them are *invalid* and take no part in
