@@ -130,6 +130,23 @@ def test_correct_only_leaves_out_the_pixels_the_teacher_gets_wrong(name) -> None
     assert gated != pytest.approx(one(name)(x).item(), rel=1e-3)
 
 
+def test_adjusted_kd_swaps_the_top_logit_with_the_label_s() -> None:
+    """Pixel 0: teacher [3, 1, 2] (argmax 0) labelled 2 → [2, 1, 3]; pixel 1 agrees with its label
+    and pixel 2 is ignore (255): both unchanged. The loss is plain KD against those logits."""
+    from edgeseg.distill.losses.response import label_adjusted
+
+    t = torch.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 1.0], [4.0, 0.0, 0.0]]).T.reshape(1, 3, 1, 3)
+    target = torch.tensor([[[2, 1, 255]]])
+    adjusted = label_adjusted(t, target)[0, :, 0].T.tolist()
+    assert adjusted == [[2.0, 1.0, 3.0], [0.0, 5.0, 1.0], [4.0, 0.0, 0.0]]
+    mask = torch.ones(1, 1, 3, dtype=torch.bool)
+    x = inputs(student=t.clone(), teacher=t, target=target, mask=mask)  # the student copies it
+    against = inputs(student=t.clone(), teacher=label_adjusted(t, target), target=target, mask=mask)
+    got = one("kd:temperature=2,adjust=true")(x).item()
+    assert got == pytest.approx(one("kd:temperature=2")(against).item(), rel=1e-6)
+    assert got > 0 and one("kd:temperature=2")(x).item() == 0
+
+
 def test_soft_iou_and_cwd_known_values() -> None:
     uniform = torch.zeros(1, 2, 2, 2)
     x = inputs(

@@ -8,7 +8,12 @@ weight (a weighted mean; a pixel without a label by the teacher's class), so KD 
 rare-class emphasis the weighted CE beside it has: plain pixel KL is dominated by road, sky and
 building and pulled rare classes (Fence, SignSymbol) to near zero on CamVid
 (benchmarks/results/distill_camvid.md). ``correct_only=true`` distills only
-the pixels where the teacher's argmax is the label.
+the pixels where the teacher's argmax is the label. ``adjust=true`` keeps those pixels but
+corrects them (Wen et al., "Preparing lessons", 2021: knowledge adjustment): on a labelled pixel
+the teacher's top logit and the label's logit trade places, so its argmax is the label and the
+rest of its distribution — the similarities KD is for — stays. A street-scene teacher gives
+CamVid's Pole pixels 0.21 of its probability (``teacher vs labels``); plain KD pulls those pixels
+away from the label, ``correct_only`` leaves them to CE alone.
 """
 
 from __future__ import annotations
@@ -37,6 +42,18 @@ class KDParams(LossParams):
     temperature: float = 4.0
     class_weighted: bool = False
     correct_only: bool = False  # only pixels where the teacher's argmax is the label
+    adjust: bool = False  # swap the teacher's top logit with the label's where they differ
+
+
+def label_adjusted(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``logits`` [N, C, H, W] with each labelled pixel's top logit and its label's swapped
+    (identity where they agree, and where ``target`` is no class: ignore, unlabelled)."""
+    labelled = (target >= 0) & (target < logits.shape[1])
+    label = target.clamp(0, logits.shape[1] - 1)[:, None]
+    top = logits.argmax(1, keepdim=True)
+    top_value, label_value = logits.gather(1, top), logits.gather(1, label)
+    swapped = logits.scatter(1, top, label_value).scatter(1, label, top_value)
+    return torch.where(labelled[:, None], swapped, logits)
 
 
 def pixel_kl(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -60,7 +77,10 @@ class ResponseKD(DistillLoss):
         self.class_weights = ctx.class_weights if params.class_weighted else None
 
     def forward(self, inputs: DistillInputs) -> torch.Tensor:
-        kl = pixel_kl(inputs.student["out"], inputs.teacher.logits, self.params.temperature)
+        teacher = inputs.teacher.logits
+        if self.params.adjust:
+            teacher = label_adjusted(teacher, inputs.target)
+        kl = pixel_kl(inputs.student["out"], teacher, self.params.temperature)
         mask = kd_mask(inputs, self.params.correct_only)
         if self.class_weights is None:
             return masked_mean(kl, mask)
