@@ -163,13 +163,12 @@ def prepare_distill(cfg: DistillConfig) -> Run:
                 cfg.progress and dist.main,
             )
         train_set = GeometryItems(data.train_set)
-        agreement = label_agreement(
-            objective.cache, data.labeled, classes, cfg.progress and dist.main
-        )
-        if agreement is not None:
+        # rank 0 alone saves checkpoints, so it alone measures what the cache teaches
+        if dist.main and (
+            agreement := label_agreement(objective.cache, data.labeled, classes, cfg.progress)
+        ):
             meta.recipe["teacher_vs_labels"] = agreement.as_dict()
-            if dist.main:
-                console.print(agreement.summary(), soft_wrap=True)
+            console.print(agreement.summary(), soft_wrap=True)
     run = make_run(cfg, device, model, data, objective, meta, train_set=train_set, dist=dist)
     if cfg.unlabeled:
         run.evaluate_fn = teacher_agreement
