@@ -319,10 +319,11 @@ def _host() -> str:
 
 def _agreement(a: dict) -> str:
     """The cached teacher's IoU against the labels at the training size, per class (its mean
-    probability on the labelled class in brackets): where KD argues with the labels."""
+    probability on the labelled class, and where the class's pixels most often go instead, in
+    brackets): where KD argues with the labels."""
     per_class = ", ".join(
-        f"{c} {100 * iou:.1f} ({p:.2f})"
-        for c, iou, p in zip(a["classes"], a["iou"], a["probability"])
+        f"{c} {100 * iou:.1f} ({p:.2f}" + (f", {100 * o[1]:.0f}% {o[0]})" if o else ")")
+        for c, iou, p, o in zip(a["classes"], a["iou"], a["probability"], a["confused_with"])
         if iou is not None and p is not None
     )
     h, w = a["size"]

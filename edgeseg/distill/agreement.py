@@ -25,9 +25,9 @@ from edgeseg.progress import progress_bar
 @dataclass(frozen=True)
 class LabelAgreement:
     """Per class (the student's): IoU of the teacher's argmax against the label, the mean
-    probability (T = 1) the teacher gives the labelled class, and its labelled pixels. ``None``
-    where a class has no labelled pixel and no prediction. A pixel the teacher's class map cannot
-    place counts as a miss."""
+    probability (T = 1) the teacher gives the labelled class, its labelled pixels, and the class
+    its pixels most often go to instead. ``None`` where a class has no labelled pixel and no
+    prediction. A pixel the teacher's class map cannot place counts as a miss ("unplaceable")."""
 
     classes: tuple[str, ...]
     size: tuple[int, int]
@@ -35,6 +35,8 @@ class LabelAgreement:
     iou: tuple[float | None, ...]
     probability: tuple[float | None, ...]
     pixels: tuple[int, ...]
+    # where a class's pixels go when the teacher is wrong: (class or "unplaceable", share)
+    confused_with: tuple[tuple[str, float] | None, ...]
 
     @property
     def miou(self) -> float:
@@ -46,14 +48,17 @@ class LabelAgreement:
         ranked = sorted((x, i) for i, x in enumerate(self.iou) if x is not None and self.pixels[i])
         return [i for _, i in ranked[:k]]
 
+    def describe(self, c: int) -> str:
+        """``Pole 12.5 (p 0.21, 50% as Building)``: IoU, probability, where its pixels go."""
+        text = f"{self.classes[c]} {100 * (self.iou[c] or 0):.1f} (p {self.probability[c] or 0:.2f}"
+        other = self.confused_with[c]
+        return text + (f", {100 * other[1]:.0f}% as {other[0]})" if other else ")")
+
     def summary(self) -> str:
-        worst = ", ".join(
-            f"{self.classes[i]} {100 * (self.iou[i] or 0):.1f} (p {self.probability[i] or 0:.2f})"
-            for i in self.weakest()
-        )
-        h, w = self.size
+        worst = ", ".join(self.describe(i) for i in self.weakest())
+        (h, w), plural = self.size, "s" * (self.images != 1)
         return (
-            f"teacher vs labels at {h}x{w} ({self.images} labelled images): "
+            f"teacher vs labels at {h}x{w} ({self.images} labelled image{plural}): "
             f"mIoU {100 * self.miou:.1f}; weakest {worst}"
         )
 
@@ -70,7 +75,7 @@ def label_agreement(
     ``source_index`` names the cache's items). None when no image has a labelled pixel."""
     n = len(classes)
     h, w = cache.size
-    hits, truth, chosen = (np.zeros(n, np.int64) for _ in range(3))
+    counts = np.zeros((n, n + 1), np.int64)  # label × teacher argmax; column n: unplaceable
     prob = np.zeros(n, np.float64)
     images = 0
     with progress_bar(progress) as bar:
@@ -85,21 +90,33 @@ def label_agreement(
             index = labeled.source_index(i) if hasattr(labeled, "source_index") else i
             logits, valid = cache.item(index)
             images += 1
-            t = target[keep]
-            p = torch.where(valid, logits.argmax(0), -1)[keep]
+            t = target[keep].numpy()
+            p = torch.where(valid, logits.argmax(0), n)[keep].numpy()
             q = logits.softmax(0).gather(0, target.clamp(max=n - 1)[None])[0][keep]
-            hits += np.bincount(t[p == t].numpy(), minlength=n)
-            truth += np.bincount(t.numpy(), minlength=n)
-            chosen += np.bincount(p[p >= 0].numpy(), minlength=n)
-            prob += np.bincount(t.numpy(), weights=q.double().numpy(), minlength=n)
-    if not images:
-        return None
-    union = truth + chosen - hits
+            counts += np.bincount((n + 1) * t + p, minlength=n * (n + 1)).reshape(n, n + 1)
+            prob += np.bincount(t, weights=q.double().numpy(), minlength=n)
+    return _agreement(counts, prob, classes, (h, w), images) if images else None
+
+
+def _agreement(counts: np.ndarray, prob: np.ndarray, classes, size, images: int) -> LabelAgreement:
+    n = len(classes)
+    hits, truth = np.diag(counts[:, :n]), counts.sum(1)
+    union = truth + counts[:, :n].sum(0) - hits
+    names = (*classes, "unplaceable")
+    wrong = counts.copy()
+    np.fill_diagonal(wrong, 0)  # the first n columns' diagonal: the hits
+    confused = [
+        (names[int(wrong[c].argmax())], float(wrong[c].max() / truth[c]))
+        if wrong[c].max()
+        else None
+        for c in range(n)
+    ]
     return LabelAgreement(
         classes=tuple(classes),
-        size=(h, w),
+        size=size,
         images=images,
         iou=tuple(float(hits[c] / union[c]) if union[c] else None for c in range(n)),
         probability=tuple(float(prob[c] / truth[c]) if truth[c] else None for c in range(n)),
         pixels=tuple(int(x) for x in truth),
+        confused_with=tuple(confused),
     )

@@ -62,7 +62,13 @@ def test_agreement_counts_by_hand(tmp_path) -> None:
     assert result.probability[0] == pytest.approx((confident + (1 - confident) / 2) / 2, rel=1e-3)
     assert result.miou == pytest.approx((1 / 2 + 1 / 3) / 2)
     assert result.weakest() == [1, 0]
-    assert result.summary().startswith("teacher vs labels at 1x4 (1 labelled images): mIoU 41.7")
+    # a's wrong pixel went to b; b's to no class (the unplaceable pixel); c has no pixel
+    assert result.confused_with == (("b", 0.5), ("unplaceable", 0.5), None)
+    assert result.summary() == (
+        "teacher vs labels at 1x4 (1 labelled image): mIoU 41.7; weakest "
+        f"b 33.3 (p {result.probability[1]:.2f}, 50% as unplaceable), "
+        f"a 50.0 (p {result.probability[0]:.2f}, 50% as b)"
+    )
 
 
 def test_only_the_labels_the_run_may_use_are_read(tmp_path) -> None:

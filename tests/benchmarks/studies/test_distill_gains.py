@@ -223,6 +223,7 @@ def test_the_markdown_says_where_the_teacher_argues_with_the_labels() -> None:
         iou=(0.91, 0.125, None),
         probability=(0.96, 0.21, None),
         pixels=(100, 10, 0),
+        confused_with=(None, ("Building", 0.5), None),
     ).as_dict()
     study = {
         "protocol": "equal", "student": "s", "teacher": "t.tflite", "recipe": "r",
@@ -238,6 +239,6 @@ def test_the_markdown_says_where_the_teacher_argues_with_the_labels() -> None:
     text = render([study], runs)
     assert (
         "Teacher vs labels (what KD teaches): mIoU 51.8 at 120x160 over 266 images; "
-        "Road 91.0 (0.96), Pole 12.5 (0.21)\n" in text
+        "Road 91.0 (0.96), Pole 12.5 (0.21, 50% Building)\n" in text
     )
     assert text.count("Teacher vs labels") == 1
