@@ -323,7 +323,12 @@ def _agreement(a: dict) -> str:
     brackets): where KD argues with the labels."""
     per_class = ", ".join(
         f"{c} {100 * iou:.1f} ({p:.2f}" + (f", {100 * o[1]:.0f}% {o[0]})" if o else ")")
-        for c, iou, p, o in zip(a["classes"], a["iou"], a["probability"], a["confused_with"])
+        for c, iou, p, o in zip(
+            a["classes"],
+            a["iou"],
+            a["probability"],
+            a.get("confused_with") or [None] * len(a["iou"]),
+        )
         if iou is not None and p is not None
     )
     h, w = a["size"]

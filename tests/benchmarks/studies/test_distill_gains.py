@@ -242,3 +242,5 @@ def test_the_markdown_says_where_the_teacher_argues_with_the_labels() -> None:
         "Road 91.0 (0.96), Pole 12.5 (0.21, 50% Building)\n" in text
     )
     assert text.count("Teacher vs labels") == 1
+    del runs[study_key(study)]["kd"][0]["teacher_vs_labels"]["confused_with"]  # an older record
+    assert "Road 91.0 (0.96), Pole 12.5 (0.21)\n" in render([study], runs)
