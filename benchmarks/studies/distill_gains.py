@@ -35,6 +35,7 @@ from benchmarks.studies.camvid_train import camvid_spec, shared_root
 from benchmarks.studies.distill_camvid import run_once, summarize
 from benchmarks.studies.distill_curves import plot_png, scored_epochs
 from edgeseg.atomic import atomic_path
+from edgeseg.distill.agreement import LabelAgreement
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.teachers import teacher_kinds
 from edgeseg.errors import DataError
@@ -317,22 +318,14 @@ def _host() -> str:
     )
 
 
-def _agreement(a: dict) -> str:
-    """The cached teacher's IoU against the labels at the training size, per class (its mean
-    probability on the labelled class, and where the class's pixels most often go instead, in
-    brackets): where KD argues with the labels."""
-    per_class = ", ".join(
-        f"{c} {100 * iou:.1f} ({p:.2f}" + (f", {100 * o[1]:.0f}% {o[0]})" if o else ")")
-        for c, iou, p, o in zip(
-            a["classes"],
-            a["iou"],
-            a["probability"],
-            a.get("confused_with") or [None] * len(a["iou"]),
-        )
-        if iou is not None and p is not None
-    )
-    h, w = a["size"]
-    return f"mIoU {100 * a['miou']:.1f} at {h}x{w} over {a['images']} images; {per_class}"
+def _agreement(record: dict) -> str:
+    """The cached teacher's IoU against the labels at the training size, for every class with
+    labelled pixels (its mean probability on the labelled class, and where the class's pixels
+    most often go instead, in brackets): where KD argues with the labels."""
+    a = LabelAgreement.from_dict(record)
+    per_class = ", ".join(a.describe(c) for c, n in enumerate(a.pixels) if n)
+    h, w = a.size
+    return f"mIoU {100 * a.miou:.1f} at {h}x{w} over {a.images} images; {per_class}"
 
 
 def render(studies: list[dict], runs: dict, heldout: str | None = None) -> str:

@@ -19,6 +19,7 @@ import torch
 from PIL import Image
 
 from edgeseg.distill.cache import TeacherCache
+from edgeseg.metrics import ConfusionMatrix
 from edgeseg.progress import progress_bar
 
 
@@ -62,6 +63,14 @@ class LabelAgreement:
             f"mIoU {100 * self.miou:.1f}; weakest {worst}"
         )
 
+    @classmethod
+    def from_dict(cls, record: dict) -> LabelAgreement:
+        """A record kept by :meth:`as_dict` (one written before ``confused_with`` existed has
+        none for any class)."""
+        names = ("classes", "size", "images", "iou", "probability", "pixels")
+        confused = record.get("confused_with") or [None] * len(record["iou"])
+        return cls(**{k: record[k] for k in names}, confused_with=tuple(confused))
+
     def as_dict(self) -> dict:
         record = asdict(self)
         record["miou"] = self.miou
@@ -75,7 +84,7 @@ def label_agreement(
     ``source_index`` names the cache's items). None when no image has a labelled pixel."""
     n = len(classes)
     h, w = cache.size
-    counts = np.zeros((n, n + 1), np.int64)  # label × teacher argmax; column n: unplaceable
+    confmat = ConfusionMatrix(n + 1)  # label × teacher argmax; class n: unplaceable
     prob = np.zeros(n, np.float64)
     images = 0
     with progress_bar(progress) as bar:
@@ -90,21 +99,23 @@ def label_agreement(
             index = labeled.source_index(i) if hasattr(labeled, "source_index") else i
             logits, valid = cache.item(index)
             images += 1
-            t = target[keep].numpy()
-            p = torch.where(valid, logits.argmax(0), n)[keep].numpy()
+            t = target[keep]
+            confmat.update(t, torch.where(valid, logits.argmax(0), n)[keep])
             q = logits.softmax(0).gather(0, target.clamp(max=n - 1)[None])[0][keep]
-            counts += np.bincount((n + 1) * t + p, minlength=n * (n + 1)).reshape(n, n + 1)
-            prob += np.bincount(t, weights=q.double().numpy(), minlength=n)
-    return _agreement(counts, prob, classes, (h, w), images) if images else None
+            prob += np.bincount(t.numpy(), weights=q.double().numpy(), minlength=n)
+    return _agreement(confmat, prob, classes, (h, w), images) if images else None
 
 
-def _agreement(counts: np.ndarray, prob: np.ndarray, classes, size, images: int) -> LabelAgreement:
+def _agreement(confmat: ConfusionMatrix, prob: np.ndarray, classes, size, images: int):
+    """IoU from the project's confusion matrix (NaN: absent → None); where each class's missed
+    pixels go from its row, the hits taken out."""
     n = len(classes)
-    hits, truth = np.diag(counts[:, :n]), counts.sum(1)
-    union = truth + counts[:, :n].sum(0) - hits
-    names = (*classes, "unplaceable")
+    iou = confmat.compute().per_class_iou[:n]
+    counts = confmat.mat[:n].numpy()  # rows: the labels (no label is "unplaceable")
+    truth = counts.sum(1)
     wrong = counts.copy()
-    np.fill_diagonal(wrong, 0)  # the first n columns' diagonal: the hits
+    np.fill_diagonal(wrong, 0)
+    names = (*classes, "unplaceable")
     confused = [
         (names[int(wrong[c].argmax())], float(wrong[c].max() / truth[c]))
         if wrong[c].max()
@@ -115,7 +126,7 @@ def _agreement(counts: np.ndarray, prob: np.ndarray, classes, size, images: int)
         classes=tuple(classes),
         size=size,
         images=images,
-        iou=tuple(float(hits[c] / union[c]) if union[c] else None for c in range(n)),
+        iou=tuple(None if v != v else v for v in iou),
         probability=tuple(float(prob[c] / truth[c]) if truth[c] else None for c in range(n)),
         pixels=tuple(int(x) for x in truth),
         confused_with=tuple(confused),

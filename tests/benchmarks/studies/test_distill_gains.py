@@ -239,8 +239,8 @@ def test_the_markdown_says_where_the_teacher_argues_with_the_labels() -> None:
     text = render([study], runs)
     assert (
         "Teacher vs labels (what KD teaches): mIoU 51.8 at 120x160 over 266 images; "
-        "Road 91.0 (0.96), Pole 12.5 (0.21, 50% Building)\n" in text
+        "Road 91.0 (p 0.96), Pole 12.5 (p 0.21, 50% as Building)\n" in text
     )
     assert text.count("Teacher vs labels") == 1
     del runs[study_key(study)]["kd"][0]["teacher_vs_labels"]["confused_with"]  # an older record
-    assert "Road 91.0 (0.96), Pole 12.5 (0.21)\n" in render([study], runs)
+    assert "Road 91.0 (p 0.96), Pole 12.5 (p 0.21)\n" in render([study], runs)
