@@ -45,8 +45,40 @@ def test_flip_only_on_a_fixed_size_artifact(teacher_ckpt, tmp_path) -> None:
     pixels = torch.rand(1, 3, *SIZE)
     expected = (plain.predict(pixels)[0] + plain.predict(pixels.flip(-1))[0].flip(-1)) / 2
     torch.testing.assert_close(tta.predict(pixels)[0], expected, atol=1e-5, rtol=1e-5)
-    with pytest.raises(DistillError, match="fixed input size"):
-        build_teacher(f"tta:{onnx}", TeacherOptions(extra={"tta_scales": "1,1.5"}))
+    for scales in ("0.5", "1,5"):  # windows bigger than the image, or a few pixels high
+        with pytest.raises(DistillError, match="fixed input size.*from 1 to 4"):
+            build_teacher(f"tta:{onnx}", TeacherOptions(extra={"tta_scales": scales}))
+
+
+def test_scales_on_a_fixed_size_artifact_are_overlapping_windows(teacher_ckpt, tmp_path) -> None:
+    """A 96x160 image at scale 1.5 before a 64x80 file: windows 64 high, 80 wide (the file's
+    aspect), rows at 0 and 32, columns at 0, 40 and 80, each run as is and averaged where they
+    overlap; scale 1 beside it is the whole image squeezed into the file, as without tta."""
+    pytest.importorskip("onnxruntime", reason="onnxruntime not installed")
+    from edgeseg.export import export_checkpoint
+
+    (outcome,) = export_checkpoint(teacher_ckpt, "onnx", out=tmp_path, parity_images=0)
+    onnx = str(outcome.result.path)
+    plain = build_teacher(onnx)
+    pixels = torch.rand(1, 3, 96, 160)
+    total = torch.zeros(1, plain.num_classes, 96, 160)
+    count = torch.zeros(1, 1, 96, 160)
+    for top in (0, 32):
+        for left in (0, 40, 80):
+            window = pixels[..., top : top + 64, left : left + 80]
+            total[..., top : top + 64, left : left + 80] += plain.predict(window)[0]
+            count[..., top : top + 64, left : left + 80] += 1
+    windows = total / count
+    only = build_teacher(
+        f"tta:{onnx}", TeacherOptions(extra={"tta_scales": "1.5", "tta_flip": "false"})
+    )
+    torch.testing.assert_close(only.predict(pixels)[0], windows, atol=1e-5, rtol=1e-5)
+    assert only.describe()["scales_as"] == "sliding windows"
+    both = build_teacher(
+        f"tta:{onnx}", TeacherOptions(extra={"tta_scales": "1,1.5", "tta_flip": "false"})
+    )
+    whole = F.interpolate(plain.predict(pixels)[0], size=(96, 160), mode="bilinear")
+    torch.testing.assert_close(both.predict(pixels)[0], (whole + windows) / 2, atol=1e-5, rtol=1e-5)
 
 
 def test_foreground_inside_tta_flips_the_masks_too(teacher_ckpt) -> None:

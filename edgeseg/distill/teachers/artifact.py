@@ -119,6 +119,9 @@ class ArtifactTeacher(Teacher):
         outs = [self._forward(pixels[i : i + 1].float().cpu()) for i in range(pixels.shape[0])]
         return torch.cat(outs).float().to(device), None
 
+    def input_size(self) -> tuple[int, int]:
+        return self.size  # fixed: set_input_size stays the base class's False
+
     def describe(self) -> dict:
         return {
             **super().describe(),

@@ -6,8 +6,13 @@ student nothing per step (the passes run once, when the cache fills). ``--teache
 
 - ``tta_flip=true|false`` (default true): add a horizontally flipped pass, flipped back.
 - ``tta_scales=1,1.5`` (default 1): input sizes relative to the teacher's own (``--teacher-size``
-  or the batch's size). Only teachers whose input size can change take scales other than 1 —
-  checkpoints, and wrappers of them; an exported file runs at the size it was exported for.
+  or the batch's size). An exported file runs at the size it was exported for, so there a scale
+  s > 1 is a sliding window instead: overlapping windows 1/s of the image's height (and the
+  teacher input's aspect), each run at the file's input size and stitched back by averaging.
+  Why: a fixed-size teacher squeezes the whole photo into its input, and thin things shrink
+  below what it learnt to see — Coral's Cityscapes DeepLab, trained on 513-pixel crops of
+  2048-wide streets, sees CamVid's 480-wide frames 4× smaller than it was taught (on 17 CamVid
+  training frames: mIoU 57.9 whole, 65.1 with 270-pixel windows, Pole 10.7 → 20.9).
 
 Logits are averaged (not probabilities), so KD temperatures and channel-wise softmaxes act on
 them exactly as on a single teacher's logits; every pass is resized to the first pass's size.
@@ -16,6 +21,7 @@ Features, for feature/affinity KD, are the first pass's (scale ``tta_scales[0]``
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import torch
@@ -26,6 +32,7 @@ from edgeseg.errors import ConfigError, DistillError
 from edgeseg.utils import parse_bool
 
 OPTION_KEYS = ("tta_flip", "tta_scales")
+MAX_WINDOW_SCALE = 4.0  # windows a quarter of the image high: ~20 teacher runs a pass
 
 
 class TTATeacher(Teacher):
@@ -38,26 +45,36 @@ class TTATeacher(Teacher):
         self.feature_channels = inner.feature_channels
         self.option_keys = (*inner.option_keys, *OPTION_KEYS)
         self.base_size = inner.input_size()
-        if any(s != 1.0 for s in scales) and not inner.set_input_size(self.base_size):
+        self.windows = any(s != 1.0 for s in scales) and not inner.set_input_size(self.base_size)
+        if self.windows and not all(1.0 <= s <= MAX_WINDOW_SCALE for s in scales):
             raise DistillError(
                 f"tta_scales {','.join(map(str, scales))}: the {inner.kind} teacher runs at a "
-                "fixed input size; use tta_scales=1 (flip only) or a checkpoint teacher"
+                f"fixed input size, where a scale above 1 runs it on overlapping windows; use "
+                f"scales from 1 to {MAX_WINDOW_SCALE:g}, e.g. tta_scales=1,1.5"
             )
 
     @torch.no_grad()
     def predict(self, pixels: torch.Tensor, masks: torch.Tensor | None = None):
         base = self.base_size or tuple(pixels.shape[-2:])
-        total, features, out_size, passes = None, None, None, 0
+        total, features, passes = None, None, 0
+        out_size = tuple(pixels.shape[-2:]) if self.windows else None  # windows: stitched there
         try:
             for scale in self.scales:
-                self.inner.set_input_size(self.base_size if scale == 1.0 else _scaled(base, scale))
+                if not self.windows:
+                    self.inner.set_input_size(
+                        self.base_size if scale == 1.0 else _scaled(base, scale)
+                    )
                 for flipped in (False, True) if self.flip else (False,):
                     x = pixels.flip(-1) if flipped else pixels
                     m = masks.flip(-1) if flipped and masks is not None else masks
-                    logits, feats = self.inner.predict(x, m)
+                    if self.windows and scale != 1.0:
+                        logits, feats = self._windowed(x, m, scale), None
+                    else:
+                        logits, feats = self.inner.predict(x, m)
                     logits = logits.float().flip(-1) if flipped else logits.float()
+                    features = feats if passes == 0 else features
                     if out_size is None:
-                        out_size, features = tuple(logits.shape[-2:]), feats
+                        out_size = tuple(logits.shape[-2:])
                     elif tuple(logits.shape[-2:]) != out_size:
                         logits = F.interpolate(
                             logits, size=out_size, mode="bilinear", align_corners=False
@@ -68,6 +85,28 @@ class TTATeacher(Teacher):
             self.inner.set_input_size(self.base_size)
         return total / passes, features
 
+    def _windowed(self, pixels: torch.Tensor, masks: torch.Tensor | None, scale: float):
+        """Logits at the pixels' size from overlapping windows 1/scale of their height."""
+        height, width = pixels.shape[-2:]
+        aspect = self.base_size[1] / self.base_size[0] if self.base_size else 1.0
+        win_h = max(1, min(height, round(height / scale)))
+        win_w = max(1, min(width, round(win_h * aspect)))
+        total = count = None
+        for top in _starts(height, win_h):
+            for left in _starts(width, win_w):
+                rows, cols = slice(top, top + win_h), slice(left, left + win_w)
+                window_masks = masks[..., rows, cols] if masks is not None else None
+                logits, _ = self.inner.predict(pixels[..., rows, cols], window_masks)
+                logits = F.interpolate(
+                    logits.float(), size=(win_h, win_w), mode="bilinear", align_corners=False
+                )
+                if total is None:
+                    total = logits.new_zeros(*logits.shape[:2], height, width)
+                    count = logits.new_zeros(1, 1, height, width)
+                total[..., rows, cols] += logits
+                count[..., rows, cols] += 1
+        return total / count
+
     def input_size(self) -> tuple[int, int] | None:
         return self.base_size
 
@@ -77,7 +116,16 @@ class TTATeacher(Teacher):
             "inner": self.inner.describe(),
             "scales": list(self.scales),
             "flip": self.flip,
+            **({"scales_as": "sliding windows"} if self.windows else {}),
         }
+
+
+def _starts(length: int, window: int) -> list[int]:
+    """Evenly spaced window offsets covering ``length``, neighbours overlapping ≥ 1/4."""
+    if window >= length:
+        return [0]
+    count = math.ceil((length - window) / (0.75 * window)) + 1
+    return [round(i * (length - window) / (count - 1)) for i in range(count)]
 
 
 def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
