@@ -14,8 +14,8 @@ the teacher's top logit and the label's logit trade places, so its argmax is the
 rest of its distribution — the similarities KD is for — stays. A street-scene teacher gives
 CamVid's Pole pixels 0.21 of its probability (``teacher vs labels``); plain KD pulls those pixels
 away from the label, ``correct_only`` leaves them to CE alone. Measured on a drive held out of
-training, neither beats plain KD (+2.31 and +2.71 against +2.65:
-benchmarks/results/distill_gains_heldout_0006R0.md).
+training, neither beats plain KD (3 seeds: +2.31 and +2.71 against +2.65; correct_only with 5
+seeds: +2.57 against +2.42 — benchmarks/results/distill_gains_heldout_0006R0.md).
 """
 
 from __future__ import annotations
