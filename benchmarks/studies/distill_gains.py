@@ -101,7 +101,8 @@ def configs(args: argparse.Namespace, extra: dict[str, Any], seed: int):
 def _configs(args: argparse.Namespace, extra: dict[str, Any], seed: int, data: str):
     subset = PROTOCOLS[args.protocol]
     labels = str(Path(data.split(":", 1)[1]) / "splits" / subset) if subset else None
-    out = Path(args.out) / f"{args.protocol}{_heldout_tag(args)}_{args.size}_e{args.epochs}"
+    folder = f"{args.protocol}{_heldout_tag(args)}_{args.size}_e{args.epochs}{_extras_tag(extra)}"
+    out = Path(args.out) / folder
     common = {
         "arch": args.student,
         "data": data,
@@ -127,6 +128,19 @@ def _configs(args: argparse.Namespace, extra: dict[str, Any], seed: int, data: s
         teacher_cache=str(Path(args.out) / f"cache_{args.name}{_heldout_tag(args)}_{args.size}"),
     )
     return alone, kd
+
+
+# pass-through options that change the recipe of *both* arms: their values join the run folders
+# and the study's recipe label, so such a study never reuses (or replaces) the plain one's runs
+RECIPE_EXTRAS = ("cutmix",)
+
+
+def _extras_tag(extra: dict[str, Any]) -> str:
+    return "".join(f"_{name}{extra[name]}" for name in RECIPE_EXTRAS if extra.get(name))
+
+
+def _extras_label(extra: dict[str, Any]) -> str:
+    return "".join(f" +{name}={extra[name]}" for name in RECIPE_EXTRAS if extra.get(name))
 
 
 def _heldout_tag(args: argparse.Namespace) -> str:
@@ -195,7 +209,9 @@ def main(argv: list[str]) -> int:
         "protocol": args.protocol,
         "student": args.student,
         "teacher": teacher_label(args),
-        "recipe": " ".join(args.loss or DEFAULT_RECIPE) + (" +pseudo" * args.pseudo_labels),
+        "recipe": " ".join(args.loss or DEFAULT_RECIPE)
+        + (" +pseudo" * args.pseudo_labels)
+        + _extras_label(extra),
         "epochs": args.epochs,
         "size": args.size,
         "seeds": list(args.seeds),

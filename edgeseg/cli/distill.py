@@ -12,6 +12,7 @@ import typer
 from edgeseg.cli.options import (
     BatchOpt,
     BNMomentumOpt,
+    CutMixOpt,
     DataOpt,
     LabelsOpt,
     OutOpt,
@@ -86,6 +87,7 @@ def distill(
     backbone_weights: Annotated[Optional[str], Opt(help="Student backbone weights")] = None,
     aux_weight: Annotated[float, Opt(help="Weight of the student's aux-head CE")] = 0.5,
     bn_momentum: BNMomentumOpt = None,
+    cutmix: CutMixOpt = 0.0,
     workers: WorkersOpt = 2,
     labels: LabelsOpt = None,
     seed: Annotated[int, Opt(help="Random seed")] = 0,
@@ -111,6 +113,7 @@ def distill(
         class_weights=class_weights,
         aux_weight=aux_weight,
         bn_momentum=bn_momentum,
+        cutmix=cutmix,
         weights=weights,
         backbone_weights=backbone_weights,
         workers=workers,

@@ -51,3 +51,12 @@ LabelsOpt = Annotated[
         "split is unlabelled)"
     ),
 ]
+
+CutMixOpt = Annotated[
+    float,
+    typer.Option(
+        "--cutmix",
+        help="Chance (0-1) that a training batch gets CutMix: each image a box of another, "
+        "labels (and teacher logits) pasted with it",
+    ),
+]

@@ -10,6 +10,7 @@ import typer
 from edgeseg.cli.options import (
     BatchOpt,
     BNMomentumOpt,
+    CutMixOpt,
     DataOpt,
     LabelsOpt,
     OutOpt,
@@ -52,6 +53,7 @@ def train(
     ] = None,
     aux_weight: Annotated[float, typer.Option(help="Weight of the aux-head loss, if any")] = 0.5,
     bn_momentum: BNMomentumOpt = None,
+    cutmix: CutMixOpt = 0.0,
     workers: WorkersOpt = 2,
     labels: LabelsOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed (data order, init, augmentation)")] = 0,
@@ -88,6 +90,7 @@ def train(
         class_weights=class_weights,
         aux_weight=aux_weight,
         bn_momentum=bn_momentum,
+        cutmix=cutmix,
         weights=weights,
         backbone_weights=backbone_weights,
         workers=workers,

@@ -17,6 +17,7 @@ from edgeseg.data.subsets import UNLABELED
 from edgeseg.distill.classmap import ClassMap
 from edgeseg.distill.losses import DistillInputs
 from edgeseg.distill.teachers import Teacher, TeacherOutput, teach
+from edgeseg.train.cutmix import CutMix, paste
 from edgeseg.train.objective import Batch, Objective, has_aux_head
 
 
@@ -25,6 +26,16 @@ def pseudo_labels(teacher: TeacherOutput, threshold: float) -> torch.Tensor:
     confidence, labels = teacher.logits.softmax(1).max(1)
     keep = teacher.valid & (confidence >= threshold)
     return torch.where(keep, labels, torch.full_like(labels, IGNORE_INDEX))
+
+
+def pasted_teacher(teacher: TeacherOutput, partner: torch.Tensor, box: torch.Tensor):
+    """The teacher's output on a CutMix batch: logits, validity and feature taps pasted with the
+    same boxes as the pixels (each box resized to the tensor's own size)."""
+    features = teacher.features
+    if features is not None:
+        features = {name: paste(value, partner, box) for name, value in features.items()}
+    logits, valid = paste(teacher.logits, partner, box), paste(teacher.valid, partner, box)
+    return TeacherOutput(logits, valid, features)
 
 
 class DistillObjective(Objective):
@@ -40,11 +51,12 @@ class DistillObjective(Objective):
         pseudo_threshold: float = 0.5,
         pseudo_rest: bool = False,
         cache=None,
+        cutmix: CutMix | None = None,
     ) -> None:
         super().__init__()
         self.teacher, self.class_map, self.losses = teacher, class_map, losses
         self.labeled, self.pseudo_threshold, self.cache = labeled, pseudo_threshold, cache
-        self.pseudo_rest = pseudo_rest
+        self.pseudo_rest, self.cutmix = pseudo_rest, cutmix
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("step", torch.tensor(0, dtype=torch.long))
@@ -66,8 +78,13 @@ class DistillObjective(Objective):
 
     def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
         teacher = self.teacher_output(batch)
-        target, mask = self.targets(batch.masks, teacher)
-        inputs = DistillInputs(self.student_output(model, batch.images), teacher, target, mask)
+        images, masks = batch.images, batch.masks
+        draw = self.cutmix.draw_for(images) if self.cutmix is not None and self.training else None
+        if draw is not None:  # after the teacher: its logits are pasted like pixels and labels
+            images, masks = paste(images, *draw), paste(masks, *draw)
+            teacher = pasted_teacher(teacher, *draw)
+        target, mask = self.targets(masks, teacher)
+        inputs = DistillInputs(self.student_output(model, images), teacher, target, mask)
         total = batch.images.new_zeros(())
         for name, loss in self.losses.items():
             if 0 < loss.params.stop <= int(self.step):  # stopped: not even computed

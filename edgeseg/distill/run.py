@@ -39,6 +39,7 @@ from edgeseg.errors import DistillError
 from edgeseg.metrics import ConfusionMatrix, SegMetrics
 from edgeseg.progress import console
 from edgeseg.train import distributed
+from edgeseg.train.cutmix import CutMix
 from edgeseg.train.fit import (
     Data,
     Run,
@@ -127,6 +128,7 @@ def prepare_distill(cfg: DistillConfig) -> Run:
         labeled=cfg.unlabeled is None,
         pseudo_threshold=cfg.pseudo_threshold,
         pseudo_rest=cfg.pseudo_labels,
+        cutmix=CutMix(cfg.cutmix) if cfg.cutmix > 0 else None,
     )
     palette = data.train_raw.info.palette or voc_colormap(len(classes))
     recipe = {

@@ -44,6 +44,7 @@ from edgeseg.metrics import SegMetrics
 from edgeseg.models import create_model, pretrained_cfgs
 from edgeseg.train import distributed
 from edgeseg.train.config import TrainConfig
+from edgeseg.train.cutmix import CutMix
 from edgeseg.train.distributed import Dist
 from edgeseg.train.loop import evaluate, set_backbone_frozen, set_bn_momentum, train_one_epoch
 from edgeseg.train.objective import Objective, SupervisedObjective, has_aux_head
@@ -244,7 +245,8 @@ def _prepare(cfg: TrainConfig) -> Run:
         recipe=cfg.as_recipe(),
         aux_loss=has_aux_head(model),
     )
-    objective = SupervisedObjective(class_weights, cfg.aux_weight)
+    cutmix = CutMix(cfg.cutmix) if cfg.cutmix > 0 else None
+    objective = SupervisedObjective(class_weights, cfg.aux_weight, cutmix)
     return make_run(cfg, device, model, data, objective, meta, dist=dist)
 
 

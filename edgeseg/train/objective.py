@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from edgeseg.train.cutmix import CutMix, paste
 from edgeseg.train.losses import segmentation_loss
 
 
@@ -64,13 +65,24 @@ class Objective(nn.Module):
 
 
 class SupervisedObjective(Objective):
-    """Cross-entropy on the labels (ignore 255, optional class weights) plus the aux head's."""
+    """Cross-entropy on the labels (ignore 255, optional class weights) plus the aux head's;
+    with ``cutmix``, on training batches whose boxes were pasted (:mod:`edgeseg.train.cutmix`)."""
 
-    def __init__(self, class_weights: torch.Tensor | None = None, aux_weight: float = 0.5) -> None:
+    def __init__(
+        self,
+        class_weights: torch.Tensor | None = None,
+        aux_weight: float = 0.5,
+        cutmix: CutMix | None = None,
+    ) -> None:
         super().__init__()
         self.class_weights = class_weights
         self.aux_weight = aux_weight
+        self.cutmix = cutmix
 
     def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
-        outputs = model_outputs(model, batch.images, with_aux=self.aux_weight > 0)
-        return segmentation_loss(outputs, batch.masks, self.class_weights, self.aux_weight)
+        images, masks = batch.images, batch.masks
+        draw = self.cutmix.draw_for(images) if self.cutmix is not None and self.training else None
+        if draw is not None:
+            images, masks = paste(images, *draw), paste(masks, *draw)
+        outputs = model_outputs(model, images, with_aux=self.aux_weight > 0)
+        return segmentation_loss(outputs, masks, self.class_weights, self.aux_weight)

@@ -95,3 +95,13 @@ def test_cache_is_rebuilt_when_the_teacher_runs_at_another_size(tmp_path, teache
     assert not np.allclose(before, after, atol=1e-3)
     index = json.loads((tmp_path / "cache" / "index.json").read_text())
     assert index["signature"]["teacher"]["input_size"] == [32, 40]
+
+
+def test_cutmix_pastes_the_cached_teacher_with_the_pixels(tmp_path, teacher_ckpt) -> None:
+    """With every batch mixed, a cached run trains (teacher logits pasted with the boxes) and
+    takes other steps than the plain one; the recipe says so."""
+    plain = distill(_cfg(tmp_path, teacher_ckpt))
+    mixed = distill(_cfg(tmp_path, teacher_ckpt, out=tmp_path / "mixed", cutmix=1.0))
+    assert load_checkpoint(mixed.last_path).meta.recipe["cutmix"] == 1.0
+    assert torch.isfinite(torch.tensor(mixed.history[0]["loss"]))
+    assert mixed.history[0]["loss"] != pytest.approx(plain.history[0]["loss"])

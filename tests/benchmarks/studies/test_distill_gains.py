@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.studies.distill_gains import (
+    _extras_label,
     _portable,
     _short,
     configs,
@@ -244,3 +245,24 @@ def test_the_markdown_says_where_the_teacher_argues_with_the_labels() -> None:
     assert text.count("Teacher vs labels") == 1
     del runs[study_key(study)]["kd"][0]["teacher_vs_labels"]["confused_with"]  # an older record
     assert "Road 91.0 (p 0.96), Pole 12.5 (p 0.21)\n" in render([study], runs)
+
+
+def test_cutmix_makes_its_own_runs_and_its_own_row(tmp_path) -> None:
+    """``-- --cutmix 0.5`` changes both arms: new run folders (the plain study's alone runs are
+    neither reused nor overwritten) and a recipe label of its own (the plain row stays)."""
+    base = [
+        "--protocol",
+        "equal",
+        "--name",
+        "c",
+        "--teacher",
+        "/m/c.tflite",
+        "--out",
+        str(tmp_path),
+    ]
+    plain_args, plain_extra = parse(base)
+    mixed_args, mixed_extra = parse([*base, "--", "--cutmix", "0.5"])
+    plain, mixed = configs(plain_args, plain_extra, 0), configs(mixed_args, mixed_extra, 0)
+    assert mixed[0].cutmix == mixed[1].cutmix == 0.5 and plain[0].cutmix == 0.0
+    assert mixed[0].out.parent.name == "equal_120x160_e10_cutmix0.5" != plain[0].out.parent.name
+    assert _extras_label(mixed_extra) == " +cutmix=0.5" and _extras_label(plain_extra) == ""
