@@ -28,7 +28,9 @@ def pseudo_labels(teacher: TeacherOutput, threshold: float) -> torch.Tensor:
     return torch.where(keep, labels, torch.full_like(labels, IGNORE_INDEX))
 
 
-def pasted_teacher(teacher: TeacherOutput, partner: torch.Tensor, box: torch.Tensor):
+def pasted_teacher(
+    teacher: TeacherOutput, partner: torch.Tensor, box: torch.Tensor
+) -> TeacherOutput:
     """The teacher's output on a CutMix batch: logits, validity and feature taps pasted with the
     same boxes as the pixels (each box resized to the tensor's own size)."""
     features = teacher.features
