@@ -165,8 +165,9 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         ious = " | ".join("–" if r["iou"][c] is None else f"{r['iou'][c]:.1f}" for c in classes)
         lines.append(
-            f"| {Path(r['teacher']).name} | {r['setting'] or '(none)'} | {r['data']} | {r['size']} | "
-            f"{r['images']} | {r['miou']:.2f} | {ious} | {r['seconds_per_image']:.2f} |"
+            f"| {Path(r['teacher']).name} | {r['setting'] or '(none)'} | {r['data']} | "
+            f"{r['size']} | {r['images']} | {r['miou']:.2f} | {ious} | "
+            f"{r['seconds_per_image']:.2f} |"
         )
     lines += ["", "## Commands", ""]
     for command in dict.fromkeys(r["command"] for r in rows):
