@@ -148,11 +148,13 @@ def test_each_schedule_gets_its_own_panel_with_its_own_baseline(tmp_path) -> Non
 
     base = {"protocol": "equal", "student": "s", "recipe": "r", "size": "8x8"}
     studies = [{**base, "teacher": t, "epochs": e} for t, e in (("a", 30), ("b", 30), ("a", 60))]
-    alone = {30: [run("alone30", 0.1)], 60: [run("alone60", 0.2)]}
+    studies.append({**base, "teacher": "a", "epochs": 60, "recipe": "r +pseudo +cutmix=0.5"})
+    alone = {30: [run("alone30", 0.1)], 60: [run("alone60", 0.2)], "cutmix": [run("alonecm", 0.4)]}
     runs = {
         study_key(s): {
-            "name": s["teacher"], "alone": alone[s["epochs"]],
-            "kd": [run(f"kd_{s['teacher']}{s['epochs']}", 0.3)],
+            "name": s["teacher"],
+            "alone": alone["cutmix" if "cutmix" in s["recipe"] else s["epochs"]],
+            "kd": [run(f"kd_{s['teacher']}{s['epochs']}{len(s['recipe'])}", 0.3)],
         }
         for s in studies
     }  # fmt: skip
@@ -164,6 +166,8 @@ def test_each_schedule_gets_its_own_panel_with_its_own_baseline(tmp_path) -> Non
         ("equal 8x8, 30 epochs", "b s0", 0.3),
         ("equal 8x8, 60 epochs", "a s0", 0.3),
         ("equal 8x8, 60 epochs", "alone s0", 0.2),
+        ("equal 8x8, 60 epochs, cutmix=0.5", "a s0", 0.3),  # CutMix: its own baseline
+        ("equal 8x8, 60 epochs, cutmix=0.5", "alone s0", 0.4),
     ]
 
 
