@@ -45,6 +45,7 @@ from edgeseg.utils import parse_size
 REPO = Path(__file__).resolve().parents[2]
 PROTOCOLS = {"equal": None, "labels_10pct": "train_10pct.txt", "labels_25pct": "train_25pct.txt"}
 DEFAULT_RECIPE = ("ce:weight=1", "kd:weight=1,temperature=2")
+DEFAULT_STUDENT = "lraspp_mobilenet_v3_small"  # its runs keep the folders they always had
 STUDY_KEY = ("protocol", "student", "teacher", "recipe", "epochs", "size")  # one study
 
 
@@ -65,7 +66,7 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
     )
     p.add_argument("--loss", action="append", help=f"default: {' '.join(DEFAULT_RECIPE)}")
     p.add_argument("--pseudo-labels", action="store_true")
-    p.add_argument("--student", default="lraspp_mobilenet_v3_small")
+    p.add_argument("--student", default=DEFAULT_STUDENT)
     p.add_argument("--size", default="120x160")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
@@ -102,6 +103,8 @@ def _configs(args: argparse.Namespace, extra: dict[str, Any], seed: int, data: s
     subset = PROTOCOLS[args.protocol]
     labels = str(Path(data.split(":", 1)[1]) / "splits" / subset) if subset else None
     folder = f"{args.protocol}{_heldout_tag(args)}_{args.size}_e{args.epochs}{_extras_tag(extra)}"
+    if args.student != DEFAULT_STUDENT:  # another student's "alone" runs are other runs
+        folder += f"_{args.student}"
     out = Path(args.out) / folder
     common = {
         "arch": args.student,

@@ -270,3 +270,21 @@ def test_cutmix_makes_its_own_runs_and_its_own_row(tmp_path) -> None:
     assert mixed[0].cutmix == mixed[1].cutmix == 0.5 and plain[0].cutmix == 0.0
     assert mixed[0].out.parent.name == "equal_120x160_e10_cutmix0.5" != plain[0].out.parent.name
     assert _extras_label(mixed_extra) == " +cutmix=0.5" and _extras_label(plain_extra) == ""
+
+
+def test_another_student_trains_in_its_own_run_folders(tmp_path) -> None:
+    base = [
+        "--protocol",
+        "equal",
+        "--name",
+        "c",
+        "--teacher",
+        "/m/c.tflite",
+        "--out",
+        str(tmp_path),
+    ]
+    default, _ = configs(*parse(base), 0)
+    other, _ = configs(*parse([*base, "--student", "fusedseg_s"]), 0)
+    assert other.arch == "fusedseg_s" and default.arch == "lraspp_mobilenet_v3_small"
+    assert default.out.parent.name == "equal_120x160_e10"  # the folders it always had
+    assert other.out.parent.name == "equal_120x160_e10_fusedseg_s"
