@@ -19,7 +19,6 @@ numbers and curves go to ``distill_gains.md`` and ``distill_gains_<protocol>.png
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -34,16 +33,16 @@ from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec, shared_root
 from benchmarks.studies.distill_camvid import run_once, summarize
 from benchmarks.studies.distill_curves import plot_png, scored_epochs
+from benchmarks.studies.heldout import SUBSETS, heldout_view
 from edgeseg.atomic import atomic_path
 from edgeseg.distill.agreement import LabelAgreement
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.teachers import teacher_kinds
-from edgeseg.errors import DataError
 from edgeseg.train import TrainConfig
 from edgeseg.utils import parse_size
 
 REPO = Path(__file__).resolve().parents[2]
-PROTOCOLS = {"equal": None, "labels_10pct": "train_10pct.txt", "labels_25pct": "train_25pct.txt"}
+PROTOCOLS = {"equal": None, "labels_10pct": SUBSETS[0], "labels_25pct": SUBSETS[1]}
 DEFAULT_RECIPE = ("ce:weight=1", "kd:weight=1,temperature=2")
 DEFAULT_STUDENT = "lraspp_mobilenet_v3_small"  # its runs keep the folders they always had
 STUDY_KEY = ("protocol", "student", "teacher", "recipe", "epochs", "size")  # one study
@@ -153,48 +152,6 @@ def _extras_label(extra: dict[str, Any]) -> str:
 
 def _heldout_tag(args: argparse.Namespace) -> str:
     return f"_without_{args.heldout}" if args.heldout else ""
-
-
-def heldout_view(camvid: Path, drive: str, out: Path) -> str:
-    """A CamVid folder (links to the shared files, new lists) whose train split lacks ``drive``
-    and whose val split is that drive's training frames — the shared README's check that a
-    recipe generalises to a drive none of its training frames come from. The labelled subsets
-    keep only their frames of the remaining drives."""
-    lines = [line for line in (camvid / "train.txt").read_text().splitlines() if line.strip()]
-
-    def of_drive(line: str) -> bool:
-        return Path(line.split()[0]).name.startswith(f"{drive}_")
-
-    held = [line for line in lines if of_drive(line)]
-    if not held:
-        raise DataError(
-            f"--heldout {drive}: no training frame of that drive in {camvid / 'train.txt'}; "
-            "name a drive prefix such as 0006R0"
-        )
-    view = out / f"camvid_without_{drive}"
-    (view / "splits").mkdir(parents=True, exist_ok=True)
-    for folder in ("train", "trainannot"):
-        link = view / folder
-        if not link.exists():
-            with contextlib.suppress(FileExistsError):  # another study made it just now
-                link.symlink_to(camvid / folder, target_is_directory=True)
-    _publish(view / "train.txt", [x for x in lines if not of_drive(x)])
-    _publish(view / "val.txt", held)
-    for subset in filter(None, PROTOCOLS.values()):
-        kept = [x for x in (camvid / "splits" / subset).read_text().splitlines() if x.strip()]
-        _publish(view / "splits" / subset, [x for x in kept if not of_drive(x)])
-    return f"camvid:{view}"
-
-
-def _publish(path: Path, lines: list[str]) -> None:
-    """Write a list the way concurrent studies can share it: untouched when it already says
-    this, else replaced whole — a study starting beside a running one must never read it empty
-    (truncated and rewritten in place, it was: "No images found" or a short subset)."""
-    text = "\n".join(lines) + "\n"
-    if path.is_file() and path.read_text() == text:
-        return
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
 
 
 def main(argv: list[str]) -> int:

@@ -31,7 +31,8 @@ import torch
 
 from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec
-from benchmarks.studies.distill_gains import _portable, heldout_view
+from benchmarks.studies.distill_gains import _portable
+from benchmarks.studies.heldout import heldout_view
 from edgeseg.atomic import atomic_path
 from edgeseg.data import build_dataset
 from edgeseg.data.subsets import IndexedDataset

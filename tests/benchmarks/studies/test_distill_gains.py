@@ -12,10 +12,10 @@ from benchmarks.studies.distill_gains import (
     _portable,
     _short,
     configs,
-    heldout_view,
     parse,
     teacher_label,
 )
+from benchmarks.studies.heldout import heldout_view
 from edgeseg.data import build_dataset
 from edgeseg.data.subsets import read_label_list
 from edgeseg.errors import DataError
@@ -251,19 +251,14 @@ def test_the_markdown_says_where_the_teacher_argues_with_the_labels() -> None:
     assert "Road 91.0 (p 0.96), Pole 12.5 (p 0.21)\n" in render([study], runs)
 
 
+def _equal_study(out: Path) -> list[str]:
+    return ["--protocol", "equal", "--name", "c", "--teacher", "/m/c.tflite", "--out", str(out)]
+
+
 def test_cutmix_makes_its_own_runs_and_its_own_row(tmp_path) -> None:
     """``-- --cutmix 0.5`` changes both arms: new run folders (the plain study's alone runs are
     neither reused nor overwritten) and a recipe label of its own (the plain row stays)."""
-    base = [
-        "--protocol",
-        "equal",
-        "--name",
-        "c",
-        "--teacher",
-        "/m/c.tflite",
-        "--out",
-        str(tmp_path),
-    ]
+    base = _equal_study(tmp_path)
     plain_args, plain_extra = parse(base)
     mixed_args, mixed_extra = parse([*base, "--", "--cutmix", "0.5"])
     plain, mixed = configs(plain_args, plain_extra, 0), configs(mixed_args, mixed_extra, 0)
@@ -273,16 +268,7 @@ def test_cutmix_makes_its_own_runs_and_its_own_row(tmp_path) -> None:
 
 
 def test_another_student_trains_in_its_own_run_folders(tmp_path) -> None:
-    base = [
-        "--protocol",
-        "equal",
-        "--name",
-        "c",
-        "--teacher",
-        "/m/c.tflite",
-        "--out",
-        str(tmp_path),
-    ]
+    base = _equal_study(tmp_path)
     default, _ = configs(*parse(base), 0)
     other, _ = configs(*parse([*base, "--student", "fusedseg_s"]), 0)
     assert other.arch == "fusedseg_s" and default.arch == "lraspp_mobilenet_v3_small"
