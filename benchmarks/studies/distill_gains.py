@@ -260,13 +260,14 @@ def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Name
 def protocol_curves(
     studies: list[dict], runs: dict, protocol: str, out: Path, where: str = ""
 ) -> list[tuple[str, str, list[dict]]]:
-    """(panel, label, history) of every run of ``protocol``: one panel per size and schedule (and
-    CutMix), so a 60-epoch study's alone arm does not hide the 30-epoch one (same run names),
-    and each panel's baseline is drawn once however many teachers were compared against it."""
+    """(panel, label, history) of every run of ``protocol``: one panel per size, schedule, CutMix
+    and student, so a 60-epoch study's alone arm does not hide the 30-epoch one (same run
+    names), and each panel's baseline is drawn once however many teachers were compared with it."""
     curves = []
     for s in (s for s in studies if s["protocol"] == protocol):
         done, panel = runs.get(study_key(s), {}), f"{protocol} {s['size']}, {s['epochs']} epochs"
         panel += "".join(f", {part[1:]}" for part in s["recipe"].split() if _is_extra(part))
+        panel += f", {s['student']}" if s["student"] != DEFAULT_STUDENT else ""
         for label, arm in (("alone", "alone"), (done.get("name"), "kd")):
             for i, row in enumerate(done.get(arm, [])):
                 curves.append((panel + where, f"{label} s{i}", _history(out, row)))

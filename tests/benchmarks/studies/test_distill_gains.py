@@ -146,15 +146,21 @@ def test_each_schedule_gets_its_own_panel_with_its_own_baseline(tmp_path) -> Non
         (tmp_path / folder / "history.jsonl").write_text(json.dumps({"epoch": 1, "miou": miou}))
         return {"command": f"edgeseg train x --out {tmp_path / folder} --quiet"}
 
-    base = {"protocol": "equal", "student": "s", "recipe": "r", "size": "8x8"}
+    base = {"protocol": "equal", "student": "lraspp_mobilenet_v3_small", "recipe": "r"}
+    base["size"] = "8x8"
     studies = [{**base, "teacher": t, "epochs": e} for t, e in (("a", 30), ("b", 30), ("a", 60))]
     studies.append({**base, "teacher": "a", "epochs": 60, "recipe": "r +pseudo +cutmix=0.5"})
+    studies.append({**base, "teacher": "a", "epochs": 60, "student": "fusedseg_s"})
     alone = {30: [run("alone30", 0.1)], 60: [run("alone60", 0.2)], "cutmix": [run("alonecm", 0.4)]}
+    alone["fusedseg_s"] = [run("alonefs", 0.5)]
     runs = {
         study_key(s): {
             "name": s["teacher"],
-            "alone": alone["cutmix" if "cutmix" in s["recipe"] else s["epochs"]],
-            "kd": [run(f"kd_{s['teacher']}{s['epochs']}{len(s['recipe'])}", 0.3)],
+            "alone": alone[
+                "cutmix" if "cutmix" in s["recipe"]
+                else s["student"] if s["student"] == "fusedseg_s" else s["epochs"]
+            ],
+            "kd": [run(f"kd_{s['teacher']}{s['epochs']}{len(s['recipe'])}{s['student']}", 0.3)],
         }
         for s in studies
     }  # fmt: skip
@@ -168,6 +174,8 @@ def test_each_schedule_gets_its_own_panel_with_its_own_baseline(tmp_path) -> Non
         ("equal 8x8, 60 epochs", "alone s0", 0.2),
         ("equal 8x8, 60 epochs, cutmix=0.5", "a s0", 0.3),  # CutMix: its own baseline
         ("equal 8x8, 60 epochs, cutmix=0.5", "alone s0", 0.4),
+        ("equal 8x8, 60 epochs, fusedseg_s", "a s0", 0.3),  # another student: its own baseline
+        ("equal 8x8, 60 epochs, fusedseg_s", "alone s0", 0.5),
     ]
 
 
