@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 
 class CutMix:
-    """Draw (partner, box) for a batch; :meth:`paste` applies one draw to any per-pixel tensor."""
+    """Draw (partner, box) for a batch; :func:`paste` applies one draw to any per-pixel tensor."""
 
     def __init__(self, prob: float) -> None:
         self.prob = prob
