@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -84,18 +83,9 @@ def options(setting: str) -> dict[str, str]:
     return parse_teacher_options([part for part in setting.split(";") if part.strip()])
 
 
-def measure(args: argparse.Namespace, setting: str) -> dict[str, Any]:
-    """One row: the teacher with ``setting`` against the labels of the chosen images."""
-    with tempfile.TemporaryDirectory(prefix="teacher_quality_") as folder:
-        data = args.data or camvid_spec()
-        if args.heldout:
-            data = heldout_view(Path(data.split(":", 1)[1]), args.heldout, Path(folder))
-        return _measure(args, setting, data, build_dataset(data, "train"), Path(folder))
-
-
-def _measure(args, setting: str, data: str, split, folder: Path) -> dict[str, Any]:
-    images = Sampled(split, range(0, len(split), args.every))
-    classes = tuple(split.info.classes)
+def measure(args: argparse.Namespace, images: Sampled, folder: Path, setting: str) -> dict:
+    """One row: the teacher with ``setting`` against the labels of ``images``."""
+    classes = tuple(images.info.classes)
     teacher = build_teacher(
         args.teacher,
         TeacherOptions(
@@ -108,17 +98,22 @@ def _measure(args, setting: str, data: str, split, folder: Path) -> dict[str, An
     seconds = time.perf_counter() - started
     agreement = label_agreement(cache, images, classes, progress=False)
     if agreement is None:
-        raise ConfigError(f"--data {data}: none of the {len(images)} images has a labelled pixel")
-    data = f"{args.data or 'camvid'}" + (f" without {args.heldout}" if args.heldout else "")
-    return row(args, setting, data, agreement, seconds / len(images))
+        label = _data_label(args)
+        raise ConfigError(f"--data {label}: none of the {len(images)} images has a labelled pixel")
+    return row(args, setting, agreement, seconds / len(images))
 
 
-def row(args, setting: str, data: str, agreement: LabelAgreement, seconds: float) -> dict:
+def _data_label(args: argparse.Namespace) -> str:
+    """The data as the row records it: a spec, or the shared CamVid (without a drive)."""
+    return (args.data or "camvid") + (f" without {args.heldout}" if args.heldout else "")
+
+
+def row(args, setting: str, agreement: LabelAgreement, seconds: float) -> dict:
     h, w = args.size
     return {
         "teacher": _portable(args.teacher),
         "setting": setting,
-        "data": data,
+        "data": _data_label(args),
         "size": f"{h}x{w}",
         "every": args.every,
         "images": agreement.images,
@@ -179,7 +174,13 @@ def markdown(rows: list[dict]) -> str:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     torch.set_num_threads(1)
-    rows = [measure(args, setting) for setting in args.setting]
+    with tempfile.TemporaryDirectory(prefix="teacher_quality_") as folder:
+        data = args.data or camvid_spec()
+        if args.heldout:  # the view, like the cache, lives only as long as the study
+            data = heldout_view(Path(data.split(":", 1)[1]), args.heldout, Path(folder))
+        split = build_dataset(data, "train")
+        images = Sampled(split, range(0, len(split), args.every))
+        rows = [measure(args, images, Path(folder), setting) for setting in args.setting]
     for r in rows:
         print(f"{r['setting'] or '(none)'}: mIoU {r['miou']:.2f} — {r['summary']}", flush=True)
     portable = [_portable(a) for a in argv]  # shared files as $EDGESEG_SHARED/…

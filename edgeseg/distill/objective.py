@@ -58,7 +58,8 @@ class DistillObjective(Objective):
         super().__init__()
         self.teacher, self.class_map, self.losses = teacher, class_map, losses
         self.labeled, self.pseudo_threshold, self.cache = labeled, pseudo_threshold, cache
-        self.pseudo_rest, self.cutmix = pseudo_rest, cutmix
+        self.pseudo_rest = pseudo_rest
+        self.cutmix = cutmix if cutmix is not None else CutMix(0.0)
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("step", torch.tensor(0, dtype=torch.long))
@@ -80,10 +81,8 @@ class DistillObjective(Objective):
 
     def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
         teacher = self.teacher_output(batch)
-        images, masks = batch.images, batch.masks
-        draw = self.cutmix.draw_for(images) if self.cutmix is not None and self.training else None
+        images, masks, draw = self.cutmix.mix(batch.images, batch.masks, self.training)
         if draw is not None:  # after the teacher: its logits are pasted like pixels and labels
-            images, masks = paste(images, *draw), paste(masks, *draw)
             teacher = pasted_teacher(teacher, *draw)
         target, mask = self.targets(masks, teacher)
         inputs = DistillInputs(self.student_output(model, images), teacher, target, mask)

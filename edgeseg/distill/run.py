@@ -128,7 +128,7 @@ def prepare_distill(cfg: DistillConfig) -> Run:
         labeled=cfg.unlabeled is None,
         pseudo_threshold=cfg.pseudo_threshold,
         pseudo_rest=cfg.pseudo_labels,
-        cutmix=CutMix(cfg.cutmix) if cfg.cutmix > 0 else None,
+        cutmix=CutMix(cfg.cutmix),
     )
     palette = data.train_raw.info.palette or voc_colormap(len(classes))
     recipe = {

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 
 
 class CutMix:
-    """Draw (partner, box) for a batch; :func:`paste` applies one draw to any per-pixel tensor."""
+    """Draw (partner, box) for a batch; :func:`paste` applies one draw to any per-pixel tensor.
+    ``CutMix(0)`` never draws (nor consumes a random number): the objectives' default."""
 
     def __init__(self, prob: float) -> None:
         self.prob = prob
@@ -49,10 +50,17 @@ class CutMix:
         )
         return partner.to(device), box.to(device)
 
-    def draw_for(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """:meth:`draw` for a batch of images ``[B, 3, H, W]``."""
+    def mix(
+        self, images: torch.Tensor, masks: torch.Tensor, training: bool
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
+        """A batch's pixels ``[B, 3, H, W]`` and labels ``[B, H, W]`` with this batch's boxes
+        pasted, and the draw (to paste the teacher's output with it); outside training, or when
+        the batch stays un-mixed, the inputs as they are and None."""
         batch, _, height, width = images.shape
-        return self.draw(batch, height, width, images.device)
+        draw = self.draw(batch, height, width, images.device) if training else None
+        if draw is None:
+            return images, masks, None
+        return paste(images, *draw), paste(masks, *draw), draw
 
 
 def paste(tensor: torch.Tensor, partner: torch.Tensor, box: torch.Tensor) -> torch.Tensor:

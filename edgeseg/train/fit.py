@@ -245,8 +245,7 @@ def _prepare(cfg: TrainConfig) -> Run:
         recipe=cfg.as_recipe(),
         aux_loss=has_aux_head(model),
     )
-    cutmix = CutMix(cfg.cutmix) if cfg.cutmix > 0 else None
-    objective = SupervisedObjective(class_weights, cfg.aux_weight, cutmix)
+    objective = SupervisedObjective(class_weights, cfg.aux_weight, CutMix(cfg.cutmix))
     return make_run(cfg, device, model, data, objective, meta, dist=dist)
 
 

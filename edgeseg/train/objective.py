@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from edgeseg.train.cutmix import CutMix, paste
+from edgeseg.train.cutmix import CutMix
 from edgeseg.train.losses import segmentation_loss
 
 
@@ -77,12 +77,9 @@ class SupervisedObjective(Objective):
         super().__init__()
         self.class_weights = class_weights
         self.aux_weight = aux_weight
-        self.cutmix = cutmix
+        self.cutmix = cutmix if cutmix is not None else CutMix(0.0)
 
     def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
-        images, masks = batch.images, batch.masks
-        draw = self.cutmix.draw_for(images) if self.cutmix is not None and self.training else None
-        if draw is not None:
-            images, masks = paste(images, *draw), paste(masks, *draw)
+        images, masks, _ = self.cutmix.mix(batch.images, batch.masks, self.training)
         outputs = model_outputs(model, images, with_aux=self.aux_weight > 0)
         return segmentation_loss(outputs, masks, self.class_weights, self.aux_weight)
