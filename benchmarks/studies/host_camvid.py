@@ -92,7 +92,7 @@ class BenchStep:
 def plan(args: argparse.Namespace, out: Path) -> dict[str, ExportStep | BenchStep]:
     """Each step of the study as the library call it makes."""
     shared = shared_root()
-    data = camvid_spec()
+    data = getattr(args, "data", None) or camvid_spec()
     timing = {"threads": args.threads, "runs": args.runs, "images": args.images}
     export = {"checkpoint": args.student, "target": args.targets, "size": parse_size(args.size)}
     return {
@@ -212,6 +212,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['load_after']} after (a shared 2-core VM: latencies move with the "
         "neighbours' load).",
         "",
+        f"mIoU on: `{result.get('data', 'CamVid val')}` (its val list).",
+        "",
         f"Peak (large GEMM, {peak.get('threads')} thread): fp32 "
         f"{_cell(peak.get('fp32_gmacs'), '{:.1f}')} GMAC/s, int8 "
         f"{_cell(peak.get('int8_gmacs'), '{:.1f}')} GMAC/s ({peak.get('int8_method')}). "
@@ -259,6 +261,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--targets", default="all", help="export targets (comma list)")
     parser.add_argument("--images", type=int, default=None, help="mIoU over N images (all)")
+    parser.add_argument(
+        "--data",
+        help="dataset spec whose val list scores mIoU (default: the shared CamVid; e.g. the "
+        "held-out-drive view a gains study writes, to score a new street)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "host_camvid")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--name", dest="stem", default="host_camvid", help="results file stem")
@@ -298,6 +305,7 @@ def main(argv: list[str]) -> int:
     result = {
         "command": "python -m benchmarks.studies.host_camvid " + " ".join(argv),
         "host": f"{student['host']['processor']}, {student['host']['cpus']} cores",
+        "data": steps["bench_student"].data,
         "load_before": load_before,
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "commands": argvs,

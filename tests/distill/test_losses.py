@@ -118,7 +118,7 @@ def test_class_weighted_kd_is_the_class_weighted_mean_of_pixel_kl() -> None:
         one("kd:class_weighted=true")
 
 
-@pytest.mark.parametrize("name", ["kd", "cwd"])
+@pytest.mark.parametrize("name", ["kd", "cwd", "dist"])
 def test_correct_only_leaves_out_the_pixels_the_teacher_gets_wrong(name) -> None:
     """``correct_only=true`` is the same loss with the teacher's wrong pixels masked out."""
     x = inputs()
@@ -165,6 +165,28 @@ def test_soft_iou_and_cwd_known_values() -> None:
         mask=torch.ones(1, 1, 2, dtype=torch.bool),
     )
     assert one("cwd:tau=1")(x).item() == pytest.approx(KL_3_1, rel=1e-5)
+
+
+def test_dist_is_one_minus_pearson_per_pixel_and_per_class() -> None:
+    """Known values against ``torch.corrcoef`` on the masked pixels' probabilities; a student
+    that copies the teacher costs nothing, at any temperature."""
+    x = inputs()
+    x.mask[0, :2] = False  # 16 pixels out
+    keep = x.mask.reshape(-1)
+    p_s, p_t = (
+        torch.softmax(v.permute(0, 2, 3, 1).reshape(-1, C)[keep] / 2.0, 1)
+        for v in (x.student["out"], x.teacher.logits)
+    )
+    per_pixel = [torch.corrcoef(torch.stack([a, b]))[0, 1] for a, b in zip(p_s, p_t, strict=True)]
+    per_class = [
+        torch.corrcoef(torch.stack([a, b]))[0, 1] for a, b in zip(p_s.T, p_t.T, strict=True)
+    ]
+    inter, intra = 1 - torch.stack(per_pixel).mean(), 1 - torch.stack(per_class).mean()
+    got = one("dist:temperature=2,beta=1,gamma=3")(x).item()
+    assert got == pytest.approx(4 * (inter + 3 * intra).item(), rel=1e-4)
+    copy = inputs(student=x.teacher.logits.clone(), teacher=x.teacher.logits, mask=x.mask)
+    assert one("dist:temperature=4")(copy).item() == pytest.approx(0.0, abs=1e-3)  # T² · float eps
+    assert one("dist:temperature=4")(inputs(mask=torch.zeros(N, H, W, dtype=torch.bool))) == 0
 
 
 def test_feature_kd_adapters_and_cosine() -> None:

@@ -1,6 +1,15 @@
 """Distillation losses, one module per family; importing a module registers its losses."""
 
-from edgeseg.distill.losses import affinity, cwd, feature, fsi, hard, response, warmup  # noqa: F401
+from edgeseg.distill.losses import (  # noqa: F401
+    affinity,
+    cwd,
+    feature,
+    fsi,
+    hard,
+    relation,
+    response,
+    warmup,
+)
 from edgeseg.distill.losses.base import (
     DistillInputs,
     DistillLoss,

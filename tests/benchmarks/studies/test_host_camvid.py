@@ -57,6 +57,19 @@ def test_commands_are_real_edgeseg_invocations(tmp_path: Path, camvid_dir, monke
     assert [VOC_CLASSES[i] for i in cmap.sources[pedestrian]] == ["person"]
 
 
+def test_data_sends_every_bench_to_another_split(tmp_path: Path, camvid_dir, monkeypatch) -> None:
+    """``--data`` (e.g. a held-out drive's view) scores the student and the reference model on
+    the same list; without it both score the shared CamVid."""
+    from benchmarks.studies.host_camvid import parse
+
+    monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
+    view = f"camvid:{tmp_path / 'view'}"
+    for argv, data in (([], f"camvid:{camvid_dir}"), (["--data", view], view)):
+        steps = commands(parse(["s.pt", *argv]), tmp_path)
+        for name in ("bench_student", "bench_voc"):
+            assert steps[name][steps[name].index("--data") + 1] == data, (name, argv)
+
+
 def test_the_recorded_commands_are_what_the_recorded_run_does_now(camvid_dir, monkeypatch) -> None:
     """``benchmarks/results/host_camvid.json``'s commands, derived again from its own options:
     the same words, but for the class map, which moved to ``benchmarks/studies/classmaps``."""
