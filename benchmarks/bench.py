@@ -188,6 +188,7 @@ def host_info() -> dict:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "processor": _cpu_name(),
+        "cpu_flags": cpu_flags(),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
     }
@@ -201,6 +202,20 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor()
+
+
+def cpu_flags() -> str:
+    """The instruction sets that decide int8 and fp32 speed (and the float path): the same
+    model is ~2x faster in int8 with AVX2 alone and ~5x with AVX-512 VNNI / AMX."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    flags = next(
+        (ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), []
+    )
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+    return ", ".join(f for f in wanted if f in flags) or "none of avx2/avx512/vnni"
 
 
 def _now() -> str:

@@ -35,6 +35,7 @@ from benchmarks.studies.distill_camvid import run_once, summarize
 from benchmarks.studies.distill_curves import plot_png, scored_epochs
 from benchmarks.studies.heldout import SUBSETS, heldout_view
 from edgeseg.atomic import atomic_path
+from edgeseg.benchmarks.bench import host_info
 from edgeseg.distill.agreement import LabelAgreement
 from edgeseg.distill.config import DistillConfig
 from edgeseg.distill.teachers import teacher_kinds
@@ -292,11 +293,14 @@ def _history(out: Path, row: dict) -> list[dict]:
 def _host() -> str:
     """Where a study ran, with what sets its floating-point path: the same seed and command are
     bit-identical on one machine, but three 60-epoch "alone" runs rerun in a later session came
-    out 27.22 instead of 28.19 — so a row records the thread count and numeric libraries too."""
+    out 27.22 instead of 28.19 — so a row records the CPU and its instruction sets (the kernels
+    torch picks), the thread count and numeric libraries too."""
     gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", CPU only"
     libraries = ", ".join(f"{name} {metadata.version(name)}" for name in ("numpy", "pillow"))
+    cpu = host_info()
     return (
-        f"{platform.platform()}, torch {torch.__version__}, {libraries}, "
+        f"{platform.platform()}, {cpu['processor']} ({cpu['cpu_flags']}), "
+        f"torch {torch.__version__}, {libraries}, "
         f"{torch.get_num_threads()} thread(s), {os.cpu_count()} CPUs{gpu}"
     )
 

@@ -29,7 +29,7 @@ from statistics import median
 
 from benchmarks.studies.ort_profile import profile_onnx
 from edgeseg.benchmarks.base import RunResult
-from edgeseg.benchmarks.bench import host_info, run_bench
+from edgeseg.benchmarks.bench import cpu_flags, host_info, run_bench
 from edgeseg.benchmarks.options import AccuracyOptions, BenchOptions, TimingOptions
 from edgeseg.export import ExportOutcome, export_checkpoint
 
@@ -271,18 +271,6 @@ def _why_slower(summary: dict) -> list[str]:
                 f"(`xnnpack_ops.md`, same CPU): {', '.join(found)}."
             )
     return lines
-
-
-def cpu_flags() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    flags = next(
-        (ln.split(":", 1)[1].split() for ln in text.splitlines() if ln.startswith("flags")), []
-    )
-    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
-    return ", ".join(f for f in wanted if f in flags) or "none of avx2/avx512/vnni"
 
 
 def main(argv: list[str] | None = None) -> None:

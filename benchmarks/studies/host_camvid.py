@@ -304,7 +304,8 @@ def main(argv: list[str]) -> int:
     reference = json.loads((args.out / f"{label}.json").read_text())
     result = {
         "command": "python -m benchmarks.studies.host_camvid " + " ".join(argv),
-        "host": f"{student['host']['processor']}, {student['host']['cpus']} cores",
+        "host": f"{student['host']['processor']}, {student['host']['cpus']} cores; CPU flags: "
+        f"{student['host'].get('cpu_flags', 'unknown')}",
         "data": steps["bench_student"].data,
         "load_before": load_before,
         "load_after": [round(x, 2) for x in os.getloadavg()],

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmarks.studies.export_speed import cpu_flags
 from edgeseg import runtimes
+from edgeseg.benchmarks.bench import cpu_flags
 from edgeseg.converters import ExportSpec, get_converter
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"

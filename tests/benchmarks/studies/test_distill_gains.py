@@ -200,11 +200,13 @@ def test_a_study_records_what_sets_its_floating_point_path() -> None:
     import torch
 
     from benchmarks.studies.distill_gains import _host
+    from edgeseg.benchmarks.bench import host_info
 
     host = _host()
     assert f"torch {torch.__version__}" in host
     assert f"numpy {metadata.version('numpy')}" in host and "pillow " in host
     assert f"{torch.get_num_threads()} thread(s)" in host
+    assert host_info()["processor"] in host and host_info()["cpu_flags"] in host
 
 
 def test_a_refused_option_leaves_no_heldout_view_behind(camvid_dir, tmp_path, monkeypatch) -> None:
