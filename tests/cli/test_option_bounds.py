@@ -60,6 +60,7 @@ CASES = [
     ("ce-ramp", [*DISTILL, "--loss", "ce:ramp=-2"], ["--loss ce", "ramp -2", "≥ 0"]),
     ("kd-stop", [*DISTILL, "--loss", "kd:stop=-1"], ["--loss kd", "stop -1", "≥ 0"]),
     ("cwd-tau", [*DISTILL, "--loss", "cwd:tau=0"], ["--loss cwd", "tau 0", "> 0"]),
+    ("dist-gamma", [*DISTILL, "--loss", "dist:gamma=-1"], ["--loss dist", "gamma -1", "≥ 0"]),
     ("kd-switch", [*DISTILL, "--loss", "kd:correct_only=ture"], ["correct_only=ture", "true or"]),
     ("kd-nan", [*DISTILL, "--loss", "kd:temperature=nan"], ["temperature nan", "> 0"]),
     ("distill-size", [*DISTILL, "--size", "16x16"], ["--size 16x16", RANGE]),

@@ -18,11 +18,14 @@ Defaults from the paper: T = 1, beta = gamma = 1.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 
 from edgeseg.distill.losses.base import (
+    NON_NEGATIVE,
+    Bound,
     DistillInputs,
     DistillLoss,
     LossParams,
@@ -35,6 +38,13 @@ _EPS = 1e-8
 
 @dataclass
 class DISTParams(LossParams):
+    # a negative term would reward the student for disagreeing with the teacher
+    BOUNDS: ClassVar[dict[str, Bound]] = {
+        **LossParams.BOUNDS,
+        "beta": NON_NEGATIVE,
+        "gamma": NON_NEGATIVE,
+    }
+
     weight: float = 1.0
     temperature: float = 1.0
     beta: float = 1.0  # inter-class term (each pixel's class ranking)
