@@ -12,7 +12,8 @@ Pearson correlation is invariant to the scale and shift the small student cannot
 
 ``loss = (beta · (1 − mean_pixels ρ) + gamma · (1 − mean_classes ρ)) · T²`` over the pixels
 distillation may use (``correct_only=true``: only those where the teacher's argmax is the label).
-Defaults from the paper: T = 1, beta = gamma = 1.
+Defaults from the paper: T = 1, beta = gamma = 1. Measured there (``fusedseg_s``, 5 seeds):
++2.28 over the student alone, against +2.17 for plain KD — no better within the seeds' spread.
 """
 
 from __future__ import annotations
