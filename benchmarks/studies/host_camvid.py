@@ -32,6 +32,7 @@ from typing import Any
 from benchmarks.studies import recipe
 from benchmarks.studies.camvid_train import camvid_spec, shared_root
 from edgeseg.atomic import atomic_path
+from edgeseg.data import build_dataset
 from edgeseg.errors import ConfigError
 from edgeseg.export import export_checkpoint
 from edgeseg.utils import parse_size
@@ -282,6 +283,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         value = getattr(args, flag)
         if value and not Path(value).is_file():
             raise ConfigError(f"--{flag.replace('_', '-')} {value}: no such file; pass a file")
+    if args.data:  # its val list is read now, not after minutes of export
+        build_dataset(args.data, "val")
     return args
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from benchmarks.studies.host_camvid import CLASS_MAP, commands, summarize
@@ -63,11 +64,37 @@ def test_data_sends_every_bench_to_another_split(tmp_path: Path, camvid_dir, mon
     from benchmarks.studies.host_camvid import parse
 
     monkeypatch.setenv("EDGESEG_SHARED", str(camvid_dir.parents[1]))
-    view = f"camvid:{tmp_path / 'view'}"
+    folder = tmp_path / "view"  # a held-out-drive view: two training frames as its val list
+    folder.mkdir()
+    for sub in ("train", "trainannot"):
+        (folder / sub).symlink_to(camvid_dir / sub)
+    pairs = (camvid_dir / "train.txt").read_text().splitlines()
+    (folder / "train.txt").write_text("\n".join(pairs[2:]) + "\n")
+    (folder / "val.txt").write_text("\n".join(pairs[:2]) + "\n")
+    view = f"camvid:{folder}"
     for argv, data in (([], f"camvid:{camvid_dir}"), (["--data", view], view)):
         steps = commands(parse(["s.pt", *argv]), tmp_path)
         for name in ("bench_student", "bench_voc"):
             assert steps[name][steps[name].index("--data") + 1] == data, (name, argv)
+
+
+def test_a_missing_data_folder_is_refused_before_any_export(tmp_path: Path, camvid_dir) -> None:
+    """Through the script's entry point: one line, exit 2, and no export folder."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    argv = ["s.pt", "--data", f"camvid:{tmp_path / 'nowhere'}", "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.studies.host_camvid", *argv],
+        capture_output=True,
+        text=True,
+        cwd=Path(CLASS_MAP).parents[2].parent,
+        env={**os.environ, "EDGESEG_SHARED": str(camvid_dir.parents[1])},
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "nowhere does not exist" in done.stderr
+    assert not out.exists()
 
 
 def test_the_recorded_commands_are_what_the_recorded_run_does_now(camvid_dir, monkeypatch) -> None:
