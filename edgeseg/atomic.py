@@ -197,8 +197,21 @@ _depth = 0
 _saved: dict[int, object] = {}
 
 
+_received: list[int] = []  # the polite signals this process was sent while writing
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
+    _received.append(signum)
     raise Terminated(signum)
+
+
+def reraise_if_terminated() -> None:
+    """Raise :class:`Terminated` again if a polite signal arrived. For a broad ``except
+    Exception`` around third-party code: a signal handled inside a native callback (e.g. the
+    file writes of ``torch.jit.save``) comes back from C++ as an ordinary ``RuntimeError``, and
+    must still end the run with 128+signal, not as one failed target."""
+    if _received:
+        raise Terminated(_received[-1])
 
 
 def _signals_to_install() -> list[int]:
@@ -220,6 +233,7 @@ def _signals_raise() -> Iterator[None]:
     with _lock:
         _depth += 1
         if _depth == 1:
+            _received.clear()
             for signum in _signals_to_install():
                 _saved[signum] = signal.signal(signum, _raise_terminated)
     try:

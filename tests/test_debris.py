@@ -322,3 +322,28 @@ def test_atomic_files_get_the_permissions_open_would_give(tmp_path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "model.onnx").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_signal_that_native_code_wrapped_still_terminates(tmp_path) -> None:
+    """A SIGTERM handled inside a native callback (``torch.jit.save``'s writes) comes back as a
+    RuntimeError; export's per-target ``except Exception`` must still end with 143, not exit 3
+    (seen once in CI: ``test_cli_export_interrupted_leaves_nothing[SIGTERM]`` got 3)."""
+    from edgeseg import atomic
+
+    try:
+        with pytest.raises(atomic.Terminated) as err:
+            try:
+                with atomic.atomic_path(tmp_path / "model.pt") as tmp:
+                    tmp.write_bytes(b"half")
+                    try:
+                        os.kill(os.getpid(), signal.SIGTERM)
+                        time.sleep(5)  # the handler raises here
+                    except atomic.Terminated as exc:
+                        raise RuntimeError(f"native writer: {exc!r}") from None
+            except Exception:
+                atomic.reraise_if_terminated()
+        assert err.value.code == 143 and list(tmp_path.iterdir()) == []
+        with pytest.raises(atomic.Terminated):  # still set: the process is on its way out
+            atomic.reraise_if_terminated()
+    finally:
+        atomic._received.clear()
