@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -48,11 +49,12 @@ def run_isolated(
     a bad artifact (the row says what went wrong)."""
     timeout_s = request.timing.timeout_s
     receive_fd, send_fd = os.pipe()
+    parent = os.getpid()
     receive = Connection(receive_fd, writable=False)
     with tempfile.TemporaryFile() as log:
         try:
             child = subprocess.Popen(
-                [sys.executable, "-m", "edgeseg.benchmarks.harness", str(send_fd)],
+                [sys.executable, "-m", "edgeseg.benchmarks.harness", str(send_fd), str(parent)],
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -130,8 +132,9 @@ def _failed(runner: str, artifact: Path, reason: str) -> RunResult:
     return RunResult(str(artifact), runner, "host", status="failed", reason=reason, file_bytes=size)
 
 
-def _child_main(send_fd: int) -> None:
+def _child_main(send_fd: int, parent: int) -> None:
     """The child: runner, artifact and request from stdin, messages to the parent's pipe."""
+    _die_with(parent)
     send = Connection(send_fd, readable=False)
 
     def report(phase: str, done: int, total: int) -> None:
@@ -155,5 +158,29 @@ def one_line(exc: BaseException) -> str:
     return text if isinstance(exc, EdgesegError) else f"{type(exc).__name__}: {text}"[:300]
 
 
+def _die_with(parent: int) -> None:
+    """End this child when the bench that started it ends: a SIGTERM to ``edgeseg bench`` (a CI
+    timeout, ``kill``) would otherwise leave the measurement running on an orphaned core. Linux
+    does it in the kernel (``PR_SET_PDEATHSIG``), even while the runtime holds the GIL; elsewhere
+    a thread watches for the parent to change."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it ended before the request above was made
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 if __name__ == "__main__":
-    _child_main(int(sys.argv[1]))
+    _child_main(int(sys.argv[1]), int(sys.argv[2]))

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from edgeseg.atomic import reraise_if_terminated
 from edgeseg.converters.base import (
     Converter,
     ExportResult,
@@ -82,6 +83,7 @@ def _int8(model: nn.Module, example: torch.Tensor, spec: ExportSpec):
         if not any(n_int for n_int, _ in counts.values()):
             raise RuntimeError("no compute op reads a quantized activation after conversion")
     except Exception as exc:  # W8A8 impossible here: weights only, and say why
+        reraise_if_terminated()  # a signal, not a quantizer's failure
         mlmodel = _quantize_weights(_convert(model, example), spec.per_channel)
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else repr(exc)
         note = f"int8 weights, float compute: W8A8 failed ({reason})"

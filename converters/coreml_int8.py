@@ -19,6 +19,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from edgeseg.atomic import reraise_if_terminated
 from edgeseg.converters.base import ExportSpec
 from edgeseg.converters.pt2e import Int8GraphQuantizer, minmax_activations, quantize_pt2e
 
@@ -49,6 +50,7 @@ def calibrate_w8a8(
             calibrated = build(model, example, spec)
             return calibrated, name + (f" ({'; '.join(reasons)})" if reasons else "")
         except Exception as exc:  # an unusable quantizer here is a reason, not a crash
+            reraise_if_terminated()  # a signal, not a quantizer's failure
             reasons.append(f"{name}: {type(exc).__name__}: {str(exc).strip()[:120]}")
     raise RuntimeError("; ".join(reasons))
 

@@ -214,6 +214,12 @@ def reraise_if_terminated() -> None:
         raise Terminated(_received[-1])
 
 
+def terminated_exit_code() -> int | None:
+    """128+signal if a polite signal arrived during a write, else None: the exit code for a
+    top-level handler that caught what native code made of :class:`Terminated`."""
+    return 128 + _received[-1] if _received else None
+
+
 def _signals_to_install() -> list[int]:
     """Signals whose current action would kill the process without running ``finally``: the
     default action (SIG_DFL). Ignored signals, Python's own SIGINT handler (it raises

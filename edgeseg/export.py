@@ -211,6 +211,7 @@ def _explain(outcome: ExportOutcome) -> list[str]:
     try:
         return get_converter(outcome.target).explain(outcome.result)
     except Exception as exc:  # the artifact is fine; only the explanation is missing
+        reraise_if_terminated()
         return [f"cannot explain: {_one_line(exc)}"]
 
 

@@ -347,3 +347,31 @@ def test_a_signal_that_native_code_wrapped_still_terminates(tmp_path) -> None:
             atomic.reraise_if_terminated()
     finally:
         atomic._received.clear()
+
+
+def test_the_cli_ends_with_143_for_a_signal_that_reached_it_wrapped(
+    sample_checkpoint, tmp_path, monkeypatch, capsys
+) -> None:
+    """The CLI's last ``except Exception`` (an internal error, exit 4) must not report a SIGTERM
+    that native code turned into an ordinary exception on its way up: the run was stopped."""
+    from edgeseg import atomic
+    from edgeseg.cli import export as export_cli
+
+    def export_that_gets_a_wrapped_signal(*args, **kwargs):
+        with atomic.atomic_path(tmp_path / "exports" / "model.pt") as tmp:
+            tmp.write_bytes(b"half")
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)  # the handler raises here
+            except atomic.Terminated as exc:
+                raise RuntimeError(f"native writer: {exc!r}") from None
+
+    monkeypatch.setattr(export_cli, "export_checkpoint", export_that_gets_a_wrapped_signal)
+    (tmp_path / "exports").mkdir()
+    try:
+        code = main(["export", str(sample_checkpoint), "--out", str(tmp_path / "exports")])
+    finally:
+        atomic._received.clear()
+    assert code == 143, capsys.readouterr().err
+    assert "internal error" not in capsys.readouterr().err
+    assert list((tmp_path / "exports").iterdir()) == []

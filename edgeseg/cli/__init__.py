@@ -18,6 +18,7 @@ import typer
 
 import edgeseg
 from edgeseg import noise
+from edgeseg.atomic import terminated_exit_code
 from edgeseg.cli import android_demo as android_demo_cmd
 from edgeseg.cli import bench as bench_cmd
 from edgeseg.cli import devices as devices_cmd
@@ -105,6 +106,8 @@ def _run(args: list[str], debug: bool) -> int:
         typer.echo(f"error: {error_line(exc)}", err=True)
         return ExitCode.BAD_INPUT
     except Exception as exc:  # a bug, not a user error: still one line unless --debug
+        if (code := terminated_exit_code()) is not None:  # a signal that native code wrapped
+            return code
         _traceback(debug)
         hint = "" if debug else " (rerun with --debug for the traceback)"
         typer.echo(f"internal error: {type(exc).__name__}: {error_line(exc)}{hint}", err=True)

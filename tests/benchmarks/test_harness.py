@@ -3,6 +3,11 @@ the benchmark (and this test process) carries on."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +17,7 @@ from edgeseg.benchmarks.base import BenchError, get_runner
 from edgeseg.benchmarks.bench import run_bench
 from edgeseg.benchmarks.options import AccuracyOptions, BenchOptions, RunRequest, TimingOptions
 from tests.benchmarks.conftest import random_file
+from tests.conftest import REPO
 
 SPEC = TimingOptions(warmup=0, runs=2)
 
@@ -65,3 +71,49 @@ def test_command_level_bad_input_raises(tmp_path, exports) -> None:
         run_bench([tmp_path / "empty"], BenchOptions(progress=False))
     with pytest.raises(BenchError, match="no host runner 'nope'"):
         run_bench([exports["onnx"]], BenchOptions(runner="nope", progress=False))
+
+
+def _children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (from /proc; zombies are already gone)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()  # after "(comm)": state, ppid, …
+        if entry.name.isdigit() and int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; Linux only")
+def test_a_stopped_bench_leaves_no_measuring_child(tmp_path) -> None:
+    """SIGTERM to the bench (a CI timeout, ``kill``) ends its measuring child too, instead of
+    leaving it running on an orphaned core."""
+    artifact = tmp_path / "m.hang"
+    artifact.write_bytes(b"x")
+    script = (
+        "import sys, tests.benchmarks.aborting_runner\n"
+        "from pathlib import Path\n"
+        "from edgeseg.benchmarks.base import get_runner\n"
+        "from edgeseg.benchmarks.options import RunRequest, TimingOptions\n"
+        "get_runner('test-hang').run(Path(sys.argv[1]), RunRequest(timing=TimingOptions()))\n"
+    )
+    bench = subprocess.Popen([sys.executable, "-c", script, str(artifact)], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60
+        while not (children := _children(bench.pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert children, "the measuring child never started"
+        bench.send_signal(signal.SIGTERM)
+        assert bench.wait(10) == -signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [c for c in children if Path(f"/proc/{c}").exists()]
+        assert not left, f"measuring child {left} still runs after its bench was stopped"
+    finally:
+        bench.kill()
+        for child in _children(bench.pid):
+            os.kill(child, signal.SIGKILL)
