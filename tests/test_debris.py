@@ -324,22 +324,31 @@ def test_atomic_files_get_the_permissions_open_would_give(tmp_path) -> None:
     assert (tmp_path / "model.onnx").stat().st_mode & 0o777 == 0o644
 
 
+def write_that_gets_a_wrapped_sigterm(path: Path) -> None:
+    """An atomic write whose writer is native code: a real SIGTERM arrives mid-write, the handler
+    raises :class:`~edgeseg.atomic.Terminated` inside the writer's callback, and the writer hands
+    it back as an ordinary ``RuntimeError`` (what ``torch.jit.save`` does)."""
+    from edgeseg import atomic
+
+    with atomic.atomic_path(path) as tmp:
+        tmp.write_bytes(b"half")
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler raises here
+        except atomic.Terminated as exc:
+            raise RuntimeError(f"native writer: {exc!r}") from None
+
+
 def test_a_signal_that_native_code_wrapped_still_terminates(tmp_path) -> None:
-    """A SIGTERM handled inside a native callback (``torch.jit.save``'s writes) comes back as a
-    RuntimeError; export's per-target ``except Exception`` must still end with 143, not exit 3
-    (seen once in CI: ``test_cli_export_interrupted_leaves_nothing[SIGTERM]`` got 3)."""
+    """A SIGTERM handled inside a native callback comes back as a RuntimeError; export's
+    per-target ``except Exception`` must still end with 143, not exit 3 (seen once in CI:
+    ``test_cli_export_interrupted_leaves_nothing[SIGTERM]`` got 3)."""
     from edgeseg import atomic
 
     try:
         with pytest.raises(atomic.Terminated) as err:
             try:
-                with atomic.atomic_path(tmp_path / "model.pt") as tmp:
-                    tmp.write_bytes(b"half")
-                    try:
-                        os.kill(os.getpid(), signal.SIGTERM)
-                        time.sleep(5)  # the handler raises here
-                    except atomic.Terminated as exc:
-                        raise RuntimeError(f"native writer: {exc!r}") from None
+                write_that_gets_a_wrapped_sigterm(tmp_path / "model.pt")
             except Exception:
                 atomic.reraise_if_terminated()
         assert err.value.code == 143 and list(tmp_path.iterdir()) == []
@@ -352,26 +361,22 @@ def test_a_signal_that_native_code_wrapped_still_terminates(tmp_path) -> None:
 def test_the_cli_ends_with_143_for_a_signal_that_reached_it_wrapped(
     sample_checkpoint, tmp_path, monkeypatch, capsys
 ) -> None:
-    """The CLI's last ``except Exception`` (an internal error, exit 4) must not report a SIGTERM
-    that native code turned into an ordinary exception on its way up: the run was stopped."""
+    """The CLI's last ``except Exception`` (an internal error) must not report a SIGTERM that
+    native code turned into an ordinary exception on its way up: the run was stopped."""
     from edgeseg import atomic
     from edgeseg.cli import export as export_cli
 
-    def export_that_gets_a_wrapped_signal(*args, **kwargs):
-        with atomic.atomic_path(tmp_path / "exports" / "model.pt") as tmp:
-            tmp.write_bytes(b"half")
-            try:
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(5)  # the handler raises here
-            except atomic.Terminated as exc:
-                raise RuntimeError(f"native writer: {exc!r}") from None
-
-    monkeypatch.setattr(export_cli, "export_checkpoint", export_that_gets_a_wrapped_signal)
-    (tmp_path / "exports").mkdir()
+    out = tmp_path / "exports"
+    monkeypatch.setattr(
+        export_cli,
+        "export_checkpoint",
+        lambda *a, **k: write_that_gets_a_wrapped_sigterm(out / "m.pt"),
+    )
+    out.mkdir()
     try:
-        code = main(["export", str(sample_checkpoint), "--out", str(tmp_path / "exports")])
+        code = main(["export", str(sample_checkpoint), "--out", str(out)])
     finally:
         atomic._received.clear()
-    assert code == 143, capsys.readouterr().err
-    assert "internal error" not in capsys.readouterr().err
-    assert list((tmp_path / "exports").iterdir()) == []
+    err = capsys.readouterr().err
+    assert code == 143 and "internal error" not in err, err
+    assert list(out.iterdir()) == []
