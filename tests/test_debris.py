@@ -17,6 +17,7 @@ import pytest
 
 from edgeseg.atomic import atomic_path, is_temp, scratch_dir, temp_name
 from edgeseg.cli import main
+from edgeseg.errors import ExportError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -324,7 +325,7 @@ def test_atomic_files_get_the_permissions_open_would_give(tmp_path) -> None:
     assert (tmp_path / "model.onnx").stat().st_mode & 0o777 == 0o644
 
 
-def write_that_gets_a_wrapped_sigterm(path: Path) -> None:
+def write_that_gets_a_wrapped_sigterm(path: Path, wrap: type[Exception] = RuntimeError) -> None:
     """An atomic write whose writer is native code: a real SIGTERM arrives mid-write, the handler
     raises :class:`~edgeseg.atomic.Terminated` inside the writer's callback, and the writer hands
     it back as an ordinary ``RuntimeError`` (what ``torch.jit.save`` does)."""
@@ -336,7 +337,7 @@ def write_that_gets_a_wrapped_sigterm(path: Path) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(5)  # the handler raises here
         except atomic.Terminated as exc:
-            raise RuntimeError(f"native writer: {exc!r}") from None
+            raise wrap(f"native writer: {exc!r}") from None
 
 
 def test_a_signal_that_native_code_wrapped_still_terminates(tmp_path) -> None:
@@ -358,11 +359,13 @@ def test_a_signal_that_native_code_wrapped_still_terminates(tmp_path) -> None:
         atomic._received.clear()
 
 
+@pytest.mark.parametrize("wrap", [RuntimeError, ExportError], ids=["RuntimeError", "EdgesegError"])
 def test_the_cli_ends_with_143_for_a_signal_that_reached_it_wrapped(
-    sample_checkpoint, tmp_path, monkeypatch, capsys
+    sample_checkpoint, tmp_path, monkeypatch, capsys, wrap
 ) -> None:
-    """The CLI's last ``except Exception`` (an internal error) must not report a SIGTERM that
-    native code turned into an ordinary exception on its way up: the run was stopped."""
+    """The CLI's last ``except`` (an internal error, or bad input for a library error made from
+    what native code raised) must not report a SIGTERM that native code turned into an ordinary
+    exception on its way up: the run was stopped."""
     from edgeseg import atomic
     from edgeseg.cli import export as export_cli
 
@@ -370,7 +373,7 @@ def test_the_cli_ends_with_143_for_a_signal_that_reached_it_wrapped(
     monkeypatch.setattr(
         export_cli,
         "export_checkpoint",
-        lambda *a, **k: write_that_gets_a_wrapped_sigterm(out / "m.pt"),
+        lambda *a, **k: write_that_gets_a_wrapped_sigterm(out / "m.pt", wrap),
     )
     out.mkdir()
     try:
@@ -378,5 +381,5 @@ def test_the_cli_ends_with_143_for_a_signal_that_reached_it_wrapped(
     finally:
         atomic._received.clear()
     err = capsys.readouterr().err
-    assert code == 143 and "internal error" not in err, err
+    assert code == 143 and "error" not in err, err
     assert list(out.iterdir()) == []

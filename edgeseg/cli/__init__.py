@@ -101,15 +101,14 @@ def _run(args: list[str], debug: bool) -> int:
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
         return ExitCode.INTERRUPTED
-    except EdgesegError as exc:
-        _traceback(debug)
-        typer.echo(f"error: {error_line(exc)}", err=True)
-        return ExitCode.BAD_INPUT
-    except Exception as exc:  # a bug, not a user error: still one line unless --debug
+    except Exception as exc:
         if (code := terminated_exit_code()) is not None:  # a signal that native code wrapped
-            return code
+            return code  # (into a RuntimeError, or a library error made from one): stopped
         _traceback(debug)
-        hint = "" if debug else " (rerun with --debug for the traceback)"
+        if isinstance(exc, EdgesegError):
+            typer.echo(f"error: {error_line(exc)}", err=True)
+            return ExitCode.BAD_INPUT
+        hint = "" if debug else " (rerun with --debug for the traceback)"  # a bug, not bad input
         typer.echo(f"internal error: {type(exc).__name__}: {error_line(exc)}{hint}", err=True)
         return ExitCode.INTERNAL
     return ExitCode.OK
