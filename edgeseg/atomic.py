@@ -206,18 +206,15 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 
 def reraise_if_terminated() -> None:
-    """Raise :class:`Terminated` again if a polite signal arrived. For a broad ``except
-    Exception`` around third-party code: a signal handled inside a native callback (e.g. the
-    file writes of ``torch.jit.save``) comes back from C++ as an ordinary ``RuntimeError``, and
-    must still end the run with 128+signal, not as one failed target."""
+    """Raise :class:`Terminated` again if a polite signal arrived during the open write.
+
+    A signal handled inside a native callback (e.g. the file writes of ``torch.jit.save``) comes
+    back from C++ as an ordinary ``RuntimeError``. Every write scope calls this for an exception
+    that leaves it, so such a run still ends with 128+signal, not as one failed target or an
+    internal error. A broad ``except Exception`` *inside* a write (a fallback that would go on
+    working) calls it too."""
     if _received:
         raise Terminated(_received[-1])
-
-
-def terminated_exit_code() -> int | None:
-    """128+signal if a polite signal arrived during a write, else None: the exit code for a
-    top-level handler that caught what native code made of :class:`Terminated`."""
-    return 128 + _received[-1] if _received else None
 
 
 def _signals_to_install() -> list[int]:
@@ -244,6 +241,9 @@ def _signals_raise() -> Iterator[None]:
                 _saved[signum] = signal.signal(signum, _raise_terminated)
     try:
         yield
+    except Exception:  # what native code made of a Terminated raised in its callback
+        reraise_if_terminated()
+        raise
     finally:
         with _lock:
             _depth -= 1

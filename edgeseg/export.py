@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 import edgeseg
-from edgeseg.atomic import atomic_path, check_room, reraise_if_terminated
+from edgeseg.atomic import atomic_path, check_room
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
 from edgeseg.converters import ExportResult, ExportSpec, get_converter, resolve_targets
 from edgeseg.converters.int8prep import prepare_for_int8
@@ -211,7 +211,6 @@ def _explain(outcome: ExportOutcome) -> list[str]:
     try:
         return get_converter(outcome.target).explain(outcome.result)
     except Exception as exc:  # the artifact is fine; only the explanation is missing
-        reraise_if_terminated()
         return [f"cannot explain: {_one_line(exc)}"]
 
 
@@ -251,7 +250,6 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
     except OutputPathError:  # a full disk fails every target alike: bad input, exit 2
         raise
     except Exception as exc:  # one target's failure never stops the others
-        reraise_if_terminated()  # ... but a SIGTERM that native code wrapped stops them all
         reason = _one_line(exc)
         return ExportOutcome(name, spec.quantize, None, ParityResult("failed", reason=reason))
 

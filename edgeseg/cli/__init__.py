@@ -18,7 +18,6 @@ import typer
 
 import edgeseg
 from edgeseg import noise
-from edgeseg.atomic import terminated_exit_code
 from edgeseg.cli import android_demo as android_demo_cmd
 from edgeseg.cli import bench as bench_cmd
 from edgeseg.cli import devices as devices_cmd
@@ -101,14 +100,13 @@ def _run(args: list[str], debug: bool) -> int:
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
         return ExitCode.INTERRUPTED
-    except Exception as exc:
-        if (code := terminated_exit_code()) is not None:  # a signal that native code wrapped
-            return code  # (into a RuntimeError, or a library error made from one): stopped
+    except EdgesegError as exc:
         _traceback(debug)
-        if isinstance(exc, EdgesegError):
-            typer.echo(f"error: {error_line(exc)}", err=True)
-            return ExitCode.BAD_INPUT
-        hint = "" if debug else " (rerun with --debug for the traceback)"  # a bug, not bad input
+        typer.echo(f"error: {error_line(exc)}", err=True)
+        return ExitCode.BAD_INPUT
+    except Exception as exc:  # a bug, not a user error: still one line unless --debug
+        _traceback(debug)
+        hint = "" if debug else " (rerun with --debug for the traceback)"
         typer.echo(f"internal error: {type(exc).__name__}: {error_line(exc)}{hint}", err=True)
         return ExitCode.INTERNAL
     return ExitCode.OK
