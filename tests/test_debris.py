@@ -82,6 +82,22 @@ def start_writer(target: Path, kind: str = "file", sigint: str = "python") -> su
     return proc
 
 
+def wait_or_explain(proc: subprocess.Popen, timeout: float) -> int:
+    """``proc``'s exit code; if it outlives ``timeout``, fail with what /proc says about it (its
+    blocked, pending and caught signals, where it sleeps): a signal test that hangs once in CI
+    (SIGHUP, session 20) should leave a clue, not only a timeout."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        status = Path(f"/proc/{proc.pid}/status")
+        lines = status.read_text().splitlines() if status.exists() else []
+        clue = [ln for ln in lines if ln.startswith(("State", "Threads", "Sig", "Shd"))]
+        wchan = Path(f"/proc/{proc.pid}/wchan")
+        clue.append(f"wchan: {wchan.read_text() if wchan.exists() else '?'}")
+        proc.kill()
+        pytest.fail(f"still running after {timeout} s: {'; '.join(clue)}")
+
+
 def temps(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if is_temp(p))
 
@@ -138,7 +154,7 @@ def test_polite_signal_removes_the_temp_and_keeps_the_target(tmp_path, signum, s
     target.write_bytes(b"old")
     writer = start_writer(target, "checkpoint" if signum == signal.SIGTERM else "file", sigint)
     writer.send_signal(signum)
-    code = writer.wait(timeout=60)
+    code = wait_or_explain(writer, 60)
     assert code in codes, writer.stderr.read()[-2000:]
     assert sorted(tmp_path.iterdir()) == [target] and target.read_bytes() == b"old"
 
@@ -149,7 +165,7 @@ def test_signal_during_a_folder_write(tmp_path) -> None:
     (target / "old.bin").write_bytes(b"old")
     writer = start_writer(target, "dir")
     writer.terminate()
-    assert writer.wait(timeout=60) == 143
+    assert wait_or_explain(writer, 60) == 143
     assert sorted(tmp_path.iterdir()) == [target] and (target / "old.bin").read_bytes() == b"old"
 
 
@@ -256,7 +272,7 @@ def test_scratch_folders_in_the_temp_dir_are_swept_too(capsys, monkeypatch, tmp_
     assert list(tmp_path.iterdir()) == [] and len(stale_line(capsys.readouterr().err)) == 1
     writer = start_writer(tmp_path, "scratch")
     writer.terminate()
-    assert writer.wait(timeout=60) == 143 and list(tmp_path.iterdir()) == []
+    assert wait_or_explain(writer, 60) == 143 and list(tmp_path.iterdir()) == []
 
 
 EXPORT = (
