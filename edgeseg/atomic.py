@@ -10,7 +10,8 @@ all of them at once:
    While a write is open, SIGTERM and SIGHUP (and SIGINT where Python does not already raise
    :class:`KeyboardInterrupt`) raise :class:`Terminated` — a ``SystemExit`` with the shell's
    code 128+signal — so ``finally`` blocks run and the process still ends as a signalled one
-   would. The previous handlers come back when the outermost write ends.
+   would. The previous handlers come back when the outermost write ends. A write that a polite
+   signal reached never commits, even when its writer caught the exception and finished.
 3. **Debris of a ``kill -9`` is recognised later.** A temp's name carries its writer's identity
    (host, boot, PID and the PID's start time): ``.NAME.edgeseg.PID-START.HOST-BOOT.RAND.tmp``
    (folders keep the target's suffix last: tools such as Core ML check it). Before each write,
@@ -289,6 +290,7 @@ def atomic_path(target: str | os.PathLike, directory: bool = False) -> Iterator[
             if not directory:
                 os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             yield tmp
+            reraise_if_terminated()  # a writer that swallowed the signal and went on: no commit
             if directory:
                 _swap_folder(tmp, target)
             else:

@@ -373,6 +373,42 @@ def test_a_signal_that_native_code_wrapped_still_terminates(tmp_path) -> None:
         atomic._received.clear()
 
 
+@pytest.mark.parametrize("directory", [False, True], ids=["file", "folder"])
+def test_a_write_that_swallowed_the_signal_and_finished_does_not_commit(tmp_path, directory):
+    """A writer that catches the signal's exception and goes on to finish (a broad ``except
+    BaseException`` in a library) must still not put its artifact in place: the write ends with
+    Terminated at the commit, the temp is gone and the old target is kept as it was."""
+    from edgeseg import atomic
+
+    target = tmp_path / ("model.mlpackage" if directory else "model.pt")
+    if directory:
+        target.mkdir()
+        (target / "old").write_text("old")
+    else:
+        target.write_text("old")
+    try:
+        with (
+            pytest.raises(atomic.Terminated) as err,
+            atomic.atomic_path(target, directory=directory) as tmp,
+        ):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)  # the handler raises here
+            except BaseException:
+                pass  # swallowed: the writer carries on as if nothing happened
+            if directory:
+                tmp.mkdir()
+                (tmp / "new").write_text("new")
+            else:
+                tmp.write_text("new")
+        assert err.value.code == 143
+        kept = target / "old" if directory else target
+        assert kept.read_text() == "old" and temps(tmp_path) == []
+        assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    finally:
+        atomic._received.clear()
+
+
 @pytest.mark.parametrize("wrap", [RuntimeError, ExportError], ids=["RuntimeError", "EdgesegError"])
 def test_the_cli_ends_with_143_for_a_signal_that_reached_it_wrapped(
     sample_checkpoint, tmp_path, monkeypatch, capsys, wrap
