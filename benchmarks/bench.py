@@ -35,6 +35,7 @@ from edgeseg.benchmarks.measure import artifact_bytes
 from edgeseg.benchmarks.options import BenchOptions, RunRequest
 from edgeseg.benchmarks.roofline import Peak, attach, measure_peak, share_macs
 from edgeseg.benchmarks.schedule import Job, run_jobs
+from edgeseg.benchmarks.stopping import stoppable
 from edgeseg.errors import EdgesegError
 from edgeseg.progress import progress_bar
 from edgeseg.sidecar import verify_artifact
@@ -84,7 +85,8 @@ def run_bench(paths: list[str | Path], options: BenchOptions) -> BenchReport:
             bar.advance(task)
             return result
 
-        results = run_jobs(jobs, one, options.schedule.host_alongside)
+        with stoppable():  # a stopped bench kills its adb clients, not leaves them running
+            results = run_jobs(jobs, one, options.schedule.host_alongside)
     judge(results, options)  # Δ mIoU against each artifact's reference; the gates
     report = BenchReport(results, options, created=_now(), host=host_info())
     if options.roofline:

@@ -228,8 +228,10 @@ def _signals_to_install() -> list[int]:
 
 
 @contextlib.contextmanager
-def _signals_raise() -> Iterator[None]:
-    """While the outermost write is open, polite signals raise :class:`Terminated`."""
+def signals_raise() -> Iterator[None]:
+    """While the outermost scope is open, polite signals raise :class:`Terminated`. Every write
+    opens one; a long run that must tidy up after itself when stopped (a bench's adb clients)
+    opens one around its whole work."""
     global _depth
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers; its own writes install them
@@ -284,7 +286,7 @@ def atomic_path(target: str | os.PathLike, directory: bool = False) -> Iterator[
     target.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(target.parent)
     owner = os.getpid()  # a forked child unwinding this frame must not remove the parent's temp
-    with _signals_raise():
+    with signals_raise():
         tmp = temp_name(target, directory=directory)
         try:
             if not directory:
@@ -363,7 +365,7 @@ def scratch_dir(what: str) -> Iterator[Path]:
     base = Path(tempfile.gettempdir())
     sweep_stale(base)
     owner = os.getpid()
-    with _signals_raise():
+    with signals_raise():
         path = temp_name(base / what)
         try:
             path.mkdir(mode=0o700)

@@ -29,3 +29,17 @@ def make_folder_dataset(
         Image.fromarray(mask).save(root / "masks" / f"img{i:02d}.png")
     (root / "classes.txt").write_text("\n".join(classes) + "\n")
     return root
+
+
+def live_children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (from /proc; zombies are already gone)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()  # after "(comm)": state, ppid, …
+        if entry.name.isdigit() and int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from edgeseg.atomic import atomic_path
 from edgeseg.benchmarks.base import BenchError
+from edgeseg.benchmarks.stopping import started
 
 INSTALL_HINT = (
     "install adb (Debian/Ubuntu: `apt-get install adb`; elsewhere Android SDK platform-tools, "
@@ -96,20 +97,17 @@ class Adb:
     def _run(self, args: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
         cmd = [self.exe, *(["-s", self.serial] if self.serial else []), *args]
         limit = self.timeout if timeout is None else timeout
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
         try:
-            return subprocess.run(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=limit,
-            )
+            # started: a stopped bench kills this client instead of leaving it running (stopping)
+            with started(cmd, stdin=subprocess.DEVNULL, text=True, errors="replace", **pipes) as p:
+                out, err = p.communicate(timeout=limit)
         except subprocess.TimeoutExpired as exc:
             where = f" on {self.serial}" if self.serial else ""
             raise AdbError(
                 f"`adb {shlex.join(args)[:80]}` timed out after {limit:g}s{where}"
             ) from exc
+        return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
     def _raise_if_adb_failed(self, proc: subprocess.CompletedProcess, what: str) -> None:
         text = (proc.stderr.strip() or proc.stdout.strip()).splitlines()

@@ -18,6 +18,7 @@ from edgeseg.benchmarks.bench import run_bench
 from edgeseg.benchmarks.options import AccuracyOptions, BenchOptions, RunRequest, TimingOptions
 from tests.benchmarks.conftest import random_file
 from tests.conftest import REPO
+from tests.helpers import live_children
 
 SPEC = TimingOptions(warmup=0, runs=2)
 
@@ -73,20 +74,6 @@ def test_command_level_bad_input_raises(tmp_path, exports) -> None:
         run_bench([exports["onnx"]], BenchOptions(runner="nope", progress=False))
 
 
-def _children(pid: int) -> list[int]:
-    """Live processes whose parent is ``pid`` (from /proc; zombies are already gone)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[-1].split()  # after "(comm)": state, ppid, …
-        if entry.name.isdigit() and int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; Linux only")
 def test_a_stopped_bench_leaves_no_measuring_child(tmp_path) -> None:
     """SIGTERM to the bench (a CI timeout, ``kill``) ends its measuring child too, instead of
@@ -103,7 +90,7 @@ def test_a_stopped_bench_leaves_no_measuring_child(tmp_path) -> None:
     bench = subprocess.Popen([sys.executable, "-c", script, str(artifact)], cwd=REPO)
     try:
         deadline = time.monotonic() + 60
-        while not (children := _children(bench.pid)) and time.monotonic() < deadline:
+        while not (children := live_children(bench.pid)) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert children, "the measuring child never started"
         bench.send_signal(signal.SIGTERM)
@@ -115,5 +102,5 @@ def test_a_stopped_bench_leaves_no_measuring_child(tmp_path) -> None:
         assert not left, f"measuring child {left} still runs after its bench was stopped"
     finally:
         bench.kill()
-        for child in _children(bench.pid):
+        for child in live_children(bench.pid):
             os.kill(child, signal.SIGKILL)
