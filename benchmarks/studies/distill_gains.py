@@ -135,7 +135,7 @@ def _configs(args: argparse.Namespace, extra: dict[str, Any], seed: int, data: s
 
 # pass-through options that change the recipe of *both* arms: their values join the run folders
 # and the study's recipe label, so such a study never reuses (or replaces) the plain one's runs
-RECIPE_EXTRAS = ("cutmix",)
+RECIPE_EXTRAS = ("cutmix", "color_jitter")
 
 
 def _extras_tag(extra: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import typer
 from edgeseg.cli.options import (
     BatchOpt,
     BNMomentumOpt,
+    ColorJitterOpt,
     CutMixOpt,
     DataOpt,
     LabelsOpt,
@@ -88,6 +89,7 @@ def distill(
     aux_weight: Annotated[float, Opt(help="Weight of the student's aux-head CE")] = 0.5,
     bn_momentum: BNMomentumOpt = None,
     cutmix: CutMixOpt = 0.0,
+    color_jitter: ColorJitterOpt = 0.0,
     workers: WorkersOpt = 2,
     labels: LabelsOpt = None,
     seed: Annotated[int, Opt(help="Random seed")] = 0,
@@ -114,6 +116,7 @@ def distill(
         aux_weight=aux_weight,
         bn_momentum=bn_momentum,
         cutmix=cutmix,
+        color_jitter=color_jitter,
         weights=weights,
         backbone_weights=backbone_weights,
         workers=workers,

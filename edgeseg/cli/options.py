@@ -60,3 +60,12 @@ CutMixOpt = Annotated[
         "labels (and teacher logits) pasted with it",
     ),
 ]
+
+ColorJitterOpt = Annotated[
+    float,
+    typer.Option(
+        "--color-jitter",
+        help="Photometric distortion strength (0-1): brightness, contrast, saturation x[1-s, 1+s] "
+        "and hue +-s/4 on training crops; labels (and cached teacher logits) unchanged",
+    ),
+]

@@ -10,6 +10,7 @@ import typer
 from edgeseg.cli.options import (
     BatchOpt,
     BNMomentumOpt,
+    ColorJitterOpt,
     CutMixOpt,
     DataOpt,
     LabelsOpt,
@@ -54,6 +55,7 @@ def train(
     aux_weight: Annotated[float, typer.Option(help="Weight of the aux-head loss, if any")] = 0.5,
     bn_momentum: BNMomentumOpt = None,
     cutmix: CutMixOpt = 0.0,
+    color_jitter: ColorJitterOpt = 0.0,
     workers: WorkersOpt = 2,
     labels: LabelsOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed (data order, init, augmentation)")] = 0,
@@ -91,6 +93,7 @@ def train(
         aux_weight=aux_weight,
         bn_momentum=bn_momentum,
         cutmix=cutmix,
+        color_jitter=color_jitter,
         weights=weights,
         backbone_weights=backbone_weights,
         workers=workers,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageEnhance
 
 from edgeseg.data.base import IGNORE_INDEX
 from edgeseg.errors import ConfigError
@@ -136,6 +136,50 @@ class RandomHorizontalFlip:
         return image, mask
 
 
+class ColorJitter:
+    """Photometric distortion of the image only (the mask, and so the geometry the teacher cache
+    replays, is untouched): brightness, contrast and saturation factors drawn from
+    ``[1 - strength, 1 + strength]`` and a hue shift of up to ``strength / 4`` of the colour
+    wheel, each applied with probability 0.5, in a random order (as mmsegmentation's
+    PhotoMetricDistortion). Why: a new drive differs from the training drives in light and colour
+    more than in layout; under distillation the student learns to give the teacher's answer
+    for the clean photo from a distorted one, i.e. the teacher's invariance."""
+
+    def __init__(self, strength: float) -> None:
+        if not 0.0 <= strength <= 1.0:
+            raise ConfigError(f"Bad colour jitter strength {strength}: use a value in 0..1")
+        self.strength = strength
+
+    def __call__(self, image, mask):
+        if self.strength <= 0:
+            return image, mask
+        steps = [self._brightness, self._contrast, self._saturation, self._hue]
+        random.shuffle(steps)
+        image = image.convert("RGB")
+        for step in steps:
+            if random.random() < 0.5:
+                image = step(image)
+        return image, mask
+
+    def _factor(self) -> float:
+        return random.uniform(1.0 - self.strength, 1.0 + self.strength)
+
+    def _brightness(self, image: Image.Image) -> Image.Image:
+        return ImageEnhance.Brightness(image).enhance(self._factor())
+
+    def _contrast(self, image: Image.Image) -> Image.Image:
+        return ImageEnhance.Contrast(image).enhance(self._factor())
+
+    def _saturation(self, image: Image.Image) -> Image.Image:
+        return ImageEnhance.Color(image).enhance(self._factor())
+
+    def _hue(self, image: Image.Image) -> Image.Image:
+        shift = round(random.uniform(-self.strength, self.strength) / 4 * 256)
+        hsv = np.asarray(image.convert("HSV"), dtype=np.uint8).copy()
+        hsv[..., 0] = (hsv[..., 0].astype(np.int16) + shift) % 256  # hue wraps around
+        return Image.fromarray(hsv, mode="HSV").convert("RGB")
+
+
 class ToTensor:
     """Image → float [3, H, W] in 0..1; mask → int64 [H, W] class ids (what the loss indexes)."""
 
@@ -177,9 +221,11 @@ def train_transforms(
     scale: tuple[float, float] = (0.5, 2.0),
     hflip: float = 0.5,
     foreground: Iterable[int] | None = None,
+    color_jitter: float = 0.0,
 ) -> Compose:
-    """Random scale → pad (image 0, mask 255) → random crop to ``size`` → flip → tensors;
-    ``foreground`` (background class ids) blacks out everything but the objects."""
+    """Random scale → pad (image 0, mask 255) → random crop to ``size`` → flip → colour jitter
+    (``color_jitter`` > 0) → tensors; ``foreground`` (background class ids) blacks out
+    everything but the objects."""
     size = _check_size(size)
     if size is None:
         raise ConfigError("train_transforms needs a crop size (H, W), e.g. 360x480")
@@ -193,6 +239,7 @@ def train_transforms(
             PadIfSmaller(size),
             RandomCrop(size),
             RandomHorizontalFlip(hflip),
+            *([ColorJitter(color_jitter)] if color_jitter else []),
             ToTensor(),
             *([] if foreground is None else [ForegroundOnly(foreground)]),
             _normalize(mean, std),

@@ -36,6 +36,7 @@ class TrainConfig:
     class_weights: str = "none"
     aux_weight: float = 0.5
     cutmix: float = 0.0  # chance a training batch gets CutMix boxes (edgeseg.train.cutmix)
+    color_jitter: float = 0.0  # photometric distortion strength (data.transforms.ColorJitter)
     bn_momentum: float | None = None  # None: the model's own (0.01 for MobileNetV3/EfficientNet)
     weights: str | None = None
     backbone_weights: str | None = None
@@ -96,6 +97,7 @@ class TrainConfig:
         check_range("--weight-decay", self.weight_decay, 0)
         check_range("--aux-weight", self.aux_weight, 0)
         check_range("--cutmix", self.cutmix, 0, 1)
+        check_range("--color-jitter", self.color_jitter, 0, 1)
 
     def as_recipe(self) -> dict[str, Any]:
         """JSON-safe record of the recipe for the checkpoint's metadata."""

@@ -152,7 +152,9 @@ def build_data(
     size = cfg.size or native_size(train_raw)
     mean, std = normalization(cfg)
     fg = background_ids(train_raw.info.classes, cfg.background) if cfg.foreground_only else None
-    train_tf = train_transforms(size, mean=mean, std=std, scale=cfg.scale, foreground=fg)
+    train_tf = train_transforms(
+        size, mean=mean, std=std, scale=cfg.scale, foreground=fg, color_jitter=cfg.color_jitter
+    )
     train_set = build_dataset(train_spec or cfg.data, "train", train_tf)
     val_tf = eval_transforms(size, mean=mean, std=std, foreground=fg)
     val_set = build_dataset(cfg.data, "val", val_tf)

@@ -69,6 +69,8 @@ CASES = [
     ("train-workers", [*TRAIN, "--workers", "-1"], ["--workers -1", "≥ 0"]),
     ("train-cutmix", [*TRAIN, "--cutmix", "2"], ["--cutmix 2.0", "[0, 1]"]),
     ("distill-cutmix", [*DISTILL, "--cutmix", "-0.5"], ["--cutmix -0.5", "[0, 1]"]),
+    ("train-jitter", [*TRAIN, "--color-jitter", "2"], ["--color-jitter 2.0", "[0, 1]"]),
+    ("distill-jitter", [*DISTILL, "--color-jitter", "-1"], ["--color-jitter -1.0", "[0, 1]"]),
     ("train-limit", [*TRAIN, "--limit-train-batches", "0"], ["--limit-train-batches 0", "≥ 1"]),
     ("quickstart-size", ["quickstart", "--size", "16x16", "--quiet"], ["--size 16x16", RANGE]),
     ("export-huge", ["export", "c.pt", "--size", "30000x30000"], ["--size 30000x30000", RANGE]),

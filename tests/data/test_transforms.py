@@ -16,7 +16,7 @@ from edgeseg.data import (
     eval_transforms,
     train_transforms,
 )
-from edgeseg.data.transforms import PadIfSmaller, RandomCrop
+from edgeseg.data.transforms import ColorJitter, PadIfSmaller, RandomCrop
 from edgeseg.errors import ConfigError
 
 MEAN = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
@@ -116,8 +116,43 @@ def test_size_strings() -> None:
         {"size": (8, 8), "scale": (2.0, 1.0)},
         {"size": (8, 8), "hflip": 1.5},
         {"size": (8, 8), "std": (1.0, 0.0, 1.0)},
+        {"size": (8, 8), "color_jitter": 1.5},
+        {"size": (8, 8), "color_jitter": -0.1},
     ],
 )
 def test_bad_options(kwargs: dict) -> None:
     with pytest.raises(ConfigError):
         train_transforms(**kwargs)
+
+
+def test_colour_jitter_changes_colours_only_and_repeats_under_a_seed() -> None:
+    """The mask, the geometry the teacher cache replays and the image's layout stay; the colours
+    move (by up to the strength), differently per draw, the same again under the same seed."""
+    image, mask = coded_pair()
+
+    def draw(seed: int, strength: float = 0.4):
+        random.seed(seed)
+        tf = train_transforms((60, 80), scale=(1.0, 1.0), hflip=1.0, color_jitter=strength)
+        out = tf(image, mask)
+        return out, tf.geometry()
+
+    (plain, plain_mask), plain_geo = draw(0, strength=0.0)
+    draws = [draw(seed) for seed in range(8)]
+    for (jittered, jittered_mask), geometry in draws:
+        assert torch.equal(jittered_mask, plain_mask) and geometry == plain_geo
+        assert np.abs(denormalize(jittered).astype(int) - denormalize(plain)).max() < 200
+    changed = [not torch.equal(j, plain) for (j, _), _ in draws]
+    assert sum(changed) >= 6  # each step has a 1/2 chance: all four skipped is 1 in 16
+    assert len({denormalize(j).tobytes() for (j, _), _ in draws}) >= 6
+    assert torch.equal(draw(3)[0][0], draws[3][0][0])  # a seed repeats its draw
+    assert "ColorJitter" not in repr(train_transforms((60, 80)))  # off unless asked for
+
+
+def test_colour_jitter_keeps_grey_grey_under_hue_and_saturation() -> None:
+    """Hue and saturation act on colour only: a grey image stays grey (every channel equal)."""
+    grey = Image.fromarray(np.full((20, 30, 3), 128, dtype=np.uint8))
+    jitter = ColorJitter(1.0)
+    for seed in range(6):
+        random.seed(seed)
+        out = np.asarray(jitter._saturation(jitter._hue(grey)))
+        assert (out == out[..., :1]).all()

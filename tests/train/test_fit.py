@@ -9,6 +9,7 @@ import torch
 
 from edgeseg.checkpoint import load_checkpoint, load_model, save_checkpoint
 from edgeseg.train import TrainConfig, fit
+from edgeseg.train.fit import build_data
 from edgeseg.train.optim import lr_factor
 
 
@@ -140,3 +141,17 @@ def test_bn_momentum_out_of_range_is_a_config_error(tmp_path, value) -> None:
 
     with pytest.raises(ConfigError, match="--bn-momentum must be in"):
         tiny_cfg(tmp_path, bn_momentum=value)
+
+
+def test_training_with_colour_jitter_takes_other_steps_and_records_it(tmp_path) -> None:
+    """``--color-jitter`` reaches the training crops (other weights than the same seed without
+    it) and the checkpoint's recipe; the validation images are never jittered."""
+    plain = fit(tiny_cfg(tmp_path / "plain", epochs=1))
+    jittered = fit(tiny_cfg(tmp_path / "jitter", epochs=1, color_jitter=0.5))
+    a = torch.load(plain.last_path, weights_only=True)
+    b = torch.load(jittered.last_path, weights_only=True)
+    assert b["meta"]["recipe"]["color_jitter"] == 0.5 and a["meta"]["recipe"]["color_jitter"] == 0
+    assert any(not torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+    data = build_data(tiny_cfg(tmp_path / "data", color_jitter=0.5))
+    assert "ColorJitter" in repr(data.train_set.transform)
+    assert "ColorJitter" not in repr(data.val_set.transform)
