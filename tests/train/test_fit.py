@@ -143,15 +143,19 @@ def test_bn_momentum_out_of_range_is_a_config_error(tmp_path, value) -> None:
         tiny_cfg(tmp_path, bn_momentum=value)
 
 
-def test_training_with_colour_jitter_takes_other_steps_and_records_it(tmp_path) -> None:
-    """``--color-jitter`` reaches the training crops (other weights than the same seed without
-    it) and the checkpoint's recipe; the validation images are never jittered."""
+@pytest.mark.parametrize(("option", "value"), [("cutmix", 1.0), ("color_jitter", 0.5)])
+def test_an_augmentation_takes_other_steps_and_is_recorded(tmp_path, option, value) -> None:
+    """``--cutmix`` / ``--color-jitter`` reach the training batches (other weights than the same
+    seed without them) and the checkpoint's recipe."""
     plain = fit(tiny_cfg(tmp_path / "plain", epochs=1))
-    jittered = fit(tiny_cfg(tmp_path / "jitter", epochs=1, color_jitter=0.5))
+    changed = fit(tiny_cfg(tmp_path / option, epochs=1, **{option: value}))
     a = torch.load(plain.last_path, weights_only=True)
-    b = torch.load(jittered.last_path, weights_only=True)
-    assert b["meta"]["recipe"]["color_jitter"] == 0.5 and a["meta"]["recipe"]["color_jitter"] == 0
+    b = torch.load(changed.last_path, weights_only=True)
+    assert b["meta"]["recipe"][option] == value and a["meta"]["recipe"][option] == 0.0
     assert any(not torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+
+
+def test_colour_jitter_is_for_training_crops_only(tmp_path) -> None:
     data = build_data(tiny_cfg(tmp_path / "data", color_jitter=0.5))
     assert "ColorJitter" in repr(data.train_set.transform)
     assert "ColorJitter" not in repr(data.val_set.transform)
