@@ -142,8 +142,9 @@ class ColorJitter:
     ``[1 - strength, 1 + strength]`` and a hue shift of up to ``strength / 4`` of the colour
     wheel, each applied with probability 0.5, in a random order (as mmsegmentation's
     PhotoMetricDistortion). Why: a new drive differs from the training drives in light and colour
-    more than in layout; under distillation the student learns to give the teacher's answer
-    for the clean photo from a distorted one, i.e. the teacher's invariance."""
+    more than in layout. Distilled through ``--teacher-cache`` (logits of the clean photo), the
+    student learns to give the teacher's answer for the clean photo from a distorted one: the
+    teacher's invariance. A teacher run live sees the distorted crop itself."""
 
     def __init__(self, strength: float) -> None:
         if not 0.0 <= strength <= 1.0:
