@@ -51,16 +51,15 @@ def stoppable() -> Iterator[None]:
         raise
 
 
-def stop_all() -> int:
+def stop_all() -> None:
     """Kill every live client and refuse new ones from worker threads until the next
-    :func:`stoppable`; how many were killed."""
+    :func:`stoppable`."""
     global _stopping
     with _lock:
         _stopping = True
         live = list(_live)
     for proc in live:
         _kill(proc)
-    return len(live)
 
 
 @contextlib.contextmanager

@@ -97,10 +97,16 @@ class Adb:
     def _run(self, args: list[str], timeout: float | None = None) -> subprocess.CompletedProcess:
         cmd = [self.exe, *(["-s", self.serial] if self.serial else []), *args]
         limit = self.timeout if timeout is None else timeout
-        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
         try:
             # started: a stopped bench kills this client instead of leaving it running (stopping)
-            with started(cmd, stdin=subprocess.DEVNULL, text=True, errors="replace", **pipes) as p:
+            with started(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+            ) as p:
                 out, err = p.communicate(timeout=limit)
         except subprocess.TimeoutExpired as exc:
             where = f" on {self.serial}" if self.serial else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -65,4 +67,5 @@ def test_a_stopped_phone_bench_kills_its_adb_clients(
         bench.kill()
         for pid in clients:
             if _running_the_tool(pid):
-                subprocess.run(["kill", "-9", str(pid)], check=False)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
