@@ -2,7 +2,8 @@
 
 Each command lives in its own module, parses options, calls one library function and formats the
 result. Exceptions become exit codes here and only here (:class:`~edgeseg.errors.ExitCode`):
-known errors (:class:`~edgeseg.errors.EdgesegError`) are one line on stderr and exit 2, anything
+known errors (:class:`~edgeseg.errors.EdgesegError`) and the parser's usage errors (a value that
+is not a number, an unknown option) are one line on stderr and exit 2, anything
 else is an internal error, exit 1. ``--debug`` (anywhere on the command line) prints the
 traceback as well, with the same exit code. A command whose artifacts failed exits 3 itself.
 Third-party warnings, logs and native stderr are kept off the terminal here, once, for every
@@ -28,6 +29,11 @@ from edgeseg.cli import models as models_cmd
 from edgeseg.cli import quickstart as quickstart_cmd
 from edgeseg.cli import train as train_cmd
 from edgeseg.errors import EdgesegError, ExitCode
+
+try:  # newer Typer parses with its own copy of click, older Typer with click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click import exceptions as click_errors
 
 app = typer.Typer(
     name="edgeseg",
@@ -79,6 +85,27 @@ def error_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def usage_line(exc: click_errors.UsageError, args: list[str]) -> str:
+    """Click's message on one line (it may wrap), the value it refused (its newer messages leave
+    that out) and where to read the command's options."""
+    text = " ".join(exc.format_message().split())
+    opts = getattr(getattr(exc, "param", None), "opts", [])
+    if isinstance(exc, click_errors.BadParameter) and (value := _value_given(args, opts)):
+        text = f"{text.rstrip('.')}: got {value!r}"
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return f"{text}{where}"
+
+
+def _value_given(args: list[str], opts: list[str]) -> str | None:
+    """The last value given to an option (``--opt VALUE`` or ``--opt=VALUE``), as typed."""
+    value = None
+    for i, arg in enumerate(args):
+        name, sep, inline = arg.partition("=")
+        if name in opts:
+            value = inline if sep else (args[i + 1] if i + 1 < len(args) else None)
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit code (:class:`ExitCode`)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -94,10 +121,12 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: list[str], debug: bool) -> int:
     """The command, its exceptions mapped onto :class:`ExitCode`."""
     try:
-        app(args=args, prog_name="edgeseg", standalone_mode=True)
-    except SystemExit as exc:  # Typer/click usage errors (exit 2), --help and normal exits
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except KeyboardInterrupt:
+        code = app(args=args, prog_name="edgeseg", standalone_mode=False)
+    except click_errors.UsageError as exc:  # a flag's value, a missing argument, an unknown command
+        if not isinstance(exc, click_errors.NoArgsIsHelpError):  # its help is printed already
+            typer.echo(f"error: {usage_line(exc, args)}", err=True)
+        return ExitCode.BAD_INPUT
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("Interrupted.", err=True)
         return ExitCode.INTERRUPTED
     except EdgesegError as exc:
@@ -109,7 +138,7 @@ def _run(args: list[str], debug: bool) -> int:
         hint = "" if debug else " (rerun with --debug for the traceback)"
         typer.echo(f"internal error: {type(exc).__name__}: {error_line(exc)}{hint}", err=True)
         return ExitCode.INTERNAL
-    return ExitCode.OK
+    return code if isinstance(code, int) else ExitCode.OK  # typer.Exit(n) returns n here
 
 
 def _traceback(debug: bool) -> None:

@@ -1,0 +1,94 @@
+"""Errors found while parsing the command line (a value that is not a number, an unknown option or
+command, a missing argument) are one line and exit 2, like every other bad input, never Typer's
+boxed usage message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from edgeseg.cli import app, main
+
+
+def _numeric_options() -> list[tuple[list[str], str, list[str]]]:
+    """(command path, option, placeholder arguments) for every int or float option of every
+    command, sub-commands included, so an option added later is covered without editing this."""
+    found = []
+
+    def walk(command, path: list[str]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+        params = getattr(command, "params", [])
+        arguments = ["x" for p in params if p.param_type_name == "argument"]
+        for param in params:
+            if param.param_type_name == "option" and param.bare_type() in ("int", "float"):
+                found.append((path, param.opts[0], arguments))
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+NUMERIC = _numeric_options()
+
+
+def test_the_sweep_finds_the_numeric_options() -> None:
+    names = {(" ".join(path), option) for path, option, _ in NUMERIC}
+    assert {("train", "--epochs"), ("distill", "--lr"), ("bench", "--max-latency-ms")} <= names
+    assert len(NUMERIC) >= 30
+
+
+def assert_usage_line(code: int, err: str, *needles: str) -> None:
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert "╭" not in err and "Usage:" not in err and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+
+
+@pytest.mark.parametrize(
+    "path, option, arguments", NUMERIC, ids=[f"{' '.join(p)} {o}" for p, o, _ in NUMERIC]
+)
+def test_a_value_that_is_not_a_number(capsys, monkeypatch, tmp_path, path, option, arguments):
+    monkeypatch.chdir(tmp_path)
+    code = main([*path, option, "abc", *arguments])
+    command = " ".join(["edgeseg", *path])
+    err = capsys.readouterr().err.strip()
+    assert_usage_line(code, err, option, "got 'abc'", f"'{command} --help'")
+    assert list(tmp_path.iterdir()) == []
+
+
+CASES = [
+    ("unknown-command", ["trian"], ["'trian'", "Did you mean 'train'", "'edgeseg --help'"]),
+    ("unknown-option", ["eval", "c.pt", "--bach-size", "2"], ["--bach-size", "edgeseg eval"]),
+    ("missing-argument", ["bench"], ["Missing argument", "'edgeseg bench --help'"]),
+    ("missing-value", ["train", "lraspp_mobilenet_v3_small", "--epochs"], ["--epochs"]),
+    ("unknown-sub-command", ["android-demo", "ad"], ["'ad'", "edgeseg android-demo"]),
+    ("flag-given-a-value", ["export", "c.pt", "--json=yes"], ["--json"]),
+]
+
+
+@pytest.mark.parametrize("args, needles", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_usage_errors_are_one_line(capsys, monkeypatch, tmp_path, args, needles) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert_usage_line(main(args), capsys.readouterr().err.strip(), *needles)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_installed_command_prints_one_line_also_with_debug(tmp_path) -> None:
+    exe = Path(sys.executable).parent / "edgeseg"
+    for extra in ([], ["--debug"]):
+        cmd = [str(exe), "train", "lraspp_mobilenet_v3_small", "--cutmix", "abc", *extra]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert_usage_line(done.returncode, done.stderr.strip(), "--cutmix", "abc")
+        assert done.stdout == ""
+
+
+def test_help_and_version_still_exit_0(capsys) -> None:
+    assert main(["train", "--help"]) == 0
+    assert "--epochs" in capsys.readouterr().out
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("edgeseg ")
