@@ -347,6 +347,17 @@ class BenchOptions:
             "needs --data: mIoU is measured on a labelled dataset",
         )
 
+        if all(d == "host" for d in devices):  # the phone options would silently do nothing
+            defaults = PhoneOptions()
+            for flag, name in (("--delegate", "delegate"), ("--runner-path", "runner_path")):
+                value = getattr(self.phone, name)
+                _require(
+                    value == getattr(defaults, name),
+                    flag,
+                    value,
+                    "applies to phone rows only: add --device SERIAL (or all), or drop it",
+                )
+
     def request(self, device: str, data_classes: tuple[str, ...] = ()) -> RunRequest:
         """The request every artifact on ``device`` is run with."""
         return RunRequest(

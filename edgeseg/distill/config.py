@@ -83,6 +83,11 @@ class DistillConfig(TrainConfig):
                     f"{flag} is given {len(value)} times for {count} teachers; give it once "
                     "(for all) or once per --teacher, in order ('-' for none)"
                 )
+        if self.teacher_weights and count == 1:  # a mean of one member: it would do nothing
+            raise ConfigError(
+                "--teacher-weight weighs the members of an ensemble and has no effect with one "
+                "--teacher; drop it, or add the other teachers with --teacher"
+            )
         if self.teacher_weights and len(self.teacher_weights) != count:
             raise ConfigError(
                 f"--teacher-weight is given {len(self.teacher_weights)} times for {count} "

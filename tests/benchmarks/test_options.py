@@ -47,6 +47,12 @@ BAD = [
     (RunRequest, {"timing": {"runs": 3}}, "timing is a dict, not TimingOptions"),
     (BenchOptions, {"devices": ()}, "--device () is not host, SERIAL, ALIAS or all"),
     (BenchOptions, {"runner": ""}, "--runner '' is empty"),
+    (BenchOptions, {"phone": PhoneOptions("gpu")}, "--delegate 'gpu' applies to phone rows only"),
+    (
+        BenchOptions,
+        {"phone": PhoneOptions(runner_path="tools")},
+        "--runner-path 'tools' applies to phone rows only",
+    ),
 ]
 
 
@@ -84,6 +90,8 @@ def test_bench_options_make_each_devices_request() -> None:
     assert (request.device, request.data_classes, request.macs) == ("SERIAL", ("a", "b"), True)
     assert request.timing is options.timing and request.accuracy is options.accuracy
     assert BenchOptions().request("host").macs is False
+    phones = BenchOptions(phone=PhoneOptions("gpu", runner_path="tools"), devices=("host", "all"))
+    assert phones.request("SERIAL").phone.delegate == "gpu"  # any phone row takes them
 
 
 @pytest.fixture
@@ -110,6 +118,7 @@ def nothing_runs(monkeypatch):
         (["--timeout", "0"], "--timeout 0.0 is out of range"),
         (["--std", "0.5,0,0.5"], "--std (0.5, 0.0, 0.5) is out of range"),
         (["--delegate", "tpu"], "--delegate 'tpu' is not a delegate"),
+        (["--delegate", "gpu"], "--delegate 'gpu' applies to phone rows only: add --device"),
     ],
 )
 def test_cli_refuses_before_anything_runs(nothing_runs, tmp_path, capsys, args, message) -> None:

@@ -213,6 +213,8 @@ def test_bad_outside_teacher_input_is_one_line_exit_2(tmp_path, capsys, teacher_
         (["--teacher", str(onnx_path), "--teacher-option", "tensor=nope"], "no tensor 'nope'"),
         (["--teacher", str(onnx_path), "--class-map", str(fold)], "mapped twice"),
         (["--teacher", str(teacher_ckpt)] * 2 + ["--teacher-weight", "1"], "given 1 times for 2"),
+        (["--teacher", str(teacher_ckpt), "--teacher-weight", "2"], "no effect with one"),
+        (["--teacher", str(teacher_ckpt)] * 2 + ["--teacher-weight", "abc"] * 2, "'abc' is not a"),
         (["--teacher", str(teacher_ckpt)] * 2 + ["--class-map", "-"] * 3, "given 3 times for 2"),
         (["--teacher", str(teacher_ckpt), "--labels", str(tmp_path / "none.txt")], "no such file"),
     ]
@@ -220,3 +222,4 @@ def test_bad_outside_teacher_input_is_one_line_exit_2(tmp_path, capsys, teacher_
         assert main([*DISTILL, "--data", "sample", "--out", out, *extra]) == 2, extra
         err = capsys.readouterr().err.strip()
         assert message in err and len(err.splitlines()) == 1, err
+        assert not (tmp_path / "out").exists(), extra
