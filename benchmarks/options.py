@@ -118,6 +118,13 @@ class AccuracyOptions:
             f"is out of range: {COUNTS}",
         )
         _require(_whole(self.overlays, 0), "--overlays", self.overlays, "is out of range: ≥ 0")
+        if self.data is None:  # they choose and label the mIoU images: without data, nothing
+            for flag, value, default in (
+                ("--split", self.split, "val"),
+                ("--images", self.images, None),
+                ("--class-map", self.class_map, None),
+            ):
+                _require(value == default, flag, value, "needs --data (the labelled mIoU images)")
         if self.class_map is not None:  # a broken file fails here, not after every row ran
             try:
                 read_map_file(self.class_map)

@@ -37,6 +37,9 @@ BAD = [
     (AccuracyOptions, {"data": " "}, "--data ' ' is not a dataset"),
     (AccuracyOptions, {"overlays": -1}, "--overlays -1 is out of range: ≥ 0"),
     (AccuracyOptions, {"overlays": 3}, "--overlays 3 needs a folder to write them to"),
+    (AccuracyOptions, {"images": 5}, "--images 5 needs --data (the labelled mIoU images)"),
+    (AccuracyOptions, {"split": "train"}, "--split 'train' needs --data"),
+    (AccuracyOptions, {"class_map": "m.json"}, "--class-map 'm.json' needs --data"),
     (FeedOptions, {"mean": (0.5, 0.5)}, "--mean (0.5, 0.5) is not 3 numbers r,g,b"),
     (FeedOptions, {"std": (0.5, 0.0, 0.5)}, "--std (0.5, 0.0, 0.5) is out of range: each must be"),
     (FeedOptions, {"classes": ""}, "--classes '' is not a class list"),
@@ -74,7 +77,8 @@ def test_edges_are_valid_and_checked_values_stay_checked() -> None:
         dataclasses.replace(timing, threads=100000)
     assert FeedOptions(mean=[0, 0, 0], std=[1, 1, 1]).mean == (0.0, 0.0, 0.0)  # lists → tuples
     assert AccuracyOptions().phone_images == PHONE_IMAGES
-    assert AccuracyOptions(images=4).phone_images == 4 and AccuracyOptions().images is None
+    assert AccuracyOptions(data="sample", images=4).phone_images == 4
+    assert AccuracyOptions().images is None
     assert PhoneOptions(taskset="0xF0", max_temp_c=40.0).taskset == "0xF0"
 
 
@@ -119,6 +123,7 @@ def nothing_runs(monkeypatch):
         (["--std", "0.5,0,0.5"], "--std (0.5, 0.0, 0.5) is out of range"),
         (["--delegate", "tpu"], "--delegate 'tpu' is not a delegate"),
         (["--delegate", "gpu"], "--delegate 'gpu' applies to phone rows only: add --device"),
+        (["--images", "5"], "--images 5 needs --data"),
     ],
 )
 def test_cli_refuses_before_anything_runs(nothing_runs, tmp_path, capsys, args, message) -> None:
