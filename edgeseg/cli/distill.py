@@ -22,7 +22,7 @@ from edgeseg.cli.options import (
     WorkersOpt,
     make_console,
 )
-from edgeseg.distill.config import DEFAULT_LOSSES, DistillConfig
+from edgeseg.distill.config import DEFAULT_LOSSES, PSEUDO_THRESHOLD, DistillConfig
 from edgeseg.distill.run import distill as run_distill
 from edgeseg.train import distributed
 from edgeseg.utils import parse_size, parse_triple
@@ -70,7 +70,9 @@ def distill(
     background: Annotated[Optional[str], Opt(help="Background classes (fsi, foreground)")] = None,
     teacher_cache: Annotated[Optional[str], Opt(help="Cache teacher logits in DIR")] = None,
     unlabeled: Annotated[Optional[str], Opt(help="Pseudo-label mode: folder of images")] = None,
-    pseudo_threshold: Annotated[float, Opt(help="Min teacher confidence for a label")] = 0.5,
+    pseudo_threshold: Annotated[float, Opt(help="Min teacher confidence for a label")] = (
+        PSEUDO_THRESHOLD
+    ),
     pseudo_labels: Annotated[
         bool, Opt(help="With --labels: the teacher's confident argmax labels the rest")
     ] = False,

@@ -12,6 +12,7 @@ from edgeseg.train.config import TrainConfig
 from edgeseg.utils import check_size
 
 PER_TEACHER = ("teacher", "class_map", "teacher_classes")
+PSEUDO_THRESHOLD = 0.5  # min teacher confidence for a pseudo-label
 DEFAULT_LOSSES = ("ce", "kd")  # (1 - α)·CE + α·KL·T², α = 0.9, T = 4 (Queen's lab)
 
 
@@ -34,7 +35,7 @@ class DistillConfig(TrainConfig):
     background: tuple[str, ...] = ()
     teacher_cache: str | None = None
     unlabeled: str | None = None
-    pseudo_threshold: float = 0.5
+    pseudo_threshold: float = PSEUDO_THRESHOLD
     pseudo_labels: bool = False  # with --labels: the teacher's confident argmax on the rest
 
     def __post_init__(self) -> None:
@@ -60,8 +61,17 @@ class DistillConfig(TrainConfig):
             raise ConfigError("--labels and --unlabeled exclude each other; pass one")
         if self.pseudo_labels and not self.labels:
             raise ConfigError("--pseudo-labels labels the rest of a --labels split; pass --labels")
+        if self.pseudo_threshold != PSEUDO_THRESHOLD and not (self.pseudo_labels or self.unlabeled):
+            raise ConfigError(
+                f"--pseudo-threshold {self.pseudo_threshold} has no pseudo-labels to act on; add "
+                "--pseudo-labels (with --labels) or --unlabeled, or drop it"
+            )
         if self.teacher_cache:  # an existing cache may be only read: probed when made
             check_output_dir(self.teacher_cache, "--teacher-cache", probe=False)
+
+    def _check_background(self) -> None:
+        """Distillation reads ``background`` for the ``fsi`` loss and ``foreground:`` teachers,
+        which check it against the classes when they are built."""
 
     @property
     def teachers(self) -> tuple[str, ...]:

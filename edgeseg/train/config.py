@@ -82,7 +82,16 @@ class TrainConfig:
                 f"--labels {self.labels}: no such file; pass a list of training images"
             )
         self._check_counts()
+        self._check_background()
         check_output_dir(self.out, "--out")  # before any data is read or epoch run
+
+    def _check_background(self) -> None:
+        """Training reads ``background`` only to drop those classes (``foreground_only``)."""
+        if self.background and not self.foreground_only:
+            raise ConfigError(
+                f"--background {','.join(self.background)} names the classes --foreground-only "
+                "drops; add --foreground-only, or drop --background"
+            )
 
     def _check_counts(self) -> None:
         """The remaining numeric options, each with its range in the message."""

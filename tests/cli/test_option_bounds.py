@@ -80,7 +80,24 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("args, needles", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+# Options that cannot act in this combination: refused rather than silently ignored.
+IDLE = [
+    (
+        "train-background",
+        [*TRAIN, "--background", "sky"],
+        ["--background sky", "--foreground-only"],
+    ),
+    (
+        "distill-threshold",
+        [*DISTILL, "--pseudo-threshold", "0.9"],
+        ["--pseudo-threshold 0.9", "--pseudo-labels"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "args, needles", [c[1:] for c in CASES + IDLE], ids=[c[0] for c in CASES + IDLE]
+)
 def test_out_of_range_exits_2_before_any_work(capsys, no_work, tmp_path, args, needles) -> None:
     code = main([*args, "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip()
