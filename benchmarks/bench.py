@@ -30,13 +30,12 @@ from edgeseg.benchmarks.base import (
     runner_names,
 )
 from edgeseg.benchmarks.gates import gate_failed, judge
-from edgeseg.benchmarks.harness import one_line
 from edgeseg.benchmarks.measure import artifact_bytes
 from edgeseg.benchmarks.options import BenchOptions, RunRequest
 from edgeseg.benchmarks.roofline import Peak, attach, measure_peak, share_macs
 from edgeseg.benchmarks.schedule import Job, run_jobs
 from edgeseg.benchmarks.stopping import stoppable
-from edgeseg.errors import EdgesegError
+from edgeseg.errors import EdgesegError, one_line
 from edgeseg.progress import progress_bar
 from edgeseg.sidecar import verify_artifact
 

@@ -34,6 +34,7 @@ import edgeseg
 from edgeseg.benchmarks.base import Progress, RunnerUnavailable, RunResult
 from edgeseg.benchmarks.measure import artifact_bytes, measure
 from edgeseg.benchmarks.options import RunRequest
+from edgeseg.errors import one_line
 
 if TYPE_CHECKING:  # the host runners call this module
     from edgeseg.benchmarks.runners.host import HostRunner
@@ -147,15 +148,6 @@ def _child_main(send_fd: int, parent: int) -> None:
         send.send(("skipped", one_line(exc)))
     except Exception as exc:  # any failure of this artifact is this row's reason
         send.send(("failed", one_line(exc)))
-
-
-def one_line(exc: BaseException) -> str:
-    """The error's first line; the exception type too when it is not one of edgeseg's."""
-    from edgeseg.errors import EdgesegError
-
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else ""
-    return text if isinstance(exc, EdgesegError) else f"{type(exc).__name__}: {text}"[:300]
 
 
 def _die_with(parent: int) -> None:

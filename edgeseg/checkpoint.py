@@ -28,7 +28,7 @@ from torch import nn
 
 import edgeseg
 from edgeseg.atomic import atomic_path, native_file
-from edgeseg.errors import CheckpointError
+from edgeseg.errors import CheckpointError, one_line
 from edgeseg.integrity import weights_digest, weights_match, zip_problem
 
 FORMAT = "edgeseg-checkpoint"
@@ -141,9 +141,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, zipfile.BadZipFile, EOFError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
-            f"{path} is not a readable PyTorch checkpoint ({first[:120]}); "
+            f"{path} is not a readable PyTorch checkpoint ({one_line(exc, 120, typed=False)}); "
             "pass a .pt written by edgeseg train"
         ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:

@@ -70,3 +70,20 @@ class DistillError(EdgesegError):
 class OutputPathError(ConfigError):
     """An output path that cannot be written (a file where a folder is wanted, a folder under a
     file, a read-only or full filesystem), found before any work starts."""
+
+
+def one_line(exc: BaseException, limit: int = 300, *, typed: bool = True) -> str:
+    """An error for one line of output: its first line, with the exception's type when it is not
+    one of edgeseg's (those are written for users; a library's ``RuntimeError`` is not) unless
+    ``typed`` is off, cut at a sentence end when it runs past ``limit`` (torch appends paragraphs
+    of advice to one fact)."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if not text and not typed:
+        return type(exc).__name__
+    if typed and not isinstance(exc, EdgesegError):
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if len(text) <= limit:
+        return text
+    end = text.rfind(". ", 0, limit)
+    return text[: end + 1] if end >= limit // 3 else text[: limit - 1] + "…"

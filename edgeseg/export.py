@@ -28,7 +28,7 @@ from edgeseg.converters.parity import ParityData, ParityResult, parity_of
 from edgeseg.converters.wrappers import example_input, wrap_model
 from edgeseg.data import build_dataset
 from edgeseg.data.transforms import Compose, Resize, ToTensor
-from edgeseg.errors import EdgesegError, ExportError, OutputPathError
+from edgeseg.errors import EdgesegError, ExportError, OutputPathError, one_line
 from edgeseg.evaluate import checkpoint_reference
 from edgeseg.noise import quiet_zone
 from edgeseg.outputs import check_output_dir
@@ -132,7 +132,7 @@ def export_checkpoint(
         except EdgesegError as exc:  # recorded dataset absent here: export, but say so
             if calib_data or quantize == QuantMode.INT8:
                 raise
-            parity = f"no parity data ({_one_line(exc)})"
+            parity = f"no parity data ({one_line(exc)})"
     spec.metadata = artifact_metadata(meta, spec, checkpoint)
     wrapped = wrap_model(model, spec, meta.mean, meta.std)
     prepared = _Int8Prepared(wrapped, spec) if quantize == QuantMode.INT8 else None
@@ -165,7 +165,7 @@ def _reference(model, meta, data: str, hw, count: int | None, bar) -> dict | str
             model, meta, data, "val", hw, count, lambda i, n: bar.update(task, completed=i, total=n)
         )
     except EdgesegError as exc:
-        return f"no reference mIoU: {_one_line(exc)}"
+        return f"no reference mIoU: {one_line(exc)}"
     return found.as_dict()
 
 
@@ -211,7 +211,7 @@ def _explain(outcome: ExportOutcome) -> list[str]:
     try:
         return get_converter(outcome.target).explain(outcome.result)
     except Exception as exc:  # the artifact is fine; only the explanation is missing
-        return [f"cannot explain: {_one_line(exc)}"]
+        return [f"cannot explain: {one_line(exc)}"]
 
 
 def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> ExportOutcome:
@@ -222,7 +222,7 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
         converter.check_available()
     except EdgesegError as exc:  # only under "all" (by name it raised in check_targets)
         return ExportOutcome(
-            name, spec.quantize, None, ParityResult("skipped", reason=_one_line(exc))
+            name, spec.quantize, None, ParityResult("skipped", reason=one_line(exc))
         )
     try:
         target = out_dir / converter.filename(arch, spec)
@@ -250,7 +250,7 @@ def _export_one(name, wrapped, eager, spec, arch, out_dir, parity, notes) -> Exp
     except OutputPathError:  # a full disk fails every target alike: bad input, exit 2
         raise
     except Exception as exc:  # one target's failure never stops the others
-        reason = _one_line(exc)
+        reason = one_line(exc)
         return ExportOutcome(name, spec.quantize, None, ParityResult("failed", reason=reason))
 
 
@@ -276,14 +276,6 @@ def _size(path: Path) -> int:
     return path.stat().st_size
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    line = text[0] if text else ""
-    if isinstance(exc, EdgesegError):
-        return line
-    return f"{type(exc).__name__}: {line}"[:300]
-
-
 def _check_size(model: nn.Module, hw: tuple[int, int], checkpoint) -> None:
     """The size the artifact is made at — ``--size`` or the checkpoint's own (a checkpoint
     trained at 1x1 before sizes were bounded) — in range, and one the model can run at."""
@@ -297,7 +289,7 @@ def _check_size(model: nn.Module, hw: tuple[int, int], checkpoint) -> None:
     except RuntimeError as exc:
         raise ExportError(
             f"{Path(checkpoint).name} cannot run at {hw[0]}x{hw[1]} "
-            f"({_one_line(exc)[:120]}); pass another --size ({SIZE_RANGE}, multiples of 32)"
+            f"({one_line(exc, 120)}); pass another --size ({SIZE_RANGE}, multiples of 32)"
         ) from exc
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from edgeseg.errors import ModelError, WeightsError
+from edgeseg.errors import ModelError, WeightsError, one_line
 from edgeseg.integrity import weights_match, zip_problem
 from edgeseg.models._base import PretrainedCfg, SegmentationModel
 from edgeseg.models._registry import model_entrypoint, pretrained_cfgs
@@ -110,7 +110,7 @@ def load_weights_file(path_or_url: WeightsSpec, *, arch: str | None = None) -> d
                 obj = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as err:
             raise WeightsError(
-                f"'{source}' is not a readable PyTorch weights file ({_reason(err)}): pass a "
+                f"'{source}' is not a readable PyTorch weights file ({one_line(err, 160)}): pass a "
                 "state_dict saved with torch.save"
             ) from err
     return _unwrap(obj, source, arch)
@@ -123,23 +123,17 @@ def _load_url(url: str) -> object:
                 url, map_location="cpu", weights_only=True, check_hash=False
             )
     except OSError as err:  # URLError, HTTPError, missing file:// target
+        reason = one_line(err, 160)
         raise WeightsError(
-            f"Cannot fetch weights from '{url}' ({_reason(err)}): check the URL and the network, "
+            f"Cannot fetch weights from '{url}' ({reason}): check the URL and the network, "
             "or download the file and pass its path"
         ) from err
     except Exception as err:
+        reason = one_line(err, 160)
         raise WeightsError(
-            f"'{url}' is not a readable PyTorch weights file ({_reason(err)}): pass a URL of a "
+            f"'{url}' is not a readable PyTorch weights file ({reason}): pass a URL of a "
             "state_dict saved with torch.save"
         ) from err
-
-
-def _reason(err: BaseException) -> str:
-    """First line of an exception, shortened: error messages stay on one line."""
-    lines = str(err).strip().splitlines()
-    text = lines[0] if lines else ""
-    text = text if len(text) <= 120 else text[:117] + "..."
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
 def _unwrap(obj: object, source: str, arch: str | None) -> dict[str, Tensor]:

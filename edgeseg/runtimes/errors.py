@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgeseg.errors import EdgesegError
+from edgeseg.errors import EdgesegError, one_line
 
 
 class ArtifactLoadError(EdgesegError):
@@ -37,7 +37,7 @@ class RuntimeUnavailable(ArtifactLoadError):
 
 def first_line(exc: BaseException, limit: int = 160) -> str:
     """A runtime's own words, one line: what goes between the brackets of a refusal."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:limit]
+    return one_line(exc, limit, typed=False)
 
 
 def read_magic(path: Path, size: int = 16) -> bytes:

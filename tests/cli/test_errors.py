@@ -141,3 +141,24 @@ def test_console_script_no_traceback_unless_debug(tmp_path) -> None:
     assert plain.stderr.strip().count("\n") == 0 and "missing.pt" in plain.stderr
     debug = subprocess.run([*cmd, "--debug"], capture_output=True, text=True, timeout=120)
     assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_one_line_keeps_the_fact_and_drops_the_advice() -> None:
+    from edgeseg.errors import DataError, one_line
+
+    torch_style = RuntimeError(
+        "PytorchStreamReader failed reading zip archive: failed finding central directory. "
+        "This is an internal miniz error. If you are seeing this, please report it.\nmore"
+    )
+    assert one_line(torch_style, 160) == (
+        "RuntimeError: PytorchStreamReader failed reading zip archive: failed finding central "
+        "directory. This is an internal miniz error."
+    )
+    assert one_line(torch_style, 100, typed=False) == (
+        "PytorchStreamReader failed reading zip archive: failed finding central directory."
+    )
+    assert one_line(DataError("x.png is not an image; replace it\nsecond")) == (
+        "x.png is not an image; replace it"
+    )
+    assert one_line(ValueError("a" * 50), 20) == "ValueError: aaaaaaa…"
+    assert one_line(KeyError()) == "KeyError" and one_line(OSError(), typed=False) == "OSError"
