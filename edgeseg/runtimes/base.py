@@ -123,8 +123,8 @@ class Runtime:
         the tensor feeding the graph's final ArgMax/Softmax (see :mod:`edgeseg.runtimes.scores`).
         Formats whose outputs are fixed raise :class:`ScoresUnavailable`."""
         raise ScoresUnavailable(
-            f"{path.name}: a {self.format_name or self.name} file's outputs are fixed when it is "
-            "written and its runtime cannot read a tensor inside the graph"
+            f"{path.name}: {self.format_name or self.name} files have their outputs fixed when "
+            "written, and the runtime cannot read a tensor inside the graph"
         )
 
     def load(self, path: Path, threads: int = 1, scores: str | bool = False) -> Session:

@@ -92,7 +92,7 @@ def test_tflite_scores_are_the_models_own_pre_argmax_output(tmp_path) -> None:
 
 
 def test_executorch_cannot_hand_out_an_inner_tensor(tiny) -> None:
-    with pytest.raises(runtimes.ScoresUnavailable, match="outputs are fixed"):
+    with pytest.raises(runtimes.ScoresUnavailable, match="outputs fixed when written"):
         runtimes.load(tiny("executorch"), scores=True)
 
 

@@ -55,8 +55,9 @@ def _open(path: Path, tensor: str | None) -> runtimes.Session:
         except runtimes.ScoresUnavailable as exc:
             if tensor is not None:
                 raise DistillError(f"--teacher-option tensor={tensor}: {exc}") from exc
-            console.print(f"teacher {path.name}: {exc}; distilling from its output as it is")
-            return runtimes.load(path, threads=1, runtime=runtime.name)
+            session = runtimes.load(path, threads=1, runtime=runtime.name)
+            console.print(f"teacher {exc}; distilling from its output as it is")  # once it loads
+            return session
     except (runtimes.RuntimeNotInstalled, runtimes.RuntimeUnavailable):
         raise  # how to install it, not a fault of the file
     except runtimes.TensorNotFound as exc:
