@@ -96,6 +96,26 @@ def test_executorch_cannot_hand_out_an_inner_tensor(tiny) -> None:
         runtimes.load(tiny("executorch"), scores=True)
 
 
+def test_a_pte_teacher_notes_its_fixed_output_only_when_it_had_to_search(tiny, tmp_path, capsys):
+    """Its sidecar says the output is logits: nothing is searched, no note. The same program
+    without a sidecar: one note, printed once the file has loaded, and the same scores."""
+    from edgeseg.distill.teachers import TeacherOptions, build_teacher
+
+    from .conftest import CLASSES, MEAN, STD
+
+    exported = build_teacher(str(tiny("executorch")))
+    assert "as it is" not in capsys.readouterr().err
+    foreign = tmp_path / "foreign.pte"
+    foreign.write_bytes(tiny("executorch").read_bytes())
+    options = TeacherOptions(classes=",".join(CLASSES), mean=tuple(MEAN), std=tuple(STD))
+    bare = build_teacher(str(foreign), options)
+    note = " ".join(capsys.readouterr().err.split())
+    assert note.count("distilling from its output as it is") == 1, note
+    assert note.startswith("teacher foreign.pte: executorch files have their outputs fixed"), note
+    pixels = torch.rand(1, 3, 32, 40)
+    torch.testing.assert_close(bare.predict(pixels)[0], exported.predict(pixels)[0])
+
+
 def test_real_cityscapes_model_scores_agree_with_its_own_argmax(shared_dir) -> None:
     path = shared_dir / "models" / "deeplab_mobilenet_edgetpu_slim_cityscapes_quant.tflite"
     if not path.is_file():

@@ -39,10 +39,11 @@ def teacher_suffixes() -> list[str]:
     return sorted({s for n in TEACHER_RUNTIMES for s in runtimes.get_runtime(n).formats})
 
 
-def _open(path: Path, tensor: str | None) -> runtimes.Session:
+def _open(path: Path, tensor: str | None, logits_out: bool = False) -> runtimes.Session:
     """The file in its runtime, one thread, its output moved to the class scores (``tensor``, or
     the input of a final ArgMax/Softmax); a format that cannot hand out an inner tensor runs as
-    it is, with one line saying so. A file the runtime refuses is a one-line DistillError."""
+    it is, with one line saying so. ``logits_out``: the sidecar says the output already is the
+    scores, so nothing is searched for. A file the runtime refuses is a one-line DistillError."""
     if path.suffix.lower() not in teacher_suffixes():
         raise DistillError(
             f"Teacher file {path} has suffix '{path.suffix}'; artifact teachers are "
@@ -51,7 +52,8 @@ def _open(path: Path, tensor: str | None) -> runtimes.Session:
     runtime = runtimes.runtime_for(path)
     try:
         try:
-            return runtimes.load(path, threads=1, runtime=runtime.name, scores=tensor or True)
+            scores = tensor or not logits_out
+            return runtimes.load(path, threads=1, runtime=runtime.name, scores=scores)
         except runtimes.ScoresUnavailable as exc:
             if tensor is not None:
                 raise DistillError(f"--teacher-option tensor={tensor}: {exc}") from exc
@@ -73,7 +75,8 @@ class ArtifactTeacher(Teacher):
 
     def __init__(self, path: Path, options: TeacherOptions) -> None:
         side = _sidecar(path)  # checked against the file first: a damaged file is never run
-        self.session = _open(path, options.extra.get("tensor"))
+        logits_out = side.get("output") == "logits"  # edgeseg's own fp32/int8 exports
+        self.session = _open(path, options.extra.get("tensor"), logits_out)
         shape = list(self.session.input.shape)
         self.layout = (options.layout or side.get("layout") or _layout(shape)).upper()
         spatial = shape[1:3] if self.layout == "NHWC" else shape[2:4]
