@@ -96,20 +96,24 @@ def test_executorch_cannot_hand_out_an_inner_tensor(tiny) -> None:
         runtimes.load(tiny("executorch"), scores=True)
 
 
-def test_a_pte_teacher_notes_its_fixed_output_only_when_it_had_to_search(tiny, tmp_path, capsys):
+def test_a_pte_teacher_notes_its_fixed_output_only_when_it_had_to_search(tiny, tmp_path) -> None:
     """Its sidecar says the output is logits: nothing is searched, no note. The same program
     without a sidecar: one note, printed once the file has loaded, and the same scores."""
     from edgeseg.distill.teachers import TeacherOptions, build_teacher
+    from edgeseg.progress import console
 
     from .conftest import CLASSES, MEAN, STD
 
-    exported = build_teacher(str(tiny("executorch")))
-    assert "as it is" not in capsys.readouterr().err
+    exported_path = tiny("executorch")
+    with console.capture() as said:
+        exported = build_teacher(str(exported_path))
+    assert "as it is" not in " ".join(said.get().split()), said.get()  # rich wraps lines
     foreign = tmp_path / "foreign.pte"
-    foreign.write_bytes(tiny("executorch").read_bytes())
+    foreign.write_bytes(exported_path.read_bytes())
     options = TeacherOptions(classes=",".join(CLASSES), mean=tuple(MEAN), std=tuple(STD))
-    bare = build_teacher(str(foreign), options)
-    note = " ".join(capsys.readouterr().err.split())
+    with console.capture() as said:
+        bare = build_teacher(str(foreign), options)
+    note = " ".join(said.get().split())
     assert note.count("distilling from its output as it is") == 1, note
     assert note.startswith("teacher foreign.pte: executorch files have their outputs fixed"), note
     pixels = torch.rand(1, 3, 32, 40)
