@@ -126,6 +126,8 @@ def _run(args: list[str], debug: bool) -> int:
         if not isinstance(exc, click_errors.NoArgsIsHelpError):  # its help is printed already
             typer.echo(f"error: {usage_line(exc, args)}", err=True)
         return ExitCode.BAD_INPUT
+    except SystemExit as exc:  # a polite signal (edgeseg.atomic.Terminated: 128 + signal)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except (KeyboardInterrupt, typer.Abort):
         typer.echo("Interrupted.", err=True)
         return ExitCode.INTERRUPTED
