@@ -41,6 +41,7 @@ from edgeseg.benchmarks.base import BenchError
 from edgeseg.distill.classmap import read_map_file
 from edgeseg.errors import ConfigError, DistillError
 from edgeseg.outputs import check_output_dir, check_output_file
+from edgeseg.utils import MAX_COUNT
 
 MAX_THREADS = 256  # far above any CPU edgeseg targets; 100000 kills runtimes (SIGSEGV)
 PHONE_IMAGES = 16  # pictures the app runner pushes when ``images`` is not given
@@ -57,7 +58,7 @@ def _require(ok: bool, flag: str, value: Any, rule: str) -> None:
         raise BenchOptionError(f"{flag} {value!r} {rule}")
 
 
-def _whole(value: Any, low: int, high: float = math.inf) -> bool:
+def _whole(value: Any, low: int, high: float = MAX_COUNT) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 

@@ -25,7 +25,7 @@ from edgeseg.metrics import SegMetrics
 from edgeseg.outputs import check_output_dir
 from edgeseg.reference import Reference, dataset_key, image_counts
 from edgeseg.train.loop import evaluate
-from edgeseg.utils import check_range, check_size, parse_size
+from edgeseg.utils import MAX_WORKERS, check_range, check_size, parse_size
 from edgeseg.visualize import save_comparison
 
 
@@ -51,7 +51,7 @@ def check_eval_options(
     """Every numeric option of ``edgeseg eval`` in its range, before the checkpoint is read
     (``--visualize -1`` used to be accepted and ignored); returns the parsed ``--size``."""
     check_range("--batch-size", batch_size, 1, whole=True)
-    check_range("--workers", workers, 0, whole=True)
+    check_range("--workers", workers, 0, MAX_WORKERS, whole=True)
     check_range("--visualize", visualize, 0, whole=True)
     if limit is not None:
         check_range("limit", limit, 1, whole=True)

@@ -14,6 +14,11 @@ from edgeseg.errors import ConfigError
 MIN_SIDE = 32  # output stride of every backbone: below it the deepest map is under 1 px
 MAX_SIDE = 4096  # 4K: far above any phone camera preview; 20000x20000 exhausts memory
 SIZE_RANGE = f"each side {MIN_SIDE}-{MAX_SIDE}"
+# The largest count any option takes (epochs, batches, images, runs …): C's int, so every
+# library these reach (DataLoader, islice, native runtimes) gets an index-sized value.
+MAX_COUNT = 2**31 - 1
+MAX_WORKERS = 256  # DataLoader processes; more only exhausts the machine
+MAX_SEED = 2**32 - 1  # numpy's seed range (torch takes 64 bits)
 
 
 def unknown_name_message(kind: str, name: str, choices: Iterable[str]) -> str:
@@ -120,6 +125,8 @@ def check_range(
     """Raise a ConfigError ``'FLAG VALUE is out of range: RANGE'`` unless ``value`` is a finite
     number (a whole one with ``whole``) in [low, high] — (low, high] with ``low_open``. The
     message states the valid range, so the one line says what to type instead."""
+    if whole and math.isinf(high):  # no open-ended count: C libraries take an int
+        high = MAX_COUNT
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     ok = number and math.isfinite(value) and (not whole or float(value).is_integer())
     if ok:
@@ -145,11 +152,19 @@ def parse_bool(text: str, flag: str) -> bool:
 def range_text(low: float, high: float, low_open: bool = False, whole: bool = False) -> str:
     """'a whole number ≥ 0', 'a number > 0', 'a number in [0, 1]' …"""
     kind = "a whole number" if whole else "a number"
+    low_text, high_text = _bound(low), _bound(high)
+    if whole and high == MAX_COUNT:
+        return f"{kind} {'>' if low_open else '≥'} {low_text} and at most {high_text}"
     if math.isinf(high):
-        return f"{kind} {'>' if low_open else '≥'} {low:g}"
+        return f"{kind} {'>' if low_open else '≥'} {low_text}"
     if math.isinf(low):
-        return f"{kind} ≤ {high:g}"
-    return f"{kind} in {'(' if low_open else '['}{low:g}, {high:g}]"
+        return f"{kind} ≤ {high_text}"
+    return f"{kind} in {'(' if low_open else '['}{low_text}, {high_text}]"
+
+
+def _bound(value: float) -> str:
+    """A range's end as typed: 4294967295, not 4.29497e+09; 0.5 stays 0.5."""
+    return str(int(value)) if math.isfinite(value) and float(value).is_integer() else f"{value:g}"
 
 
 def parse_triple(text: str | None, flag: str) -> tuple[float, float, float] | None:

@@ -43,3 +43,26 @@ def live_children(pid: int) -> list[int]:
         if entry.name.isdigit() and int(fields[1]) == pid and fields[0] != "Z":
             found.append(int(entry.name))
     return found
+
+
+def typed_options(*types: str) -> list[tuple[list[str], str, str, list[str]]]:
+    """(command path, option, type, placeholder arguments) for every option of every ``edgeseg``
+    command (sub-commands included) whose type is one of ``types`` ("int", "float"), so an
+    option added later is covered by the sweeps without editing them."""
+    import typer.main
+
+    from edgeseg.cli import app
+
+    found = []
+
+    def walk(command, path: list[str]) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+        params = getattr(command, "params", [])
+        arguments = ["x" for p in params if p.param_type_name == "argument"]
+        for param in params:
+            if param.param_type_name == "option" and param.bare_type() in types:
+                found.append((path, param.opts[0], param.bare_type(), arguments))
+
+    walk(typer.main.get_command(app), [])
+    return found

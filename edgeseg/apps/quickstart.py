@@ -34,7 +34,7 @@ from edgeseg.models import model_info, pretrained_cfgs
 from edgeseg.outputs import check_output_dir
 from edgeseg.quantization import QUANT_MODES, QuantMode
 from edgeseg.train import TrainConfig, TrainResult, fit
-from edgeseg.utils import check_range, check_size, unknown_name_message
+from edgeseg.utils import MAX_WORKERS, check_range, check_size, unknown_name_message
 
 if TYPE_CHECKING:  # the bench engine is imported when needed (startup time)
     from edgeseg.benchmarks.options import TimingOptions
@@ -74,15 +74,12 @@ class QuickstartConfig:
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
-        checks = [
-            (self.epochs > 0 and self.distill_epochs > 0, "--epochs and --distill-epochs: > 0"),
-            (bool(self.quantize), "--quantize: give at least one mode, e.g. none,int8"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
+        if not self.quantize:
+            raise ConfigError("--quantize: give at least one mode, e.g. none,int8")
+        check_range("--epochs", self.epochs, 1, whole=True)
+        check_range("--distill-epochs", self.distill_epochs, 1, whole=True)
         self.size = check_size(self.size)  # 16x16 would train for minutes, then fail at export
-        check_range("--workers", self.workers, 0, whole=True)
+        check_range("--workers", self.workers, 0, MAX_WORKERS, whole=True)
         if self.limit_train_batches is not None:
             check_range("--limit-train-batches", self.limit_train_batches, 1, whole=True)
         check_loss_specs(self.losses)

@@ -8,7 +8,7 @@ from typing import Any
 
 from edgeseg.errors import ConfigError
 from edgeseg.outputs import check_output_dir
-from edgeseg.utils import check_range, check_size
+from edgeseg.utils import MAX_SEED, MAX_WORKERS, check_range, check_size
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine", "poly")
@@ -63,11 +63,6 @@ class TrainConfig:
                 self.class_weights in CLASS_WEIGHTS,
                 f"--class-weights must be one of {', '.join(CLASS_WEIGHTS)}",
             ),
-            (self.epochs > 0, "--epochs must be > 0"),
-            (self.batch_size > 0, "--batch-size must be > 0"),
-            (self.lr > 0, "--lr must be > 0"),
-            (self.warmup_epochs >= 0, "--warmup-epochs must be >= 0"),
-            (self.freeze_backbone_until >= 0, "--freeze-backbone-until must be >= 0"),
             (
                 self.bn_momentum is None or 0.0 < self.bn_momentum <= 1.0,
                 "--bn-momentum must be in (0, 1], e.g. 0.1",
@@ -95,7 +90,11 @@ class TrainConfig:
 
     def _check_counts(self) -> None:
         """The remaining numeric options, each with its range in the message."""
-        check_range("--workers", self.workers, 0, whole=True)
+        check_range("--epochs", self.epochs, 1, whole=True)
+        check_range("--batch-size", self.batch_size, 1, whole=True)
+        check_range("--freeze-backbone-until", self.freeze_backbone_until, 0, whole=True)
+        check_range("--seed", self.seed, 0, MAX_SEED, whole=True)
+        check_range("--workers", self.workers, 0, MAX_WORKERS, whole=True)
         check_range("--val-every", self.val_every, 1, whole=True)
         for flag, value in (
             ("--limit-train-batches", self.limit_train_batches),
@@ -103,6 +102,8 @@ class TrainConfig:
         ):
             if value is not None:
                 check_range(flag, value, 1, whole=True)
+        check_range("--lr", self.lr, 0, low_open=True)  # finite: inf trains to NaN
+        check_range("--warmup-epochs", self.warmup_epochs, 0)  # inf: the rate never leaves 0
         check_range("--weight-decay", self.weight_decay, 0)
         check_range("--aux-weight", self.aux_weight, 0)
         check_range("--cutmix", self.cutmix, 0, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import edgeseg.benchmarks.bench
 import edgeseg.cli.distill
 import edgeseg.cli.quickstart
 import edgeseg.cli.train
@@ -17,6 +18,7 @@ from edgeseg.distill.losses.response import KDParams
 from edgeseg.errors import ConfigError, EdgesegError
 from edgeseg.train import TrainConfig
 from edgeseg.utils import MAX_SIDE, MIN_SIDE, check_size
+from tests.helpers import typed_options
 
 RANGE = f"{MIN_SIDE}-{MAX_SIDE}"
 TRAIN = ["train", "lraspp_mobilenet_v3_small", "--data", "sample", "--quiet", "--epochs", "1"]
@@ -48,6 +50,7 @@ def no_work(monkeypatch) -> list[str]:
     monkeypatch.setattr(edgeseg.cli.quickstart, "run_quickstart", spy("run_quickstart"))
     monkeypatch.setattr(edgeseg.evaluate, "load_model", spy("eval load_model"))
     monkeypatch.setattr(edgeseg.export, "load_model", spy("export load_model"))
+    monkeypatch.setattr(edgeseg.benchmarks.bench, "run_bench", spy("run_bench"))
     return calls
 
 
@@ -66,7 +69,10 @@ CASES = [
     ("distill-size", [*DISTILL, "--size", "16x16"], ["--size 16x16", RANGE]),
     ("train-tiny", [*TRAIN, "--size", "1x1"], ["--size 1x1", "too small", RANGE]),
     ("train-huge", [*TRAIN, "--size", "20000x20000"], ["--size 20000x20000", "too large", RANGE]),
-    ("train-workers", [*TRAIN, "--workers", "-1"], ["--workers -1", "≥ 0"]),
+    ("train-workers", [*TRAIN, "--workers", "-1"], ["--workers -1", "[0, 256]"]),
+    ("train-lr-inf", [*TRAIN, "--lr", "inf"], ["--lr inf", "> 0"]),
+    ("distill-lr-0", [*DISTILL, "--lr", "0"], ["--lr 0.0", "> 0"]),
+    ("train-warmup-inf", [*TRAIN, "--warmup-epochs", "inf"], ["--warmup-epochs inf", "≥ 0"]),
     ("train-cutmix", [*TRAIN, "--cutmix", "2"], ["--cutmix 2.0", "[0, 1]"]),
     ("distill-cutmix", [*DISTILL, "--cutmix", "-0.5"], ["--cutmix -0.5", "[0, 1]"]),
     ("train-jitter", [*TRAIN, "--color-jitter", "2"], ["--color-jitter 2.0", "[0, 1]"]),
@@ -108,6 +114,39 @@ def test_out_of_range_exits_2_before_any_work(capsys, no_work, tmp_path, args, n
         assert needle in err, err
     assert no_work == []
     assert not (tmp_path / "out").exists()
+
+
+# Each command with the arguments it needs to reach its option checks (files need not exist).
+BASE = {
+    "train": TRAIN[1:],
+    "distill": DISTILL[1:],
+    "eval": ["ckpt.pt"],
+    "export": ["c.pt"],
+    "bench": ["m.onnx"],
+    "quickstart": ["--quiet"],
+}
+EXTREMES = [
+    (path, option, value)
+    for path, option, kind, _ in typed_options("int", "float")
+    if path[0] in BASE
+    for value in ([str(2**70)] if kind == "int" else ["inf", "nan"])
+]
+
+
+@pytest.mark.parametrize(
+    "path, option, value", EXTREMES, ids=[f"{' '.join(p)} {o} {v[:4]}" for p, o, v in EXTREMES]
+)
+def test_every_number_is_bounded(capsys, no_work, monkeypatch, tmp_path, path, option, value):
+    """A count past what C's int holds (``--batch-size 2**70`` was an internal OverflowError deep
+    in the DataLoader), an infinite or NaN float (``--lr inf`` trained to NaN): one line, exit 2,
+    before any work, for every int and float option of every command."""
+    monkeypatch.chdir(tmp_path)
+    code = main([*path, *BASE[path[0]], option, value])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert option in err or option.lstrip("-") in err, err
+    assert no_work == [] and list(tmp_path.iterdir()) == []
 
 
 def test_boundary_sizes_are_accepted() -> None:

@@ -9,30 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer.main
 
-from edgeseg.cli import app, main
+from edgeseg.cli import main
+from tests.helpers import typed_options
 
-
-def _numeric_options() -> list[tuple[list[str], str, list[str]]]:
-    """(command path, option, placeholder arguments) for every int or float option of every
-    command, sub-commands included, so an option added later is covered without editing this."""
-    found = []
-
-    def walk(command, path: list[str]) -> None:
-        for name, sub in getattr(command, "commands", {}).items():
-            walk(sub, [*path, name])
-        params = getattr(command, "params", [])
-        arguments = ["x" for p in params if p.param_type_name == "argument"]
-        for param in params:
-            if param.param_type_name == "option" and param.bare_type() in ("int", "float"):
-                found.append((path, param.opts[0], arguments))
-
-    walk(typer.main.get_command(app), [])
-    return found
-
-
-NUMERIC = _numeric_options()
+NUMERIC = [(path, option, args) for path, option, _, args in typed_options("int", "float")]
 
 
 def test_the_sweep_finds_the_numeric_options() -> None:
