@@ -20,7 +20,9 @@ from edgeseg.cli.options import (
     QuietOpt,
     SizeOpt,
     WorkersOpt,
+    config_from,
     make_console,
+    names_list,
 )
 from edgeseg.distill.config import DEFAULT_LOSSES, PSEUDO_THRESHOLD, DistillConfig
 from edgeseg.distill.run import distill as run_distill
@@ -102,32 +104,10 @@ def distill(
     quiet: QuietOpt = False,
 ) -> None:
     """Distil TEACHER into ARCH; writes OUT/best.pt, OUT/last.pt and OUT/history.jsonl."""
-    cfg = DistillConfig(
-        arch=arch,
-        data=data,
-        out=out,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        optimizer=optimizer,
-        schedule=schedule,
-        warmup_epochs=warmup_epochs,
+    cfg = config_from(
+        DistillConfig,
+        locals(),
         size=parse_size(size),
-        class_weights=class_weights,
-        aux_weight=aux_weight,
-        bn_momentum=bn_momentum,
-        cutmix=cutmix,
-        color_jitter=color_jitter,
-        weights=weights,
-        backbone_weights=backbone_weights,
-        workers=workers,
-        seed=seed,
-        labels=labels,
-        resume=resume,
-        device=device,
-        limit_train_batches=limit_train_batches,
-        limit_val_batches=limit_val_batches,
         progress=not quiet,
         teacher=tuple(teacher),
         losses=tuple(loss or DEFAULT_LOSSES),
@@ -137,13 +117,8 @@ def distill(
         teacher_mean=parse_triple(teacher_mean, "--teacher-mean"),
         teacher_std=parse_triple(teacher_std, "--teacher-std"),
         teacher_size=parse_size(teacher_size),
-        teacher_layout=teacher_layout,
         teacher_options=tuple(teacher_option or ()),
-        background=tuple(b.strip() for b in (background or "").split(",") if b.strip()),
-        teacher_cache=teacher_cache,
-        unlabeled=unlabeled,
-        pseudo_threshold=pseudo_threshold,
-        pseudo_labels=pseudo_labels,
+        background=names_list(background),
     )
     result = run_distill(cfg)
     if not distributed.from_env().main:  # under torchrun, rank 0 reports

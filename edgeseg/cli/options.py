@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
@@ -69,3 +71,25 @@ ColorJitterOpt = Annotated[
         "and hue +-s/4 on training crops; labels (and cached teacher logits) unchanged",
     ),
 ]
+
+
+Config = TypeVar("Config")
+
+
+def config_from(cls: type[Config], params: Mapping[str, Any], **mapped: Any) -> Config:
+    """``cls`` (a library option dataclass) from a command's parameters: each one named like a
+    field goes in as it is, ``mapped`` gives the renamed and parsed ones. So a flag that train and
+    distill share needs no line in either command, and cannot be wired in one and forgotten in
+    the other. Call it with ``locals()`` first thing in the command, when only the parameters are
+    there."""
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = set(mapped) - fields
+    if unknown:  # a typo here would otherwise be a TypeError deep in the dataclass
+        raise TypeError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
+    same = {k: v for k, v in params.items() if k in fields and k not in mapped}
+    return cls(**same, **mapped)
+
+
+def names_list(text: str | None) -> tuple[str, ...]:
+    """'a, b,,c' → ('a', 'b', 'c'): a comma list of class names."""
+    return tuple(b.strip() for b in (text or "").split(",") if b.strip())

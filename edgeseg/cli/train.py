@@ -18,7 +18,9 @@ from edgeseg.cli.options import (
     QuietOpt,
     SizeOpt,
     WorkersOpt,
+    config_from,
     make_console,
+    names_list,
 )
 from edgeseg.train import TrainConfig, distributed, fit
 from edgeseg.utils import parse_size
@@ -76,35 +78,11 @@ def train(
     quiet: QuietOpt = False,
 ) -> None:
     """Train ARCH on a dataset; writes OUT/best.pt, OUT/last.pt and OUT/history.jsonl."""
-    cfg = TrainConfig(
-        arch=arch,
-        data=data,
-        out=out,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        optimizer=optimizer,
-        schedule=schedule,
-        warmup_epochs=warmup_epochs,
+    cfg = config_from(
+        TrainConfig,
+        locals(),
         size=parse_size(size),
-        freeze_backbone_until=freeze_backbone_until,
-        class_weights=class_weights,
-        aux_weight=aux_weight,
-        bn_momentum=bn_momentum,
-        cutmix=cutmix,
-        color_jitter=color_jitter,
-        weights=weights,
-        backbone_weights=backbone_weights,
-        workers=workers,
-        seed=seed,
-        labels=labels,
-        resume=resume,
-        device=device,
-        limit_train_batches=limit_train_batches,
-        limit_val_batches=limit_val_batches,
-        foreground_only=foreground_only,
-        background=tuple(b.strip() for b in (background or "").split(",") if b.strip()),
+        background=names_list(background),
         progress=not quiet,
     )
     result = fit(cfg)

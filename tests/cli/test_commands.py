@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PIL import Image
 
 from edgeseg.cli import main
@@ -63,3 +64,15 @@ def test_eval_json_on_stdout(capsys, tmp_path, tiny_checkpoint) -> None:
 def test_version(capsys) -> None:
     assert main(["--version"]) == 0
     assert "edgeseg" in capsys.readouterr().out
+
+
+def test_config_from_takes_same_named_parameters_and_refuses_unknown_fields(tmp_path) -> None:
+    from edgeseg.cli.options import config_from, names_list
+    from edgeseg.train import TrainConfig
+
+    params = {"arch": "a", "data": "sample", "epochs": 3, "quiet": True, "size": "64x64"}
+    cfg = config_from(TrainConfig, params, size=(64, 64), progress=False, out=tmp_path / "o")
+    assert (cfg.arch, cfg.epochs, cfg.size, cfg.progress) == ("a", 3, (64, 64), False)
+    with pytest.raises(TypeError, match="no field sizes"):
+        config_from(TrainConfig, params, sizes=(64, 64))
+    assert names_list(" a, b,,c ") == ("a", "b", "c") and names_list(None) == ()
