@@ -78,6 +78,13 @@ class TrainConfig:
             )
         self._check_counts()
         self._check_background()
+        check_device(self.device)
+        for flag, value in (
+            ("--weights", self.weights),
+            ("--backbone-weights", self.backbone_weights),
+        ):
+            if value is not None and not str(value).strip():
+                raise ConfigError(f"{flag} is empty; pass a file, a URL or a tag (e.g. imagenet)")
         check_output_dir(self.out, "--out")  # before any data is read or epoch run
 
     def _check_background(self) -> None:
@@ -116,3 +123,36 @@ class TrainConfig:
         for key in ("progress", "resume", "limit_train_batches", "limit_val_batches"):
             recipe.pop(key, None)
         return recipe
+
+
+DEVICES = "auto | cpu | cuda | cuda:N | mps"
+
+
+def check_device(name: str) -> None:
+    """``--device`` names a device torch can train on here: ``cuda`` on a CPU-only build (or a
+    machine without the GPU) was an internal error at the first tensor, after the data loaded."""
+    import torch
+
+    if name == "auto":
+        return
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"--device {name!r} is not a device: {DEVICES}") from None
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"--device {name!r}: edgeseg trains on {DEVICES}")
+    if device.type == "cuda":
+        build = "" if torch.version.cuda else f", torch {torch.__version__} is a CPU-only build"
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(
+                f"--device {name}: no CUDA GPU here{build}; pass --device cpu or auto"
+            )
+        if device.index is not None and device.index >= count:
+            raise ConfigError(
+                f"--device {name}: this machine has {count} CUDA GPU(s), 0-{count - 1}"
+            )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(
+            f"--device {name}: MPS (Apple GPU) is not available here; pass cpu or auto"
+        )

@@ -86,8 +86,11 @@ CASES = [
 ]
 
 
-# Options that cannot act in this combination: refused rather than silently ignored.
+# Options that cannot act here (in this combination, or on this machine): refused up front.
 IDLE = [
+    ("train-device", [*TRAIN, "--device", "foo"], ["--device 'foo' is not a device", "auto | cpu"]),
+    ("distill-device", [*DISTILL, "--device", "cuda:99"], ["--device cuda:99", "GPU"]),
+    ("train-no-weights", [*TRAIN, "--weights", ""], ["--weights is empty", "a URL or a tag"]),
     (
         "train-background",
         [*TRAIN, "--background", "sky"],
