@@ -178,10 +178,15 @@ def get_converter(name: str) -> Converter:
     return _CONVERTERS[name]()
 
 
-def resolve_targets(targets: str | Sequence[str]) -> list[str]:
+def resolve_targets(targets: str | Sequence[str], flag: str = "--target") -> list[str]:
     """``"all"`` → every registered target; ``"onnx,torchscript"`` → both; order kept."""
     names = targets.split(",") if isinstance(targets, str) else list(targets)
     names = [n.strip().lower() for n in names if n.strip()]
+    if not names:  # "" would export nothing and end as a failed run (exit 3), not bad input
+        shown = targets if isinstance(targets, str) else ",".join(targets)
+        raise ExportError(
+            f"{flag} {shown!r} names no target; pass all or some of {', '.join(converter_names())}"
+        )
     if "all" in names:
         return converter_names()
     for name in names:

@@ -166,7 +166,7 @@ def check_config(cfg: QuickstartConfig) -> None:
 
     model_info(cfg.teacher)
     model_info(cfg.student)
-    resolve_targets(cfg.targets)
+    resolve_targets(cfg.targets, "--targets")
     if not cfg.export:
         return
     for quantize in cfg.quantize:

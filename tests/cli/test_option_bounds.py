@@ -91,6 +91,7 @@ IDLE = [
     ("train-device", [*TRAIN, "--device", "foo"], ["--device 'foo' is not a device", "auto | cpu"]),
     ("distill-device", [*DISTILL, "--device", "cuda:99"], ["--device cuda:99", "GPU"]),
     ("train-no-weights", [*TRAIN, "--weights", ""], ["--weights is empty", "a URL or a tag"]),
+    ("export-no-target", ["export", "c.pt", "--target", ""], ["--target '' names no target"]),
     (
         "train-background",
         [*TRAIN, "--background", "sky"],

@@ -36,6 +36,11 @@ def test_unknown_target_suggests() -> None:
         resolve_targets("onxx")
     assert resolve_targets("all") == converter_names()
     assert resolve_targets("onnx, torchscript,onnx") == ["onnx", "torchscript"]
+    for empty in ("", " , ", []):  # nothing to export is bad input, not a failed export (3)
+        with pytest.raises(ExportError, match="names no target; pass all or some of"):
+            resolve_targets(empty)
+    with pytest.raises(ExportError, match="^--targets '' names no target"):
+        resolve_targets("", "--targets")
 
 
 def test_missing_toolchain_names_install_hint() -> None:
