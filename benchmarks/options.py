@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from edgeseg.benchmarks.base import BenchError
@@ -56,6 +56,15 @@ class BenchOptionError(BenchError, ConfigError):
 def _require(ok: bool, flag: str, value: Any, rule: str) -> None:
     if not ok:
         raise BenchOptionError(f"{flag} {value!r} {rule}")
+
+
+def _require_defaults(options: Any, flags: dict[str, str], rule: str) -> None:
+    """Each field in ``flags`` (field → flag) still at its declared default, else ``rule``: for
+    options that would silently do nothing in this combination."""
+    defaults = {f.name: f.default for f in fields(options)}
+    for name, flag in flags.items():
+        value = getattr(options, name)
+        _require(value == defaults[name], flag, value, rule)
 
 
 def _whole(value: Any, low: int, high: float = MAX_COUNT) -> bool:
@@ -120,12 +129,11 @@ class AccuracyOptions:
         )
         _require(_whole(self.overlays, 0), "--overlays", self.overlays, "is out of range: ≥ 0")
         if self.data is None:  # they choose and label the mIoU images: without data, nothing
-            for flag, value, default in (
-                ("--split", self.split, "val"),
-                ("--images", self.images, None),
-                ("--class-map", self.class_map, None),
-            ):
-                _require(value == default, flag, value, "needs --data (the labelled mIoU images)")
+            _require_defaults(
+                self,
+                {"split": "--split", "images": "--images", "class_map": "--class-map"},
+                "needs --data (the labelled mIoU images)",
+            )
         if self.class_map is not None:  # a broken file fails here, not after every row ran
             try:
                 read_map_file(self.class_map)
@@ -356,15 +364,11 @@ class BenchOptions:
         )
 
         if all(d == "host" for d in devices):  # the phone options would silently do nothing
-            defaults = PhoneOptions()
-            for flag, name in (("--delegate", "delegate"), ("--runner-path", "runner_path")):
-                value = getattr(self.phone, name)
-                _require(
-                    value == getattr(defaults, name),
-                    flag,
-                    value,
-                    "applies to phone rows only: add --device SERIAL (or all), or drop it",
-                )
+            _require_defaults(
+                self.phone,
+                {"delegate": "--delegate", "runner_path": "--runner-path"},
+                "applies to phone rows only: add --device SERIAL (or all), or drop it",
+            )
 
     def request(self, device: str, data_classes: tuple[str, ...] = ()) -> RunRequest:
         """The request every artifact on ``device`` is run with."""

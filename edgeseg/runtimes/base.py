@@ -19,13 +19,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edgeseg.contract import Quant, dequantize, quantize
-from edgeseg.errors import EdgesegError
+from edgeseg.errors import EdgesegError, one_line
 from edgeseg.noise import quiet_zone
 from edgeseg.runtimes.errors import (
     ArtifactLoadError,
     RuntimeNotInstalled,
     ScoresUnavailable,
-    first_line,
 )
 from edgeseg.utils import class_registrar, pick_by_content, unknown_name_message
 
@@ -144,7 +143,7 @@ class Runtime:
         except EdgesegError as exc:  # already one line that says what to do
             raise ArtifactLoadError(str(exc)) from exc
         except Exception as exc:
-            raise self.refuse(path, first_line(exc)) from exc
+            raise self.refuse(path, one_line(exc, 160, typed=False)) from exc
         session.runtime = self.name
         return session
 

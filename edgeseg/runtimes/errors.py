@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgeseg.errors import EdgesegError, one_line
+from edgeseg.errors import EdgesegError
 
 
 class ArtifactLoadError(EdgesegError):
@@ -33,11 +33,6 @@ class TensorNotFound(ArtifactLoadError):
 
 class RuntimeUnavailable(ArtifactLoadError):
     """The runtime cannot run on this platform at all (Core ML off macOS): skip, do not fail."""
-
-
-def first_line(exc: BaseException, limit: int = 160) -> str:
-    """A runtime's own words, one line: what goes between the brackets of a refusal."""
-    return one_line(exc, limit, typed=False)
 
 
 def read_magic(path: Path, size: int = 16) -> bytes:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from edgeseg.errors import one_line
 from edgeseg.runtimes.base import Runtime, Session, TensorInfo, register_runtime
-from edgeseg.runtimes.errors import ArtifactLoadError, first_line
+from edgeseg.runtimes.errors import ArtifactLoadError
 
 EXTRA = "edgeseg.json"
 
@@ -50,7 +51,8 @@ class Torchscript(Runtime):
         try:
             module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra).eval()
         except RuntimeError as exc:
-            raise self.refuse(path, f"torch.jit.load failed: {first_line(exc)}") from exc
+            reason = one_line(exc, 160, typed=False)
+            raise self.refuse(path, f"torch.jit.load failed: {reason}") from exc
         meta = json.loads(extra[EXTRA]) if extra[EXTRA] else None
         size = (meta or {}).get("input_size")
         if not size:
