@@ -207,6 +207,10 @@ def test_bad_outside_teacher_input_is_one_line_exit_2(tmp_path, capsys, teacher_
     pytest.importorskip("onnxruntime", reason="onnxruntime not installed")
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 5, 1))
     torch.onnx.export(model, (torch.zeros(1, 3, 8, 8),), str(onnx_path), dynamo=False)
+    damaged = tmp_path / "nan.onnx"  # loads and runs, but its weights are NaN
+    with torch.no_grad():
+        model[0].weight.fill_(float("nan"))
+    torch.onnx.export(model, (torch.zeros(1, 3, 8, 8),), str(damaged), dynamo=False)
     pytest.importorskip("executorch", reason="executorch not installed")
     pte = tmp_path / "t.pte"  # passes the header check; the program loader refuses the rest
     pte.write_bytes(struct.pack("<I", 16) + b"ET12" + bytes(8) + bytes(range(256)) * 2)
@@ -216,6 +220,7 @@ def test_bad_outside_teacher_input_is_one_line_exit_2(tmp_path, capsys, teacher_
     cases = [
         (["--teacher", str(onnx_path), "--teacher-option", "tensor=nope"], "no tensor 'nope'"),
         (["--teacher", str(pte)], "not a model executorch can load"),  # no note before it
+        (["--teacher", str(damaged)], "outputs NaN or inf on a test image"),
         (["--teacher", str(onnx_path), "--class-map", str(fold)], "mapped twice"),
         (["--teacher", str(teacher_ckpt)] * 2 + ["--teacher-weight", "1"], "given 1 times for 2"),
         (["--teacher", str(teacher_ckpt), "--teacher-weight", "2"], "no effect with one"),

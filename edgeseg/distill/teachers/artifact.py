@@ -39,11 +39,14 @@ def teacher_suffixes() -> list[str]:
     return sorted({s for n in TEACHER_RUNTIMES for s in runtimes.get_runtime(n).formats})
 
 
-def _open(path: Path, tensor: str | None, logits_out: bool = False) -> runtimes.Session:
+def _open(
+    path: Path, tensor: str | None, logits_out: bool = False
+) -> tuple[runtimes.Session, str | None]:
     """The file in its runtime, one thread, its output moved to the class scores (``tensor``, or
     the input of a final ArgMax/Softmax); a format that cannot hand out an inner tensor runs as
-    it is, with one line saying so. ``logits_out``: the sidecar says the output already is the
-    scores, so nothing is searched for. A file the runtime refuses is a one-line DistillError."""
+    it is, and the note saying so is returned, for when the teacher is accepted. ``logits_out``:
+    the sidecar says the output already is the scores, so nothing is searched for. A file the
+    runtime refuses is a one-line DistillError."""
     if path.suffix.lower() not in teacher_suffixes():
         raise DistillError(
             f"Teacher file {path} has suffix '{path.suffix}'; artifact teachers are "
@@ -53,13 +56,12 @@ def _open(path: Path, tensor: str | None, logits_out: bool = False) -> runtimes.
     try:
         try:
             scores = tensor or not logits_out
-            return runtimes.load(path, threads=1, runtime=runtime.name, scores=scores)
+            return runtimes.load(path, threads=1, runtime=runtime.name, scores=scores), None
         except runtimes.ScoresUnavailable as exc:
             if tensor is not None:
                 raise DistillError(f"--teacher-option tensor={tensor}: {exc}") from exc
             session = runtimes.load(path, threads=1, runtime=runtime.name)
-            console.print(f"teacher {exc}; distilling from its output as it is")  # once it loads
-            return session
+            return session, f"teacher {exc}; distilling from its output as it is"
     except (runtimes.RuntimeNotInstalled, runtimes.RuntimeUnavailable):
         raise  # how to install it, not a fault of the file
     except runtimes.TensorNotFound as exc:
@@ -76,7 +78,7 @@ class ArtifactTeacher(Teacher):
     def __init__(self, path: Path, options: TeacherOptions) -> None:
         side = _sidecar(path)  # checked against the file first: a damaged file is never run
         logits_out = side.get("output") == "logits"  # edgeseg's own fp32/int8 exports
-        self.session = _open(path, options.extra.get("tensor"), logits_out)
+        self.session, note = _open(path, options.extra.get("tensor"), logits_out)
         shape = list(self.session.input.shape)
         self.layout = (options.layout or side.get("layout") or _layout(shape)).upper()
         spatial = shape[1:3] if self.layout == "NHWC" else shape[2:4]
@@ -89,6 +91,11 @@ class ArtifactTeacher(Teacher):
         classes = class_list(options.classes) or tuple(side.get("classes") or ()) or None
         self.hard_width = len(classes) if classes else None
         probe = self._forward(torch.zeros(1, 3, *self.size))
+        if not bool(torch.isfinite(probe).all()):  # damaged weights: NaN logits train to NaN
+            raise DistillError(
+                f"Teacher {path} outputs NaN or inf on a test image: its weights are damaged; "
+                "re-export it"
+            )
         if self.hard and classes is None:
             raise DistillError(
                 f"{path} outputs class ids, not scores; pass --teacher-classes (e.g. voc) so "
@@ -100,6 +107,8 @@ class ArtifactTeacher(Teacher):
                 f"{path} outputs {self.num_classes} classes but --teacher-classes lists "
                 f"{len(classes)}; pass the matching class list"
             )
+        if note:  # said once the teacher is accepted, so a refusal stays one line
+            console.print(note)
 
     def _forward(self, pixels: torch.Tensor) -> torch.Tensor:
         """One image [1, 3, H, W] of 0..1 pixels → logits [1, C, h, w] (float32, NCHW).
