@@ -10,6 +10,11 @@ transform drew (``Compose.geometry``: scaled size, crop offset, flip); :meth:`Te
 replays it on the cached logits — resize to the scaled size, pad (invalid), crop, flip — so teacher
 and student see the same pixels. ``index.json`` records what was cached; a cache made for another
 teacher, dataset, size or class map is rebuilt rather than silently reused.
+
+A teacher with feature taps (an artifact's ``features=`` tensor, a checkpoint's taps) has them
+stored too, at their own resolution over the whole photo (``features_<tap>_0000.npy``), and
+:func:`sample_features` reads each batch item's crop out of them with the same geometry, at
+1/``FEATURE_STRIDE`` of the training size — so ``--loss feature`` works from the cache.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from edgeseg.distill.teachers.base import teacher_device
 from edgeseg.progress import progress_bar
 
 SHARD = 256
+FEATURE_STRIDE = 4  # cached feature taps are served at 1/4 of the training size
 
 
 class GeometryItems(torch.utils.data.Dataset):
@@ -66,6 +72,13 @@ class TeacherCache:
         self.valid = [
             np.load(folder / f"valid_{k:04d}.npy", mmap_mode="r") for k in range(index["shards"])
         ]
+        self.features = {
+            tap: [
+                np.load(folder / f"features_{tap}_{k:04d}.npy", mmap_mode="r")
+                for k in range(index["shards"])
+            ]
+            for tap in index.get("taps", [])
+        }
 
     def item(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         shard, offset = divmod(index, SHARD)
@@ -81,7 +94,49 @@ class TeacherCache:
             logits, valid = warp(logits, valid, geo, self.size)
             outs.append(logits)
             valids.append(valid)
-        return TeacherOutput(torch.stack(outs).to(device), torch.stack(valids).to(device))
+        features = None
+        if self.features:
+            geos = [
+                {k: int(v[b]) for k, v in extra.items() if k != "index"}
+                for b in range(len(extra["index"]))
+            ]
+            features = {
+                tap: sample_features(
+                    torch.stack([self._feature(shards, int(i)) for i in extra["index"].tolist()]),
+                    geos,
+                    self.size,
+                ).to(device)
+                for tap, shards in self.features.items()
+            }
+        return TeacherOutput(torch.stack(outs).to(device), torch.stack(valids).to(device), features)
+
+    @staticmethod
+    def _feature(shards: list[np.ndarray], index: int) -> torch.Tensor:
+        shard, offset = divmod(index, SHARD)
+        return torch.from_numpy(np.array(shards[shard][offset], dtype=np.float32))
+
+
+def sample_features(
+    features: torch.Tensor, geos: list[dict[str, int]], size: tuple[int, int]
+) -> torch.Tensor:
+    """Each item's crop of whole-photo feature maps ``[N, C, h, w]``, at 1/FEATURE_STRIDE of
+    ``size``: the centre of each output cell is mapped back through flip → crop → pad → scale to
+    a point of the photo and sampled bilinearly; cells over padding are 0. Sampling, not warping
+    at full size: a 128-channel map at the training size would cost more than the step."""
+    out_h, out_w = -(-size[0] // FEATURE_STRIDE), -(-size[1] // FEATURE_STRIDE)
+    ys = (torch.arange(out_h, dtype=torch.float32) + 0.5) * size[0] / out_h
+    xs = (torch.arange(out_w, dtype=torch.float32) + 0.5) * size[1] / out_w
+    grids = []
+    for geo in geos:
+        scaled_h, scaled_w = geo.get("scaled_h", size[0]), geo.get("scaled_w", size[1])
+        x = size[1] - xs if geo.get("flip") else xs
+        u = (geo.get("crop_left", 0) + x) / scaled_w  # 0..1 across the photo
+        v = (geo.get("crop_top", 0) + ys) / scaled_h
+        grid_v, grid_u = torch.meshgrid(v * 2 - 1, u * 2 - 1, indexing="ij")
+        grids.append(torch.stack([grid_u, grid_v], dim=-1))
+    return F.grid_sample(
+        features, torch.stack(grids), mode="bilinear", padding_mode="zeros", align_corners=False
+    )
 
 
 def warp(logits: torch.Tensor, valid: torch.Tensor, geo: dict[str, int], size: tuple[int, int]):
@@ -101,8 +156,12 @@ def warp(logits: torch.Tensor, valid: torch.Tensor, geo: dict[str, int], size: t
     return logits, valid
 
 
-def _signature(teacher: Teacher, class_map: ClassMap, dataset, size) -> dict[str, Any]:
+def _signature(
+    teacher: Teacher, class_map: ClassMap, dataset, size, features: bool
+) -> dict[str, Any]:
+    extra = {"features": sorted(teacher.feature_channels)} if features else {}
     return {
+        **extra,
         "teacher": teacher.describe(),
         "dataset": dataset.info.spec,
         "items": len(dataset),
@@ -120,10 +179,12 @@ def build_cache(
     size: tuple[int, int],
     batch_size: int = 8,
     progress: bool = True,
+    features: bool = False,
 ) -> TeacherCache:
-    """Fill ``folder`` (unless it already holds this exact cache) and open it memory-mapped."""
+    """Fill ``folder`` (unless it already holds this exact cache) and open it memory-mapped;
+    ``features``: store the teacher's feature taps too (a feature loss reads them)."""
     folder = Path(folder)
-    signature = _signature(teacher, class_map, raw_dataset, size)
+    signature = _signature(teacher, class_map, raw_dataset, size, features)
     index_path = folder / "index.json"
     if index_path.is_file() and json.loads(index_path.read_text()).get("signature") == signature:
         return TeacherCache(folder, size)
@@ -131,10 +192,12 @@ def build_cache(
     to_tensor = ToTensor()
     n = len(raw_dataset)
     shards = (n + SHARD - 1) // SHARD
+    taps: list[str] = []
+    grid: tuple[int, ...] | None = None  # every stored map's size: the first one's
     with progress_bar(progress) as bar:
         task = bar.add_task("teacher cache", total=n, info="")
         for k in range(shards):
-            logits, valid = [], []
+            logits, valid, tap_maps = [], [], {}
             for start in range(k * SHARD, min(n, (k + 1) * SHARD), batch_size):
                 stop = min(n, (k + 1) * SHARD, start + batch_size)
                 items = [to_tensor(*raw_dataset[i]) for i in range(start, stop)]
@@ -146,12 +209,27 @@ def build_cache(
                     )
                     logits.append(out.logits.half().cpu().numpy())
                     valid.append(out.valid.cpu().numpy())
+                    for tap, value in ((out.features or {}) if features else {}).items():
+                        grid = grid or tuple(value.shape[-2:])
+                        tap_maps.setdefault(tap, []).append(_whole_photo(value, grid))
                 bar.update(task, advance=stop - start)
             _save(folder / f"logits_{k:04d}.npy", np.concatenate(logits))
             _save(folder / f"valid_{k:04d}.npy", np.concatenate(valid))
+            for tap, arrays in tap_maps.items():
+                _save(folder / f"features_{tap}_{k:04d}.npy", np.concatenate(arrays))
+            taps = sorted(tap_maps)
     with atomic_path(index_path) as tmp:
-        tmp.write_text(json.dumps({"signature": signature, "shards": shards, "shard": SHARD}))
+        index = {"signature": signature, "shards": shards, "shard": SHARD, "taps": taps}
+        tmp.write_text(json.dumps(index))
     return TeacherCache(folder, size)
+
+
+def _whole_photo(features: torch.Tensor, grid: tuple[int, ...]) -> np.ndarray:
+    """A batch's feature tap as stored: fp16 at the teacher's own resolution, brought to the
+    cache's one grid where photos of another size gave another (so that shards stack)."""
+    if tuple(features.shape[-2:]) != grid:
+        features = F.interpolate(features.float(), size=grid, mode="bilinear", align_corners=False)
+    return features.detach().half().cpu().numpy()
 
 
 def _same_size(items: list) -> list[list]:

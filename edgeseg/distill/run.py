@@ -150,10 +150,6 @@ def prepare_distill(cfg: DistillConfig) -> Run:
     )
     train_set = None
     if cfg.teacher_cache:
-        if any(loss.needs_teacher_features for loss in objective.losses.values()):
-            raise DistillError(
-                "--teacher-cache stores logits only; drop feature/affinity losses or the cache"
-            )
         with distributed.main_first(dist):  # rank 0 fills it, the others open it
             objective.cache = build_cache(
                 cfg.teacher_cache,
@@ -163,6 +159,7 @@ def prepare_distill(cfg: DistillConfig) -> Run:
                 data.size,
                 cfg.batch_size,
                 cfg.progress and dist.main,
+                features=any(loss.needs_teacher_features for loss in objective.losses.values()),
             )
         train_set = GeometryItems(data.train_set)
         # rank 0 alone saves checkpoints, so it alone measures what the cache teaches

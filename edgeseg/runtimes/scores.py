@@ -71,6 +71,11 @@ def named_tensor(name: str, names: Sequence[str], file: str, candidates: Sequenc
         return list(names).index(name)
     if name.isdigit() and int(name) < len(names):
         return int(name)
+    # TFLite names a fused op's output by all the ops it absorbed, joined by ';': one of them
+    # (e.g. 'concat_projection/Relu') names it as long as no other tensor has that part too
+    parts = [i for i, full in enumerate(names) if name in full.split(";")]
+    if len(parts) == 1:
+        return parts[0]
     shown = ", ".join(f"'{c}'" for c in list(candidates)[-6:])
     raise TensorNotFound(
         f"{file} has no tensor '{name}'; name one of its tensors (last 4-D ones: {shown}), or "

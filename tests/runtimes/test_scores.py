@@ -130,3 +130,12 @@ def test_real_cityscapes_model_scores_agree_with_its_own_argmax(shared_dir) -> N
     assert scores.output.shape == (1, 513, 513, 19) and scores.output.quant is not None
     ids = runtimes.load(path, threads=2).run(x)
     assert (scores.run(x).argmax(-1) == ids).mean() > 0.999  # ties aside, the same classes
+
+
+def test_a_pte_teacher_cannot_serve_an_inner_tensor_as_features(tiny) -> None:
+    from edgeseg.distill.teachers import TeacherOptions, build_teacher
+    from edgeseg.errors import DistillError
+
+    options = TeacherOptions(extra={"features": "anything"})
+    with pytest.raises(DistillError, match="features=anything: .*outputs fixed when written"):
+        build_teacher(str(tiny("executorch")), options)

@@ -10,6 +10,13 @@ last axis is 3). Example: Google's VOC DeepLabV3,
 0.5,0.5,0.5 --teacher-std 0.5,0.5,0.5``), 21 VOC scores (``--teacher-classes voc``).
 Artifacts take one image at a time (static batch 1); a ``mask`` output (class ids, argmax in
 the graph) becomes one-hot logits: a hard teacher.
+
+``--teacher-option features=TENSOR`` also reads an inner tensor (by name, a unique ';'-part of
+a TFLite name, or index) as the teacher's feature tap (``feature_tap``, default ``high``), for
+``--loss feature``: a model trained elsewhere knows more than its class scores say, and its
+decoder features carry it (Coral's Cityscapes DeepLab: ``concat_projection/Relu``, 128 channels
+at stride 16). The graph then runs twice per image, once per output; the teacher cache makes that
+a one-time cost.
 """
 
 from __future__ import annotations
@@ -73,7 +80,9 @@ def _open(
 
 class ArtifactTeacher(Teacher):
     kind = "artifact"
-    option_keys = ("tensor",)  # the scores tensor, by name or index (default: found)
+    # tensor: the scores tensor, by name or index (default: found); features: an inner tensor
+    # served as the feature tap named by feature_tap
+    option_keys = ("tensor", "features", "feature_tap")
 
     def __init__(self, path: Path, options: TeacherOptions) -> None:
         side = _sidecar(path)  # checked against the file first: a damaged file is never run
@@ -107,18 +116,53 @@ class ArtifactTeacher(Teacher):
                 f"{path} outputs {self.num_classes} classes but --teacher-classes lists "
                 f"{len(classes)}; pass the matching class list"
             )
+        self.feature_session = None
+        if features := options.extra.get("features"):
+            self._open_features(path, features, options.extra.get("feature_tap") or "high")
+        elif "feature_tap" in options.extra:
+            raise DistillError("--teacher-option feature_tap: name the tensor too (features=…)")
         if note:  # said once the teacher is accepted, so a refusal stays one line
             console.print(note)
+
+    def _open_features(self, path: Path, tensor: str, tap: str) -> None:
+        """A second session whose output is the inner tensor ``tensor``, served as ``tap``."""
+        runtime = runtimes.runtime_for(path)
+        try:
+            self.feature_session = runtimes.load(
+                path, threads=1, runtime=runtime.name, scores=tensor
+            )
+        except (runtimes.ScoresUnavailable, runtimes.TensorNotFound) as exc:
+            raise DistillError(f"--teacher-option features={tensor}: {exc}") from exc
+        except runtimes.ArtifactLoadError as exc:
+            raise DistillError(f"Teacher {path}: cannot read tensor '{tensor}': {exc}") from exc
+        probe = self._features(torch.zeros(1, 3, *self.size))
+        if probe.ndim != 4 or not bool(torch.isfinite(probe).all()):
+            raise DistillError(
+                f"--teacher-option features={tensor}: {path} gives it as shape "
+                f"{list(probe.shape)}; name a finite 4-D feature map ([1, H, W, C] or [1, C, H, W])"
+            )
+        self.feature_tap, self.feature_tensor = tap, tensor
+        self.feature_channels = {tap: int(probe.shape[1])}
+
+    def _features(self, pixels: torch.Tensor) -> torch.Tensor:
+        """One image → the feature tensor, float32 NCHW (dequantized)."""
+        y = torch.from_numpy(np.asarray(self.feature_session.run_float(self._input(pixels))))
+        y = y.float()
+        return y.permute(0, 3, 1, 2) if self.layout == "NHWC" and y.ndim == 4 else y
+
+    def _input(self, pixels: torch.Tensor) -> np.ndarray:
+        """0..1 pixels [1, 3, H, W] → the graph's input: resized, normalised, in its layout."""
+        x = F.interpolate(pixels, size=self.size, mode="bilinear", align_corners=False)
+        x = (x - self.mean) / self.std
+        if self.layout == "NHWC":
+            x = x.permute(0, 2, 3, 1)
+        return x.contiguous().cpu().numpy()
 
     def _forward(self, pixels: torch.Tensor) -> torch.Tensor:
         """One image [1, 3, H, W] of 0..1 pixels → logits [1, C, h, w] (float32, NCHW).
 
         Outputs are in the input's layout (NHWC in, NHWC out, as TF-converted models do)."""
-        x = F.interpolate(pixels, size=self.size, mode="bilinear", align_corners=False)
-        x = (x - self.mean) / self.std
-        if self.layout == "NHWC":
-            x = x.permute(0, 2, 3, 1)
-        y = torch.from_numpy(np.asarray(self.session.run_float(x.contiguous().cpu().numpy())))
+        y = torch.from_numpy(np.asarray(self.session.run_float(self._input(pixels))))
         self.hard = y.ndim == 3 or not torch.is_floating_point(y)
         if self.hard:  # class ids (argmax in the graph): one-hot logits
             ids = y.reshape(y.shape[0], *y.shape[-2:]).long()
@@ -129,8 +173,12 @@ class ArtifactTeacher(Teacher):
     @torch.no_grad()
     def predict(self, pixels: torch.Tensor, masks: torch.Tensor | None = None):
         device = pixels.device
-        outs = [self._forward(pixels[i : i + 1].float().cpu()) for i in range(pixels.shape[0])]
-        return torch.cat(outs).float().to(device), None
+        images = [pixels[i : i + 1].float().cpu() for i in range(pixels.shape[0])]
+        logits = torch.cat([self._forward(x) for x in images]).float().to(device)
+        if self.feature_session is None:
+            return logits, None
+        features = torch.cat([self._features(x) for x in images]).to(device)
+        return logits, {self.feature_tap: features}
 
     def input_size(self) -> tuple[int, int]:
         return self.size  # fixed: set_input_size stays the base class's False
@@ -144,6 +192,11 @@ class ArtifactTeacher(Teacher):
             "mean": self.mean.flatten().tolist(),
             "std": self.std.flatten().tolist(),
             "scores": "; ".join(self.session.notes) or "the graph's output",
+            **(
+                {"features": {self.feature_tap: self.feature_tensor}}
+                if self.feature_session
+                else {}
+            ),
         }
 
 
