@@ -26,6 +26,7 @@ from edgeseg.utils import class_registrar, unknown_name_message
 INPUT_DTYPES = ("float", "uint8")
 OUTPUT_KINDS = ("logits", "mask")
 LAYOUTS = ("nchw", "nhwc")
+CALIB_IMAGES = 32  # int8 calibration images unless --calib-images says otherwise
 
 
 @dataclass
@@ -39,7 +40,7 @@ class ExportSpec:
     per_channel: bool = True
     layout: str = "nchw"  # "nhwc": channel-last input and logits (targets that declare it)
     calib_data: str | None = None
-    calib_images: int = 32
+    calib_images: int = CALIB_IMAGES
     calibration: list[torch.Tensor] = field(default_factory=list)  # model-ready inputs
     metadata: dict[str, Any] = field(default_factory=dict)  # embedded where the format allows
 

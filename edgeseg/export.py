@@ -23,6 +23,7 @@ import edgeseg
 from edgeseg.atomic import atomic_path, check_room
 from edgeseg.checkpoint import CheckpointMeta, file_sha256, load_model
 from edgeseg.converters import ExportResult, ExportSpec, get_converter, resolve_targets
+from edgeseg.converters.base import CALIB_IMAGES
 from edgeseg.converters.int8prep import prepare_for_int8
 from edgeseg.converters.parity import ParityData, ParityResult, parity_of
 from edgeseg.converters.wrappers import example_input, wrap_model
@@ -92,7 +93,7 @@ def export_checkpoint(
     per_channel: bool = True,
     layout: str = "nchw",
     calib_data: str | None = None,
-    calib_images: int = 32,
+    calib_images: int = CALIB_IMAGES,
     parity_images: int = 8,
     reference_images: int | None = None,
     out: str | Path | None = None,
@@ -111,6 +112,7 @@ def export_checkpoint(
     if reference_images is not None:
         check_range("--reference-images", reference_images, 0, whole=True)
     names = check_targets(targets, quantize, layout)
+    _check_int8_only(quantize, per_channel, calib_images)
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
     check_output_dir(out_dir, "--out")  # before the model is loaded, calibrated or converted
     model, meta = load_model(checkpoint)
@@ -185,6 +187,23 @@ class _Int8Prepared:
             )
             self.by_qmax[qmax] = (model, [prep.note()])
         return self.by_qmax[qmax]
+
+
+def _check_int8_only(quantize: str | QuantMode, per_channel: bool, calib_images: int) -> None:
+    """``--per-tensor`` and ``--calib-images`` shape int8 calibration only; with another
+    ``--quantize`` they would change nothing, so they are refused rather than ignored."""
+    mode = str(getattr(quantize, "value", quantize))
+    if mode == QuantMode.INT8.value:
+        return
+    for given, flag in (
+        (not per_channel, "--per-tensor"),
+        (calib_images != CALIB_IMAGES, "--calib-images"),
+    ):
+        if given:
+            raise ExportError(
+                f"{flag} has no effect with --quantize {mode}: it sets int8 calibration; "
+                "add --quantize int8 or drop it"
+            )
 
 
 def check_targets(

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from edgeseg.apps.android_demo import add_exports
 from edgeseg.cli.options import JsonOpt, SizeOpt, make_console
+from edgeseg.converters.base import CALIB_IMAGES
 from edgeseg.errors import ExitCode
 from edgeseg.export import ExportOutcome, export_checkpoint
 from edgeseg.quantization import QuantMode
@@ -35,7 +36,7 @@ def export(
         Optional[str],
         typer.Option(help="Calibration dataset spec (default: the checkpoint's dataset)"),
     ] = None,
-    calib_images: Annotated[int, typer.Option(help="Calibration images for int8")] = 32,
+    calib_images: Annotated[int, typer.Option(help="Calibration images for int8")] = CALIB_IMAGES,
     per_channel: Annotated[
         bool, typer.Option("--per-channel/--per-tensor", help="int8 weight scales")
     ] = True,

@@ -91,6 +91,25 @@ def test_too_small_size(capsys, checkpoint) -> None:
     assert_one_line(code, err, "16x16", "too small")
 
 
+@pytest.mark.parametrize(
+    ("extra", "flag"),
+    [
+        (["--per-tensor"], "--per-tensor"),
+        (["--calib-images", "8"], "--calib-images"),
+        (["--target", "onnx", "--quantize", "fp16", "--per-tensor"], "--per-tensor"),
+    ],
+)
+def test_int8_calibration_options_without_int8_are_refused(
+    capsys, checkpoint, tmp_path, extra, flag
+) -> None:
+    """They would change nothing: refused before anything is loaded or written."""
+    out = tmp_path / "out"
+    target = [] if "--target" in extra else ["--target", "torchscript"]
+    code, _, err = run_cli(capsys, checkpoint, *target, "--out", out, *extra)
+    assert_one_line(code, err, f"{flag} has no effect with --quantize", "--quantize int8")
+    assert not out.exists()
+
+
 class _Broken(Converter):
     name = "broken"
     suffix = ".bin"
