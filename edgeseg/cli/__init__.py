@@ -118,8 +118,35 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def empty_path(args: list[str]) -> str | None:
+    """The error line for a path option given as '' (``--out ''``), else None. Typer turns an
+    empty path into '.', so ``train --out ''`` would write into the current folder and ``bench
+    --json ''`` would blame a folder nobody named; it is refused before parsing instead."""
+    import typer.main
+
+    command, path = typer.main.get_command(app), ["edgeseg"]
+    for arg in args:  # descend through the command names given (android-demo add, …)
+        sub = getattr(command, "commands", {}).get(arg)
+        if sub is None and not arg.startswith("-"):
+            break
+        if sub is not None:
+            command, path = sub, [*path, arg]
+    for param in getattr(command, "params", []):
+        kind = str(getattr(param, "bare_type", lambda: "")())
+        option = param.param_type_name == "option" and kind.endswith("Path")
+        if option and _value_given(args, param.opts) == "":
+            return (
+                f"Invalid value for '{param.opts[0]}': an empty path; name a file or "
+                f"folder (see '{' '.join(path)} --help')"
+            )
+    return None
+
+
 def _run(args: list[str], debug: bool) -> int:
     """The command, its exceptions mapped onto :class:`ExitCode`."""
+    if message := empty_path(args):
+        typer.echo(f"error: {message}", err=True)
+        return ExitCode.BAD_INPUT
     try:
         code = app(args=args, prog_name="edgeseg", standalone_mode=False)
     except click_errors.UsageError as exc:  # a flag's value, a missing argument, an unknown command

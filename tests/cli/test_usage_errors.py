@@ -42,6 +42,29 @@ def test_a_value_that_is_not_a_number(capsys, monkeypatch, tmp_path, path, optio
     assert list(tmp_path.iterdir()) == []
 
 
+PATHS = [(path, option, args) for path, option, _, args in typed_options("Path")]
+
+
+def test_the_sweep_finds_the_path_options() -> None:
+    names = {(" ".join(path), option) for path, option, _ in PATHS}
+    assert {("train", "--out"), ("bench", "--json"), ("android-demo add", "--app")} <= names
+
+
+@pytest.mark.parametrize("inline", [False, True], ids=["separate", "inline"])
+@pytest.mark.parametrize(
+    "path, option, arguments", PATHS, ids=[f"{' '.join(p)} {o}" for p, o, _ in PATHS]
+)
+def test_an_empty_path_is_refused(capsys, monkeypatch, tmp_path, path, option, arguments, inline):
+    """Typer would make '' the current folder ('.'): ``train --out ''`` wrote into it."""
+    monkeypatch.chdir(tmp_path)
+    given = [f"{option}="] if inline else [option, ""]
+    code = main([*path, *given, *arguments])
+    command = " ".join(["edgeseg", *path])
+    err = capsys.readouterr().err.strip()
+    assert_usage_line(code, err, f"'{option}': an empty path", f"'{command} --help'")
+    assert list(tmp_path.iterdir()) == []
+
+
 CASES = [
     ("unknown-command", ["trian"], ["'trian'", "Did you mean 'train'", "'edgeseg --help'"]),
     ("unknown-option", ["eval", "c.pt", "--bach-size", "2"], ["--bach-size", "edgeseg eval"]),
