@@ -102,3 +102,18 @@ def test_cutmix_pastes_the_cached_teacher_with_the_pixels(tmp_path, teacher_ckpt
     assert load_checkpoint(mixed.last_path).meta.recipe["cutmix"] == 1.0
     assert torch.isfinite(torch.tensor(mixed.history[0]["loss"]))
     assert mixed.history[0]["loss"] != pytest.approx(plain.history[0]["loss"])
+
+
+def test_feature_kd_reads_the_teachers_taps_from_the_cache(tmp_path, teacher_ckpt) -> None:
+    """A feature loss with --teacher-cache stores the taps once (the cache built without them
+    is rebuilt), and trains from them."""
+    distill(_cfg(tmp_path, teacher_ckpt))
+    index = json.loads((tmp_path / "cache" / "index.json").read_text())
+    assert index["taps"] == [] and not list((tmp_path / "cache").glob("features_*"))
+    losses = ("ce:weight=1", "feature:weight=1,taps=high")
+    result = distill(_cfg(tmp_path, teacher_ckpt, out=tmp_path / "feat", losses=losses))
+    index = json.loads((tmp_path / "cache" / "index.json").read_text())
+    assert index["taps"] == ["high", "low", "mid"]  # what the checkpoint teacher has
+    high = np.load(tmp_path / "cache" / "features_high_0000.npy", mmap_mode="r")
+    assert high.dtype == np.float16 and high.shape[:2] == (240, 576)
+    assert np.isfinite(result.history[0]["loss"])

@@ -4,7 +4,6 @@ maps sampled with each item's own augmentation."""
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -17,8 +16,6 @@ from torch import nn
 from edgeseg.cli import main
 from edgeseg.data import IGNORE_INDEX, SampleDataset, train_transforms
 from edgeseg.distill.cache import FEATURE_STRIDE, sample_features
-from edgeseg.distill.config import DistillConfig
-from edgeseg.distill.run import distill
 from edgeseg.distill.teachers import TeacherOptions, build_teacher
 from edgeseg.errors import DistillError
 from tests.distill.conftest import SIZE
@@ -123,31 +120,3 @@ def test_sampled_features_land_where_the_augmented_labels_are(seed) -> None:
     if geometry["scaled_h"] < SIZE[0]:  # padding: no photo there, all-zero features
         rows = geometry["scaled_h"] // FEATURE_STRIDE + 1
         assert float(sampled[:, rows:].abs().max()) == 0.0
-
-
-def test_feature_kd_reads_the_teachers_taps_from_the_cache(tmp_path, teacher_ckpt) -> None:
-    """A feature loss with --teacher-cache stores the taps once (the cache built without them
-    is rebuilt), and trains from them."""
-    kw = dict(
-        arch="lraspp_mobilenet_v3_small",
-        data="sample",
-        epochs=1,
-        batch_size=4,
-        size=SIZE,
-        workers=0,
-        progress=False,
-        limit_train_batches=2,
-        limit_val_batches=1,
-        teacher=str(teacher_ckpt),
-        teacher_cache=str(tmp_path / "cache"),
-    )
-    distill(DistillConfig(out=tmp_path / "plain", **kw))
-    index = json.loads((tmp_path / "cache" / "index.json").read_text())
-    assert index["taps"] == [] and not list((tmp_path / "cache").glob("features_*"))
-    losses = ("ce:weight=1", "feature:weight=1,taps=high")
-    result = distill(DistillConfig(out=tmp_path / "feat", losses=losses, **kw))
-    index = json.loads((tmp_path / "cache" / "index.json").read_text())
-    assert index["taps"] == ["high", "low", "mid"]  # what the checkpoint teacher has
-    high = np.load(tmp_path / "cache" / "features_high_0000.npy", mmap_mode="r")
-    assert high.dtype == np.float16 and high.shape[:2] == (240, 576)
-    assert np.isfinite(result.history[0]["loss"])
