@@ -112,7 +112,6 @@ def export_checkpoint(
     if reference_images is not None:
         check_range("--reference-images", reference_images, 0, whole=True)
     names = check_targets(targets, quantize, layout)
-    _check_int8_only(quantize, per_channel, calib_images)
     out_dir = Path(out) if out is not None else Path(checkpoint).parent / "export"
     check_output_dir(out_dir, "--out")  # before the model is loaded, calibrated or converted
     model, meta = load_model(checkpoint)
@@ -189,9 +188,12 @@ class _Int8Prepared:
         return self.by_qmax[qmax]
 
 
-def _check_int8_only(quantize: str | QuantMode, per_channel: bool, calib_images: int) -> None:
-    """``--per-tensor`` and ``--calib-images`` shape int8 calibration only; with another
-    ``--quantize`` they would change nothing, so they are refused rather than ignored."""
+def check_int8_only(quantize: str | QuantMode, per_channel: bool, calib_images: int) -> None:
+    """``--per-tensor`` and ``--calib-images`` shape int8 calibration only; given with another
+    ``--quantize`` they would change nothing, so the command line refuses them rather than
+    ignore them. (:func:`export_checkpoint` itself takes them with any mode: a program that
+    loops over modes passes one calibration setting to all.)"""
+    check_range("--calib-images", calib_images, 1, whole=True)  # out of range says so first
     mode = str(getattr(quantize, "value", quantize))
     if mode == QuantMode.INT8.value:
         return

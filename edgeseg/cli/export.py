@@ -13,7 +13,7 @@ from edgeseg.apps.android_demo import add_exports
 from edgeseg.cli.options import JsonOpt, SizeOpt, make_console
 from edgeseg.converters.base import CALIB_IMAGES
 from edgeseg.errors import ExitCode
-from edgeseg.export import ExportOutcome, export_checkpoint
+from edgeseg.export import ExportOutcome, check_int8_only, export_checkpoint
 from edgeseg.quantization import QuantMode
 from edgeseg.sidecar import read_sidecar
 
@@ -76,6 +76,7 @@ def export(
     ] = None,
 ) -> None:
     """Export CHECKPOINT and check each artifact against the PyTorch model."""
+    check_int8_only(quantize, per_channel, calib_images)
     outcomes = export_checkpoint(
         checkpoint,
         target,
