@@ -67,10 +67,16 @@ def distill(
     teacher_size: Annotated[Optional[str], Opt(help="Teacher input HxW")] = None,
     teacher_layout: Annotated[Optional[str], Opt(help="NCHW | NHWC")] = None,
     teacher_option: Annotated[
-        Optional[list[str]], Opt(help="KEY=VALUE for the teacher kind (owlsam: iou, nms, prompts…)")
+        Optional[list[str]],
+        Opt(
+            help="KEY=VALUE for the teacher kind (an exported file: tensor, features, "
+            "feature_tap; tta: tta_scales, tta_flip; owlsam: iou, nms, prompts…)"
+        ),
     ] = None,
     background: Annotated[Optional[str], Opt(help="Background classes (fsi, foreground)")] = None,
-    teacher_cache: Annotated[Optional[str], Opt(help="Cache teacher logits in DIR")] = None,
+    teacher_cache: Annotated[
+        Optional[str], Opt(help="Cache teacher logits (and feature taps) in DIR")
+    ] = None,
     unlabeled: Annotated[Optional[str], Opt(help="Pseudo-label mode: folder of images")] = None,
     pseudo_threshold: Annotated[float, Opt(help="Min teacher confidence for a label")] = (
         PSEUDO_THRESHOLD
