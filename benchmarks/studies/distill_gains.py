@@ -281,13 +281,14 @@ def study_key(study: dict) -> str:
 
 
 def _history(out: Path, row: dict) -> list[dict]:
-    """Scored mIoU per epoch of a run: from its history (the run folder named in the command),
-    else from the curve its record keeps (an older record without one: no curve)."""
+    """Scored mIoU per epoch of a run: the curve its record keeps (what that row measured: a
+    rerun under the same folder name, e.g. on another host, must not redraw it), else, for an
+    older record without one, its history in the run folder named in the command."""
+    if row.get("curve"):
+        return [{"epoch": e, "miou": m} for e, m in row["curve"]]
     folder = Path(row["command"].split(" --out ")[1].split(" ")[0])
     path = folder / "history.jsonl"
-    if not path.is_file():
-        return [{"epoch": e, "miou": m} for e, m in row.get("curve", [])]
-    return scored_epochs(path)
+    return scored_epochs(path) if path.is_file() else []
 
 
 def _host() -> str:

@@ -190,6 +190,11 @@ def test_a_run_folder_gone_draws_the_curve_its_record_kept(tmp_path) -> None:
         {"epoch": 2, "miou": 0.5},
     ]
     assert _history(tmp_path, gone) == []
+    # a rerun under the same folder name (another host) does not redraw the recorded curve
+    (tmp_path / "gone").mkdir()
+    (tmp_path / "gone" / "history.jsonl").write_text('{"epoch": 1, "miou": 0.9}\n')
+    assert _history(tmp_path, {**gone, "curve": [[1, 0.25]]}) == [{"epoch": 1, "miou": 0.25}]
+    assert _history(tmp_path, gone) == [{"epoch": 1, "miou": 0.9}]
 
 
 def test_a_study_records_what_sets_its_floating_point_path() -> None:
