@@ -121,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
 def empty_path(args: list[str]) -> str | None:
     """The error line for a path option given as '' (``--out ''``), else None. Typer turns an
     empty path into '.', so ``train --out ''`` would write into the current folder and ``bench
-    --json ''`` would blame a folder nobody named; it is refused before parsing instead."""
+    --json ''`` would blame a folder nobody named; it is refused before parsing instead.
+    Only a command line with an empty value pays for walking the command tree."""
+    if not any(arg == "" or arg.endswith("=") for arg in args):
+        return None
     import typer.main
 
     command, path = typer.main.get_command(app), ["edgeseg"]

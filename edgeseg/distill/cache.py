@@ -66,54 +66,48 @@ class TeacherCache:
     def __init__(self, folder: Path, size: tuple[int, int]) -> None:
         index = json.loads((folder / "index.json").read_text())
         self.size = size
-        self.logits = [
-            np.load(folder / f"logits_{k:04d}.npy", mmap_mode="r") for k in range(index["shards"])
-        ]
-        self.valid = [
-            np.load(folder / f"valid_{k:04d}.npy", mmap_mode="r") for k in range(index["shards"])
-        ]
+        self.logits = _shards(folder, "logits", index["shards"])
+        self.valid = _shards(folder, "valid", index["shards"])
         self.features = {
-            tap: [
-                np.load(folder / f"features_{tap}_{k:04d}.npy", mmap_mode="r")
-                for k in range(index["shards"])
-            ]
+            tap: _shards(folder, f"features_{tap}", index["shards"])
             for tap in index.get("taps", [])
         }
 
     def item(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        shard, offset = divmod(index, SHARD)
-        logits = torch.from_numpy(np.array(self.logits[shard][offset], dtype=np.float32))
-        return logits, torch.from_numpy(np.array(self.valid[shard][offset], dtype=bool))
+        return _row(self.logits, index, np.float32), _row(self.valid, index, bool)
 
     def lookup(self, extra: dict[str, torch.Tensor], device: torch.device) -> TeacherOutput:
-        """Cached logits warped like each batch item: scale, pad, crop, flip."""
+        """Cached logits warped like each batch item: scale, pad, crop, flip; cached feature
+        taps sampled with the same geometry."""
+        indices = [int(i) for i in extra["index"].tolist()]
+        geos = [
+            {k: int(v[b]) for k, v in extra.items() if k != "index"} for b in range(len(indices))
+        ]
         outs, valids = [], []
-        for b, index in enumerate(extra["index"].tolist()):
-            logits, valid = self.item(int(index))
-            geo = {k: int(v[b]) for k, v in extra.items() if k != "index"}
-            logits, valid = warp(logits, valid, geo, self.size)
+        for index, geo in zip(indices, geos, strict=True):
+            logits, valid = warp(*self.item(index), geo, self.size)
             outs.append(logits)
             valids.append(valid)
-        features = None
-        if self.features:
-            geos = [
-                {k: int(v[b]) for k, v in extra.items() if k != "index"}
-                for b in range(len(extra["index"]))
-            ]
-            features = {
-                tap: sample_features(
-                    torch.stack([self._feature(shards, int(i)) for i in extra["index"].tolist()]),
-                    geos,
-                    self.size,
-                ).to(device)
-                for tap, shards in self.features.items()
-            }
-        return TeacherOutput(torch.stack(outs).to(device), torch.stack(valids).to(device), features)
+        features = {
+            tap: sample_features(
+                torch.stack([_row(shards, i, np.float32) for i in indices]), geos, self.size
+            ).to(device)
+            for tap, shards in self.features.items()
+        }
+        return TeacherOutput(
+            torch.stack(outs).to(device), torch.stack(valids).to(device), features or None
+        )
 
-    @staticmethod
-    def _feature(shards: list[np.ndarray], index: int) -> torch.Tensor:
-        shard, offset = divmod(index, SHARD)
-        return torch.from_numpy(np.array(shards[shard][offset], dtype=np.float32))
+
+def _shards(folder: Path, stem: str, count: int) -> list[np.ndarray]:
+    """``stem_0000.npy`` … memory-mapped: training reads only the rows of its batch."""
+    return [np.load(folder / f"{stem}_{k:04d}.npy", mmap_mode="r") for k in range(count)]
+
+
+def _row(shards: list[np.ndarray], index: int, dtype) -> torch.Tensor:
+    """Item ``index`` of a sharded array, copied out of the memory map as ``dtype``."""
+    shard, offset = divmod(index, SHARD)
+    return torch.from_numpy(np.array(shards[shard][offset], dtype=dtype))
 
 
 def sample_features(

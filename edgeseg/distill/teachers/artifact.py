@@ -126,11 +126,8 @@ class ArtifactTeacher(Teacher):
 
     def _open_features(self, path: Path, tensor: str, tap: str) -> None:
         """A second session whose output is the inner tensor ``tensor``, served as ``tap``."""
-        runtime = runtimes.runtime_for(path)
         try:
-            self.feature_session = runtimes.load(
-                path, threads=1, runtime=runtime.name, scores=tensor
-            )
+            self.feature_session = runtimes.load(path, threads=1, scores=tensor)
         except (runtimes.ScoresUnavailable, runtimes.TensorNotFound) as exc:
             raise DistillError(f"--teacher-option features={tensor}: {exc}") from exc
         except runtimes.ArtifactLoadError as exc:
