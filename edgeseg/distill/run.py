@@ -209,6 +209,7 @@ def _loss_context(cfg, data: Data, model, teacher: Teacher, classes, device) -> 
         background=frozenset(background),
         class_weights=weights,
         aux_weight=cfg.aux_weight,
+        class_names=tuple(classes),
     )
 
 

@@ -147,6 +147,29 @@ def test_adjusted_kd_swaps_the_top_logit_with_the_label_s() -> None:
     assert got > 0 and one("kd:temperature=2")(x).item() == 0
 
 
+def test_excluded_classes_leave_the_softmaxes_and_their_pixels_go_to_ce() -> None:
+    """``exclude=c``: pixel 0 (label a) differs from the teacher only in class c, by 200 logits, and
+    its KD is KL over a and b alone (KL_3_1); pixel 1 is labelled c and drops out; c's student logit
+    gets no gradient."""
+    names = ("a", "b", "c")
+    t = torch.tensor([[math.log(3.0), 0.0, 100.0], [5.0, 0.0, 0.0]]).T.reshape(1, 3, 1, 2)
+    s = torch.tensor([[0.0, 0.0, -100.0], [0.0, 0.0, 0.0]]).T.reshape(1, 3, 1, 2)
+    s.requires_grad_(True)
+    target = torch.tensor([[[0, 2]]])
+    x = inputs(student=s, teacher=t, target=target, mask=torch.ones(1, 1, 2, dtype=torch.bool))
+    loss = one("kd:temperature=1,exclude=C", class_names=names)(x)
+    assert loss.item() == pytest.approx(KL_3_1, rel=1e-5)
+    loss.backward()
+    assert s.grad[0, 2].abs().sum() == 0 and s.grad[0, :2, 0, 0].abs().sum() > 0
+    assert one("kd:temperature=1", class_names=names)(x).item() > 10  # without: c dominates
+    for spec, message in [
+        ("kd:exclude=d", "Unknown class 'd'. .*Valid: a, b, c .in --loss kd:exclude=d."),
+        ("kd:exclude=a+b", "kd:exclude=a.b leaves fewer than 2 classes"),
+    ]:
+        with pytest.raises(DistillError, match=message):
+            one(spec, class_names=names)
+
+
 def test_soft_iou_and_cwd_known_values() -> None:
     uniform = torch.zeros(1, 2, 2, 2)
     x = inputs(

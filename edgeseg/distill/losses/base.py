@@ -86,6 +86,7 @@ class LossContext:
     background: frozenset[int] = frozenset()
     class_weights: torch.Tensor | None = None
     aux_weight: float = 0.5
+    class_names: tuple[str, ...] = ()  # the student's classes, for options that name them
 
 
 @dataclass
