@@ -42,6 +42,7 @@ from edgeseg.data.subsets import (
 from edgeseg.errors import CheckpointError
 from edgeseg.metrics import SegMetrics
 from edgeseg.models import create_model, pretrained_cfgs
+from edgeseg.runlock import run_lock
 from edgeseg.train import distributed
 from edgeseg.train.config import TrainConfig
 from edgeseg.train.cutmix import CutMix
@@ -310,10 +311,17 @@ def fit(cfg: TrainConfig) -> TrainResult:
 def fit_run(run: Run) -> TrainResult:
     """The epoch loop: train, validate, write best.pt / last.pt / history.jsonl; resume.
 
-    Under torchrun every rank trains; rank 0 alone validates and writes."""
+    Under torchrun every rank trains; rank 0 alone validates and writes, holding the run folder's
+    lock (:mod:`edgeseg.runlock`): a second run into the same ``--out`` is refused."""
+    if not run.dist.main:
+        return _epochs(run)
+    run.cfg.out.mkdir(parents=True, exist_ok=True)
+    with run_lock(run.cfg.out):
+        return _epochs(run)
+
+
+def _epochs(run: Run) -> TrainResult:
     cfg, main = run.cfg, run.dist.main
-    if main:
-        cfg.out.mkdir(parents=True, exist_ok=True)
     best_path, last_path = cfg.out / "best.pt", cfg.out / "last.pt"
     start_epoch, best_miou, best_epoch, history = 0, -1.0, -1, []
     if cfg.resume:
