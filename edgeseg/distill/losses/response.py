@@ -100,12 +100,12 @@ class ResponseKD(DistillLoss):
                 "--loss kd:class_weighted=true needs --class-weights (enet, median-freq or inverse)"
             )
         self.class_weights = ctx.class_weights if params.class_weighted else None
-        self.excluded = excluded_classes(params.exclude, ctx.class_names)
-        kept = [c for c in range(ctx.num_classes) if c not in self.excluded]
+        excluded = excluded_classes(params.exclude, ctx.class_names)
+        kept = [c for c in range(ctx.num_classes) if c not in excluded]
         if params.exclude and len(kept) < 2:
             raise DistillError(f"--loss kd:exclude={params.exclude} leaves fewer than 2 classes")
         self.register_buffer("kept", torch.tensor(kept, dtype=torch.long), persistent=False)
-        dropped = torch.tensor(sorted(self.excluded), dtype=torch.long)
+        dropped = torch.tensor(sorted(excluded), dtype=torch.long)
         self.register_buffer("dropped", dropped, persistent=False)
 
     def forward(self, inputs: DistillInputs) -> torch.Tensor:
@@ -114,7 +114,7 @@ class ResponseKD(DistillLoss):
             teacher = label_adjusted(teacher, inputs.target)
         student = inputs.student["out"]
         mask = kd_mask(inputs, self.params.correct_only)
-        if self.excluded:
+        if self.dropped.numel():
             student, teacher = student[:, self.kept], teacher[:, self.kept]
             mask = mask & ~torch.isin(inputs.target, self.dropped)
         kl = pixel_kl(student, teacher, self.params.temperature)
