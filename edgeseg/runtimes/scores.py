@@ -72,12 +72,17 @@ def named_tensor(name: str, names: Sequence[str], file: str, candidates: Sequenc
     if name.isdigit() and int(name) < len(names):
         return int(name)
     # TFLite names a fused op's output by all the ops it absorbed, joined by ';': one of them
-    # (e.g. 'concat_projection/Relu') names it as long as no other tensor has that part too
+    # (e.g. 'concat_projection/Relu') names it as long as no other tensor has that part too.
+    # A conv's bias constant carries its BiasAdd's name as well ('logits/semantic/BiasAdd'):
+    # among several, the one 4-D activation is meant
     parts = [i for i, full in enumerate(names) if name in full.split(";")]
+    if len(parts) > 1:
+        parts = [i for i in parts if names[i] in candidates]
     if len(parts) == 1:
         return parts[0]
     shown = ", ".join(f"'{c}'" for c in list(candidates)[-6:])
+    what = f"{len(parts)} 4-D tensors named with '{name}'" if parts else f"no tensor '{name}'"
     raise TensorNotFound(
-        f"{file} has no tensor '{name}'; name one of its tensors (last 4-D ones: {shown}), or "
+        f"{file} has {what}; name one of its tensors (last 4-D ones: {shown}), or "
         "leave the option out to find the scores before the final ArgMax automatically"
     )

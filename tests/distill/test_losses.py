@@ -226,6 +226,24 @@ def test_feature_kd_adapters_and_cosine() -> None:
         one("feature:taps=mid")
 
 
+def test_feature_kd_kl_reads_the_tap_as_class_scores() -> None:
+    """``distance=kl``: the adapter is an auxiliary head and the teacher tap its soft target."""
+    loss = one("feature:distance=kl,temperature=1", teacher_channels={"high": FEAT})
+    with torch.no_grad():
+        loss.adapters["high"].weight.copy_(torch.eye(FEAT).view(FEAT, FEAT, 1, 1))
+        loss.adapters["high"].bias.zero_()
+    f = torch.randn(N, FEAT, H, W)
+    assert loss(inputs(feats=f, tfeats=f + 5.0)).item() == pytest.approx(0.0, abs=1e-5)
+    scores = torch.zeros(N, FEAT, H, W)
+    scores[:, 0] = math.log(3.0)  # teacher [1/2, 1/6, 1/6, 1/6], student uniform
+    expected = 0.5 * math.log(2.0) + 0.5 * math.log(2.0 / 3.0)
+    uniform = inputs(feats=torch.zeros(N, FEAT, H, W), tfeats=scores)
+    assert loss(uniform).item() == pytest.approx(expected, abs=1e-5)
+    assert one("feature", teacher_channels={"high": FEAT}).params.distance == "cosine"
+    with pytest.raises(DistillError, match="distance=l2: expected one of cosine, kl"):
+        one("feature:distance=l2")
+
+
 def test_affinity_is_smallest_when_the_student_copies_the_teacher() -> None:
     loss = one("affinity:grid=4")
     f = torch.randn(N, FEAT, H, W)

@@ -94,6 +94,13 @@ def test_real_cityscapes_decoder_features(shared_dir) -> None:
     logits, taps = teacher.predict(torch.rand(1, 3, 90, 120))
     assert logits.shape == (1, 19, 513, 513) and taps["high"].shape == (1, 128, 33, 33)
     assert float(taps["high"].min()) >= 0.0 and float(taps["high"].max()) > 0.0
+    # the unfolded 19-class logits: its bias constant carries the same name, the activation wins
+    options = TeacherOptions(classes="cityscapes", extra={"features": "logits/semantic/BiasAdd"})
+    teacher = build_teacher(str(path), options)
+    logits, taps = teacher.predict(torch.rand(1, 3, 90, 120))
+    assert taps["high"].shape == (1, 19, 33, 33)
+    at_cells = logits[:, :, ::16, ::16]  # the final resize is 33 → 513 with aligned corners
+    assert (taps["high"].argmax(1) == at_cells.argmax(1)).float().mean() > 0.9
     with pytest.raises(DistillError, match="features=Relu: .*no tensor 'Relu'"):
         build_teacher(str(path), TeacherOptions(classes="cityscapes", extra={"features": "Relu"}))
 

@@ -71,6 +71,17 @@ def test_a_named_tensor_is_read_and_an_unknown_one_is_refused(tmp_path) -> None:
         runtimes.load(path, scores="nope")
 
 
+def test_a_fused_name_part_shared_with_a_constant_names_the_activation() -> None:
+    """TFLite gives a conv's bias the name of its BiasAdd too: the 4-D activation is meant; two
+    activations sharing the part are refused, saying so rather than 'no tensor'."""
+    from edgeseg.runtimes.scores import named_tensor
+
+    names = ["head/BiasAdd;head/Conv2D;head/biases", "x", "head/BiasAdd;head/Conv2D;head/biases1"]
+    assert named_tensor("head/BiasAdd", names, "m.tflite", [names[2]]) == 2
+    with pytest.raises(runtimes.TensorNotFound, match="has 2 4-D tensors named with 'head/Conv2D'"):
+        named_tensor("head/Conv2D", names, "m.tflite", [names[0], names[2]])
+
+
 def test_a_graph_without_argmax_keeps_its_output(tiny) -> None:
     session = runtimes.load(tiny("onnxruntime"), scores=True)
     assert "the graph's output" in session.notes[0]

@@ -2,6 +2,13 @@
 adapted map is resized bilinearly to the teacher tap's size and pulled towards it with a cosine
 embedding loss (1 − cos per position), β = 10. The adapters are this loss's parameters, not the
 student's: they train with it and never appear in its state_dict or an export.
+
+``distance=kl`` reads the teacher tap as class scores and the adapter as an auxiliary head: the
+per-position KL of their softmaxes at ``temperature`` (response KD's term) instead of the cosine.
+That is for a tap like the Cityscapes model's unfolded 19-class logits
+(``--teacher-option features=logits/semantic/BiasAdd``): the fold onto CamVid's 11 classes sums
+car, truck and bus, or vegetation and terrain, into one probability, and what tells them apart is
+knowledge the student's own head cannot be asked for.
 """
 
 from __future__ import annotations
@@ -20,13 +27,25 @@ from edgeseg.distill.losses.base import (
     masked_mean,
     register_loss,
 )
+from edgeseg.distill.losses.response import pixel_kl
 from edgeseg.errors import DistillError
+
+DISTANCES = ("cosine", "kl")
 
 
 @dataclass
 class FeatureParams(LossParams):
     weight: float = 10.0  # β
     taps: str = "high"  # student/teacher tap names joined by '+', e.g. "mid+high"
+    distance: str = "cosine"  # or "kl": the tap as class scores, KL of softmaxes at temperature
+    temperature: float = 2.0  # for distance=kl
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.distance not in DISTANCES:
+            raise DistillError(
+                f"--loss feature:distance={self.distance}: expected one of {', '.join(DISTANCES)}"
+            )
 
 
 def mask_at(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -63,6 +82,9 @@ class FeatureKD(DistillLoss):
                 adapted = F.interpolate(
                     adapted, size=target.shape[-2:], mode="bilinear", align_corners=False
                 )
-            distance = 1.0 - F.cosine_similarity(adapted, target, dim=1, eps=1e-6)
+            if self.params.distance == "kl":
+                distance = pixel_kl(adapted, target, self.params.temperature)
+            else:
+                distance = 1.0 - F.cosine_similarity(adapted, target, dim=1, eps=1e-6)
             total = total + masked_mean(distance, mask_at(inputs.mask, target.shape[-2:]))
         return total / len(self.taps)
