@@ -212,11 +212,17 @@ def test_dist_is_one_minus_pearson_per_pixel_and_per_class() -> None:
     assert one("dist:temperature=4")(inputs(mask=torch.zeros(N, H, W, dtype=torch.bool))) == 0
 
 
-def test_feature_kd_adapters_and_cosine() -> None:
-    loss = one("feature", teacher_channels={"high": FEAT})
+def identity_feature_kd(spec: str):
+    """A feature loss whose adapter passes the student tap through unchanged."""
+    loss = one(spec, teacher_channels={"high": FEAT})
     with torch.no_grad():
         loss.adapters["high"].weight.copy_(torch.eye(FEAT).view(FEAT, FEAT, 1, 1))
         loss.adapters["high"].bias.zero_()
+    return loss
+
+
+def test_feature_kd_adapters_and_cosine() -> None:
+    loss = identity_feature_kd("feature")
     f = torch.randn(N, FEAT, H, W)
     same = inputs(feats=f, tfeats=f.clone())
     assert loss(same).item() == pytest.approx(0.0, abs=1e-6)
@@ -228,10 +234,7 @@ def test_feature_kd_adapters_and_cosine() -> None:
 
 def test_feature_kd_kl_reads_the_tap_as_class_scores() -> None:
     """``distance=kl``: the adapter is an auxiliary head and the teacher tap its soft target."""
-    loss = one("feature:distance=kl,temperature=1", teacher_channels={"high": FEAT})
-    with torch.no_grad():
-        loss.adapters["high"].weight.copy_(torch.eye(FEAT).view(FEAT, FEAT, 1, 1))
-        loss.adapters["high"].bias.zero_()
+    loss = identity_feature_kd("feature:distance=kl,temperature=1")
     f = torch.randn(N, FEAT, H, W)
     assert loss(inputs(feats=f, tfeats=f + 5.0)).item() == pytest.approx(0.0, abs=1e-5)
     scores = torch.zeros(N, FEAT, H, W)
