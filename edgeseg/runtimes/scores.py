@@ -74,7 +74,7 @@ def named_tensor(name: str, names: Sequence[str], file: str, candidates: Sequenc
     # TFLite names a fused op's output by all the ops it absorbed, joined by ';': one of them
     # (e.g. 'concat_projection/Relu') names it as long as no other tensor has that part too.
     # A conv's bias constant carries its BiasAdd's name as well ('logits/semantic/BiasAdd'):
-    # among several, the one 4-D activation is meant
+    # among several, the one 4-D tensor (an activation, not a constant vector) is meant
     parts = [i for i, full in enumerate(names) if name in full.split(";")]
     if len(parts) > 1:
         parts = [i for i in parts if names[i] in candidates]

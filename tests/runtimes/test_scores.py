@@ -72,8 +72,8 @@ def test_a_named_tensor_is_read_and_an_unknown_one_is_refused(tmp_path) -> None:
 
 
 def test_a_fused_name_part_shared_with_a_constant_names_the_activation() -> None:
-    """TFLite gives a conv's bias the name of its BiasAdd too: the 4-D activation is meant; two
-    activations sharing the part are refused, saying so rather than 'no tensor'."""
+    """TFLite gives a conv's bias the name of its BiasAdd too: the one 4-D tensor is meant; two
+    4-D tensors sharing the part are refused, saying so rather than 'no tensor'."""
     from edgeseg.runtimes.scores import named_tensor
 
     names = ["head/BiasAdd;head/Conv2D;head/biases", "x", "head/BiasAdd;head/Conv2D;head/biases1"]
