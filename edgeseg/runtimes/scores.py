@@ -76,12 +76,15 @@ def named_tensor(name: str, names: Sequence[str], file: str, candidates: Sequenc
     # A conv's bias constant carries its BiasAdd's name as well ('logits/semantic/BiasAdd'):
     # among several, the one 4-D tensor (an activation, not a constant vector) is meant
     parts = [i for i, full in enumerate(names) if name in full.split(";")]
-    if len(parts) > 1:
+    shared = len(parts) > 1
+    if shared:
         parts = [i for i in parts if names[i] in candidates]
     if len(parts) == 1:
         return parts[0]
     shown = ", ".join(f"'{c}'" for c in list(candidates)[-6:])
-    what = f"{len(parts)} 4-D tensors named with '{name}'" if parts else f"no tensor '{name}'"
+    what = (
+        f"{len(parts) or 'no'} 4-D tensors named with '{name}'" if shared else f"no tensor '{name}'"
+    )
     raise TensorNotFound(
         f"{file} has {what}; name one of its tensors (last 4-D ones: {shown}), or "
         "leave the option out to find the scores before the final ArgMax automatically"

@@ -80,6 +80,10 @@ def test_a_fused_name_part_shared_with_a_constant_names_the_activation() -> None
     assert named_tensor("head/BiasAdd", names, "m.tflite", [names[2]]) == 2
     with pytest.raises(runtimes.TensorNotFound, match="has 2 4-D tensors named with 'head/Conv2D'"):
         named_tensor("head/Conv2D", names, "m.tflite", [names[0], names[2]])
+    with pytest.raises(
+        runtimes.TensorNotFound, match="has no 4-D tensors named with 'head/Conv2D'"
+    ):
+        named_tensor("head/Conv2D", names, "m.tflite", ["x"])
 
 
 def test_a_graph_without_argmax_keeps_its_output(tiny) -> None:
