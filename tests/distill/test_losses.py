@@ -243,7 +243,8 @@ def test_feature_kd_kl_reads_the_tap_as_class_scores() -> None:
     uniform = inputs(feats=torch.zeros(N, FEAT, H, W), tfeats=scores)
     assert loss(uniform).item() == pytest.approx(expected, abs=1e-5)
     assert one("feature", teacher_channels={"high": FEAT}).params.distance == "cosine"
-    with pytest.raises(DistillError, match="distance=l2: expected one of cosine, kl"):
+    message = r"Unknown distance 'l2'\. Did you mean 'kl'\? Valid: cosine, kl \(in --loss feature:"
+    with pytest.raises(DistillError, match=message):
         one("feature:distance=l2")
 
 

@@ -29,6 +29,7 @@ from edgeseg.distill.losses.base import (
 )
 from edgeseg.distill.losses.response import pixel_kl
 from edgeseg.errors import DistillError
+from edgeseg.utils import unknown_name_message
 
 DISTANCES = ("cosine", "kl")
 
@@ -44,7 +45,8 @@ class FeatureParams(LossParams):
         super().__post_init__()
         if self.distance not in DISTANCES:
             raise DistillError(
-                f"--loss feature:distance={self.distance}: expected one of {', '.join(DISTANCES)}"
+                unknown_name_message("distance", self.distance, DISTANCES)
+                + f" (in --loss feature:distance={self.distance})"
             )
 
 
