@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from edgeseg.errors import DataError
@@ -76,6 +77,24 @@ def _colour(parts: list[str]) -> tuple[int, int, int] | None:
 BACKGROUND_NAMES = ("background", "__background__", "bg")
 
 
+def class_key(name: str) -> str:
+    """A class name as names are matched everywhere (``--class-map``, ``--teacher-weight``,
+    ``kd:exclude``, ``--background``): any case, and one name for background however a source
+    spells it — torchvision's VOC weights say "__background__", a VOC dataset "background", and
+    the two are the same class, not a mismatch."""
+    name = name.strip().lower()
+    return "background" if name in BACKGROUND_NAMES else name
+
+
+def class_index(classes: Sequence[str]) -> dict[str, int]:
+    """``class_key(name) → id`` for ``classes`` (the first, where two names match the same key):
+    the one lookup by which options name classes."""
+    index: dict[str, int] = {}
+    for i, name in enumerate(classes):
+        index.setdefault(class_key(name), i)
+    return index
+
+
 def background_ids(classes: tuple[str, ...] | None, names: tuple[str, ...] = ()) -> set[int]:
     """Indices of the background classes (not objects): ``names``, else the usual names.
 
@@ -83,10 +102,10 @@ def background_ids(classes: tuple[str, ...] | None, names: tuple[str, ...] = ())
     CamVid has no class called background, so there ``--background`` must name them.
     """
     classes = tuple(classes or ())
-    lowered = [c.lower() for c in classes]
-    wanted = [n.lower() for n in names] or list(BACKGROUND_NAMES)
-    found = {lowered.index(n) for n in wanted if n in lowered}
-    missing = [n for n in names if n.lower() not in lowered]
+    index = class_index(classes)
+    wanted = names or BACKGROUND_NAMES
+    found = {index[class_key(n)] for n in wanted if class_key(n) in index}
+    missing = [n for n in names if class_key(n) not in index]
     if missing or not found:
         raise DataError(
             f"Background class '{missing[0] if missing else 'background'}' is not one of "

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import torch
 
-from edgeseg.data.classes import BACKGROUND_NAMES
+from edgeseg.data.classes import BACKGROUND_NAMES, class_index, class_key
 from edgeseg.errors import DistillError
+from edgeseg.utils import unknown_name_message
 
 NO_CLASS_LOGIT = -1.0e4  # logit of a student class no teacher class maps to: probability 0
 
@@ -59,14 +60,6 @@ class ClassMap:
         return mapped, valid
 
 
-def _norm(name: str) -> str:
-    """A class name as names are matched: any case, and one name for background, however a
-    source spells it — torchvision's VOC weights say "__background__", a VOC dataset says
-    "background", and the two are the same class, not a mismatch needing a class map."""
-    name = name.strip().lower()
-    return "background" if name in BACKGROUND_NAMES else name
-
-
 def resolve_class_map(
     teacher: Sequence[str] | None,
     student: Sequence[str],
@@ -83,7 +76,7 @@ def resolve_class_map(
         if not teacher:
             teacher = [str(i) for i in range(n_teacher)]
         return _read_map(Path(path), list(teacher), list(student))
-    same_names = teacher and [_norm(c) for c in teacher] == [_norm(c) for c in student]
+    same_names = teacher and [class_key(c) for c in teacher] == [class_key(c) for c in student]
     if same_names or (not teacher and n_teacher == len(student)):
         return ClassMap(n_teacher, len(student))
     if teacher and (extra_background := _extra_background(list(teacher), list(student))):
@@ -98,13 +91,13 @@ def resolve_class_map(
 
 def _extra_background(teacher: list[str], student: list[str]) -> ClassMap | None:
     """Student classes by name from a teacher that only adds background classes, else None."""
-    names = [_norm(c) for c in student]
+    names = [class_key(c) for c in student]
     kept = [
         i
         for i, c in enumerate(teacher)
-        if not (_norm(c) in BACKGROUND_NAMES and _norm(c) not in names)
+        if not (class_key(c) in BACKGROUND_NAMES and class_key(c) not in names)
     ]
-    if len(kept) == len(teacher) or [_norm(teacher[i]) for i in kept] != names:
+    if len(kept) == len(teacher) or [class_key(teacher[i]) for i in kept] != names:
         return None
     return ClassMap(len(teacher), len(student), tuple((i,) for i in kept))
 
@@ -132,18 +125,16 @@ def read_map_file(path: str | Path) -> list[tuple[str, object]]:
 
 def _read_map(path: Path, teacher: list[str], student: list[str]) -> ClassMap:
     raw = read_map_file(path)
-    t_index = {_norm(c): i for i, c in enumerate(teacher)}
-    s_index = {_norm(c): i for i, c in enumerate(student)}
+    t_index = class_index(teacher)
+    s_index = class_index(student)
     sources: list[list[int]] = [[] for _ in student]
     seen: dict[int, str] = {}
     for key, value in raw:
-        t = t_index.get(_norm(key))
+        t = t_index.get(class_key(key))
         if t is None and key.strip().isdigit() and int(key) < len(teacher):
             t = int(key)
         if t is None:
-            raise DistillError(
-                f"{path}: '{key}' is not a teacher class (teacher: {', '.join(teacher[:8])}, …)"
-            )
+            raise DistillError(f"{path}: " + unknown_name_message("teacher class", key, teacher))
         if t in seen:  # a class folded into two places would be counted twice
             raise DistillError(
                 f"{path}: teacher class '{teacher[t]}' is mapped twice ('{seen[t]}' and "
@@ -152,10 +143,10 @@ def _read_map(path: Path, teacher: list[str], student: list[str]) -> ClassMap:
         seen[t] = key
         if value is None:
             continue
-        s = s_index.get(_norm(str(value)))
+        s = s_index.get(class_key(str(value)))
         if s is None:
             raise DistillError(
-                f"{path}: '{value}' is not a student class (student: {', '.join(student)})"
+                f"{path}: " + unknown_name_message("student class", str(value), student)
             )
         sources[s].append(t)
     if not any(sources):

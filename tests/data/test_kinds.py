@@ -10,8 +10,9 @@ from PIL import Image
 
 from edgeseg.data import IGNORE_INDEX, build_dataset
 from edgeseg.data.camvid import CAMVID_CLASSES, CAMVID_PALETTE
-from edgeseg.data.classes import voc_colormap
+from edgeseg.data.classes import background_ids, class_index, voc_colormap
 from edgeseg.data.voc import VOC_CLASSES
+from edgeseg.errors import DataError
 
 from .conftest import make_folder, make_images, save, scene
 
@@ -35,6 +36,16 @@ def test_voc_colormap() -> None:
     assert cmap[20] == (0, 64, 128)  # tvmonitor
     assert cmap[255] == (224, 224, 192)  # VOC's border colour
     assert len(set(cmap)) == 256
+
+
+def test_class_names_match_in_any_case_and_background_spelling() -> None:
+    # the one lookup --class-map, --teacher-weight, kd:exclude and --background share
+    index = class_index(("__background__", "Sky", "sky", "Road"))
+    assert index == {"background": 0, "sky": 1, "road": 3}  # the first of two equal names
+    assert background_ids(("Sky", "BG", "Road")) == {1}
+    assert background_ids(("Sky", "Building", "Road"), (" sky", "ROAD")) == {0, 2}
+    with pytest.raises(DataError, match="Background class 'Tree' is not one of Sky, Road"):
+        background_ids(("Sky", "Road"), ("Tree",))
 
 
 @pytest.mark.parametrize("depth", ["VOC2012", "parent", "VOCdevkit"])

@@ -112,7 +112,7 @@ def test_ensemble_member_invalid_pixels_do_not_vote(tmp_path) -> None:
 def test_teacher_weights_are_checked(tmp_path) -> None:
     for spec, match in (
         ("-1", "not a weight >= 0"),
-        ("1,Nope=2", "'Nope' is not a student class"),
+        ("1,Nope=2", "Unknown student class 'Nope'"),
         ("x=1,2", "bare weight comes first"),
         ("abc", "not a weight"),
     ):

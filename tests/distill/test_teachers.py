@@ -46,7 +46,7 @@ def test_class_map_errors_name_the_problem(tmp_path) -> None:
         resolve_class_map(("a", "b", "c"), ("x", "y"))
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"a": "nope"}))
-    with pytest.raises(DistillError, match="'nope' is not a student class"):
+    with pytest.raises(DistillError, match="Unknown student class 'nope'"):
         resolve_class_map(("a", "b"), ("x", "y"), bad)
     assert resolve_class_map(None, ("x", "y"), num_teacher=2).identity
     assert isinstance(resolve_class_map(("X", "Y"), ("x", "y")), ClassMap)

@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from edgeseg.data import IGNORE_INDEX
+from edgeseg.data.classes import class_index, class_key
 from edgeseg.distill.losses.base import (
     DistillInputs,
     DistillLoss,
@@ -70,14 +71,14 @@ def label_adjusted(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def excluded_classes(spec: str, class_names: tuple[str, ...]) -> frozenset[int]:
     """Class ids named in ``spec`` ('SignSymbol+Pole'; names as the dataset spells them, any
     case); an unknown name is refused in one line listing the classes."""
-    lookup = {name.lower(): index for index, name in enumerate(class_names)}
+    index = class_index(class_names)
     ids = set()
     for name in filter(None, (part.strip() for part in spec.split("+"))):
-        if name.lower() not in lookup:
+        if class_key(name) not in index:
             raise DistillError(
                 unknown_name_message("class", name, class_names) + f" (in --loss kd:exclude={spec})"
             )
-        ids.add(lookup[name.lower()])
+        ids.add(index[class_key(name)])
     return frozenset(ids)
 
 

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 import torch
 
+from edgeseg.data.classes import class_index, class_key
 from edgeseg.distill.classmap import ClassMap
 from edgeseg.distill.teachers.base import Teacher, TeacherOutput, teach, teacher_device
 from edgeseg.errors import DistillError
+from edgeseg.utils import unknown_name_message
 
 PROB_FLOOR = 1e-8  # log-probability floor: a class no member gives any mass gets log(1e-8)
 
@@ -29,7 +31,7 @@ def parse_weights(spec: str | None, classes: tuple[str, ...]) -> torch.Tensor:
     weights = torch.ones(len(classes))
     if not spec:
         return weights
-    index = {c.lower(): i for i, c in enumerate(classes)}
+    index = class_index(classes)
     for n, part in enumerate(p.strip() for p in spec.split(",")):
         name, sep, number = part.rpartition("=") if "=" in part else ("", "", part)
         try:
@@ -45,11 +47,12 @@ def parse_weights(spec: str | None, classes: tuple[str, ...]) -> torch.Tensor:
             if n:
                 raise DistillError(f"--teacher-weight '{spec}': the bare weight comes first")
             weights.fill_(value)
-        elif name.strip().lower() in index:
-            weights[index[name.strip().lower()]] = value
+        elif class_key(name) in index:
+            weights[index[class_key(name)]] = value
         else:
             raise DistillError(
-                f"--teacher-weight '{spec}': '{name}' is not a student class ({', '.join(classes)})"
+                f"--teacher-weight '{spec}': "
+                + unknown_name_message("student class", name.strip(), classes)
             )
     return weights
 
