@@ -235,6 +235,18 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
+def paired_spread(alone: list[float], kd: list[float]) -> str:
+    """`` ± SE``: the standard error of the per-seed gains (KD minus alone, same seed), so a
+    reader can tell a gain from the seeds' noise — the arms of one seed share data order and
+    initialisation, and their difference varies far less than either arm. Empty for one seed."""
+    if len(alone) != len(kd) or len(kd) < 2:
+        return ""
+    gains = [k - a for a, k in zip(alone, kd, strict=True)]
+    mean = _mean(gains)
+    variance = sum((g - mean) ** 2 for g in gains) / (len(gains) - 1)
+    return f" ± {(variance / len(gains)) ** 0.5:.2f}"
+
+
 def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Namespace) -> None:
     """Replace the same study in distill_gains.json, keep its runs for the Markdown, plot."""
     stem = f"distill_gains_heldout_{args.heldout}" if args.heldout else "distill_gains"
@@ -326,7 +338,8 @@ def render(studies: list[dict], runs: dict, heldout: str | None = None) -> str:
         f"# Distillation gains on CamVid ({split}, 11 classes, void ignored)",
         "",
         "Written by `python -m benchmarks.studies.distill_gains`; mIoU is the **last epoch's** "
-        "score in percent (no checkpoint chosen on it), mean over seeds.",
+        "score in percent (no checkpoint chosen on it), mean over seeds; gain ± the standard "
+        "error of the per-seed gains (KD minus alone on the same seed).",
         "",
         "| protocol | student | teacher | recipe | size | epochs | alone | KD | gain |",
         "|---|---|---|---|---|---:|---:|---:|---:|",
@@ -336,7 +349,8 @@ def render(studies: list[dict], runs: dict, heldout: str | None = None) -> str:
             f"| {s['protocol']} | {s['student']} | {_short(s['teacher'])} | {s['recipe']} | "
             f"{s['size']} | {s['epochs']} | {_mean(s['alone_miou']):.2f} "
             f"({', '.join(map(str, s['alone_miou']))}) | {_mean(s['kd_miou']):.2f} "
-            f"({', '.join(map(str, s['kd_miou']))}) | **{s['gain']:+.2f}** |"
+            f"({', '.join(map(str, s['kd_miou']))}) | **{s['gain']:+.2f}**"
+            f"{paired_spread(s['alone_miou'], s['kd_miou'])} |"
         )
     lines += ["", "## Commands", ""]
     for name, run in runs.items():

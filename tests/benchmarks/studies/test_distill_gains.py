@@ -230,6 +230,15 @@ def test_a_refused_option_leaves_no_heldout_view_behind(camvid_dir, tmp_path, mo
     assert not out.exists() and not results.exists()
 
 
+def test_the_gain_carries_the_standard_error_of_the_per_seed_gains() -> None:
+    from benchmarks.studies.distill_gains import paired_spread
+
+    # per-seed gains 1, 2, 3: sd 1, SE 1/sqrt(3)
+    assert paired_spread([10.0, 20.0, 30.0], [11.0, 22.0, 33.0]) == " ± 0.58"
+    assert paired_spread([10.0], [12.0]) == ""  # one seed has no spread
+    assert paired_spread([10.0, 11.0], [12.0]) == ""  # unpaired arms are not paired
+
+
 def test_the_markdown_says_where_the_teacher_argues_with_the_labels() -> None:
     """A KD run's record keeps its cached teacher's agreement with the labels; the study's
     Markdown prints it per class once, beside the commands (a class absent is left out)."""
