@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -242,9 +243,7 @@ def paired_spread(alone: list[float], kd: list[float]) -> str:
     if len(alone) != len(kd) or len(kd) < 2:
         return ""
     gains = [k - a for a, k in zip(alone, kd, strict=True)]
-    mean = _mean(gains)
-    variance = sum((g - mean) ** 2 for g in gains) / (len(gains) - 1)
-    return f" ± {(variance / len(gains)) ** 0.5:.2f}"
+    return f" ± {statistics.stdev(gains) / len(gains) ** 0.5:.2f}"
 
 
 def record(results: Path, entry: dict[str, Any], rows: dict, args: argparse.Namespace) -> None:
